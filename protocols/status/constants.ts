@@ -1,0 +1,24 @@
+export const PROTOCOL_NAME = 'status'
+export const PROTOCOL_VERSION = '1.0.0'
+/** the request revision this code speaks */
+export const REVISION = 1
+
+export function statusProtocol (network: string): string {
+  return `/umesh/${network}/${PROTOCOL_NAME}/${PROTOCOL_VERSION}`
+}
+
+/** a request is a few bytes; anything larger is not a status request */
+export const MAX_REQUEST_BYTES = 64
+/** the largest response a client accepts */
+export const MAX_RESPONSE_BYTES = 512 * 1024
+/** peers listed in one response; the count is always exact */
+export const MAX_PEERS_LISTED = 256
+export const DEFAULT_TIMEOUT = 5_000
+export const DEFAULT_MAX_INBOUND_STREAMS = 2
+export const DEFAULT_MAX_CONCURRENT = 32
+
+export const RESPONSE_LIMITS = {
+  phases: 32,
+  peers: MAX_PEERS_LISTED,
+  listenAddrs: 64
+}

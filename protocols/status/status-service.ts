@@ -1,0 +1,86 @@
+import { pbStream } from '@libp2p/utils'
+import { DEFAULT_MAX_CONCURRENT, DEFAULT_MAX_INBOUND_STREAMS, DEFAULT_TIMEOUT, MAX_REQUEST_BYTES, REVISION, statusProtocol } from './constants.js'
+import { StatusRequest, StatusResponse } from './status.js'
+import type { StatusComponents, StatusInit } from './index.js'
+import type { Connection, Logger, Startable, Stream } from '@libp2p/interface'
+
+export class StatusService implements Startable {
+  readonly protocol: string
+  private readonly components: StatusComponents
+  private readonly init: StatusInit
+  private readonly timeout: number
+  private readonly maxConcurrent: number
+  private readonly log: Logger
+  private inFlight = 0
+  private started = false
+
+  constructor (components: StatusComponents, init: StatusInit) {
+    this.components = components
+    this.init = init
+    this.protocol = statusProtocol(init.network)
+    this.timeout = init.timeout ?? DEFAULT_TIMEOUT
+    this.maxConcurrent = init.maxConcurrent ?? DEFAULT_MAX_CONCURRENT
+    this.log = components.logger.forComponent('umesh:status')
+    this.handle = this.handle.bind(this)
+  }
+
+  readonly [Symbol.toStringTag] = 'umesh/status'
+
+  async start (): Promise<void> {
+    await this.components.registrar.handle(this.protocol, this.handle, {
+      maxInboundStreams: this.init.maxInboundStreams ?? DEFAULT_MAX_INBOUND_STREAMS,
+      maxOutboundStreams: 1
+    })
+    this.started = true
+  }
+
+  async stop (): Promise<void> {
+    await this.components.registrar.unhandle(this.protocol)
+    this.started = false
+  }
+
+  isStarted (): boolean {
+    return this.started
+  }
+
+  /** Serves one request. Bad input gets a BAD_REQUEST answer; only a timeout or a broken stream aborts. */
+  async handle (stream: Stream, connection: Connection): Promise<void> {
+    const signal = AbortSignal.timeout(this.timeout)
+    const pb = pbStream(stream, { maxDataLength: MAX_REQUEST_BYTES })
+    this.inFlight++
+    try {
+      const response = await this.answer(pb, signal)
+      await pb.write(response, StatusResponse, { signal })
+      await stream.close({ signal })
+      this.log.trace('status for %p: %s', connection.remotePeer, response.code)
+    } catch (err) {
+      this.log('status request from %p aborted - %e', connection.remotePeer, err)
+      stream.abort(err as Error)
+    } finally {
+      this.inFlight--
+    }
+  }
+
+  private async answer (pb: ReturnType<typeof pbStream>, signal: AbortSignal): Promise<StatusResponse> {
+    const fail = (code: StatusResponse.Code, error: string): StatusResponse => ({ ...StatusResponse.decode(new Uint8Array()), code, error })
+    let request: StatusRequest
+    try {
+      request = await pb.read(StatusRequest, { signal })
+    } catch (err) {
+      if (signal.aborted) throw err
+      return fail(StatusResponse.Code.BAD_REQUEST, `malformed status request (${(err as Error).message}); send one StatusRequest of at most ${MAX_REQUEST_BYTES} bytes`)
+    }
+    if (request.revision !== REVISION) {
+      return fail(StatusResponse.Code.BAD_REQUEST, `unknown request revision ${request.revision}; this node speaks revision ${REVISION}`)
+    }
+    if (this.inFlight > this.maxConcurrent) {
+      return fail(StatusResponse.Code.BUSY, `more than ${this.maxConcurrent} status requests at once; try again shortly`)
+    }
+    try {
+      return { ...(await this.init.report()), code: StatusResponse.Code.OK, error: '' }
+    } catch (err) {
+      this.log.error('could not build status report - %e', err)
+      return fail(StatusResponse.Code.INTERNAL_ERROR, `the node could not build its status: ${(err as Error).message}`)
+    }
+  }
+}

@@ -1,0 +1,1227 @@
+import { decodeMessage, encodeMessage, enumeration, MaxLengthError, message, streamMessage } from 'protons-runtime'
+import type { Codec, DecodeOptions } from 'protons-runtime'
+import type { Uint8ArrayList } from 'uint8arraylist'
+
+export interface StatusRequest {
+  revision: number
+}
+
+export namespace StatusRequest {
+  let _codec: Codec<StatusRequest>
+
+  export const codec = (): Codec<StatusRequest> => {
+    if (_codec == null) {
+      _codec = message<StatusRequest>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.revision != null && obj.revision !== 0)) {
+          w.uint32(8)
+          w.uint32(obj.revision)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          revision: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.revision = reader.uint32()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.revision`,
+                value: reader.uint32()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface StatusRequestRevisionFieldEvent {
+    field: '$.revision'
+    value: number
+  }
+
+  export function encode (obj: Partial<StatusRequest>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, StatusRequest.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StatusRequest>): StatusRequest {
+    return decodeMessage(buf, StatusRequest.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StatusRequest>): Generator<StatusRequestRevisionFieldEvent> {
+    return streamMessage(buf, StatusRequest.codec(), opts)
+  }
+}
+
+export interface Phase {
+  name: string
+  state: string
+  durationMs: number
+  detail: string
+}
+
+export namespace Phase {
+  let _codec: Codec<Phase>
+
+  export const codec = (): Codec<Phase> => {
+    if (_codec == null) {
+      _codec = message<Phase>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.name != null && obj.name !== '')) {
+          w.uint32(10)
+          w.string(obj.name)
+        }
+
+        if ((obj.state != null && obj.state !== '')) {
+          w.uint32(18)
+          w.string(obj.state)
+        }
+
+        if ((obj.durationMs != null && obj.durationMs !== 0)) {
+          w.uint32(24)
+          w.uint32(obj.durationMs)
+        }
+
+        if ((obj.detail != null && obj.detail !== '')) {
+          w.uint32(34)
+          w.string(obj.detail)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          name: '',
+          state: '',
+          durationMs: 0,
+          detail: ''
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.name = reader.string()
+              break
+            }
+            case 2: {
+              obj.state = reader.string()
+              break
+            }
+            case 3: {
+              obj.durationMs = reader.uint32()
+              break
+            }
+            case 4: {
+              obj.detail = reader.string()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.name`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.state`,
+                value: reader.string()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.durationMs`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.detail`,
+                value: reader.string()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface PhaseNameFieldEvent {
+    field: '$.name'
+    value: string
+  }
+
+  export interface PhaseStateFieldEvent {
+    field: '$.state'
+    value: string
+  }
+
+  export interface PhaseDurationMsFieldEvent {
+    field: '$.durationMs'
+    value: number
+  }
+
+  export interface PhaseDetailFieldEvent {
+    field: '$.detail'
+    value: string
+  }
+
+  export function encode (obj: Partial<Phase>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, Phase.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Phase>): Phase {
+    return decodeMessage(buf, Phase.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Phase>): Generator<PhaseNameFieldEvent | PhaseStateFieldEvent | PhaseDurationMsFieldEvent | PhaseDetailFieldEvent> {
+    return streamMessage(buf, Phase.codec(), opts)
+  }
+}
+
+export interface PeerInfo {
+  peerId: string
+  addr: string
+  direction: string
+}
+
+export namespace PeerInfo {
+  let _codec: Codec<PeerInfo>
+
+  export const codec = (): Codec<PeerInfo> => {
+    if (_codec == null) {
+      _codec = message<PeerInfo>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.peerId != null && obj.peerId !== '')) {
+          w.uint32(10)
+          w.string(obj.peerId)
+        }
+
+        if ((obj.addr != null && obj.addr !== '')) {
+          w.uint32(18)
+          w.string(obj.addr)
+        }
+
+        if ((obj.direction != null && obj.direction !== '')) {
+          w.uint32(26)
+          w.string(obj.direction)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          peerId: '',
+          addr: '',
+          direction: ''
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.peerId = reader.string()
+              break
+            }
+            case 2: {
+              obj.addr = reader.string()
+              break
+            }
+            case 3: {
+              obj.direction = reader.string()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.peerId`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.addr`,
+                value: reader.string()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.direction`,
+                value: reader.string()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface PeerInfoPeerIdFieldEvent {
+    field: '$.peerId'
+    value: string
+  }
+
+  export interface PeerInfoAddrFieldEvent {
+    field: '$.addr'
+    value: string
+  }
+
+  export interface PeerInfoDirectionFieldEvent {
+    field: '$.direction'
+    value: string
+  }
+
+  export function encode (obj: Partial<PeerInfo>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, PeerInfo.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PeerInfo>): PeerInfo {
+    return decodeMessage(buf, PeerInfo.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PeerInfo>): Generator<PeerInfoPeerIdFieldEvent | PeerInfoAddrFieldEvent | PeerInfoDirectionFieldEvent> {
+    return streamMessage(buf, PeerInfo.codec(), opts)
+  }
+}
+
+export interface Resources {
+  rssBytes: bigint
+  heapUsedBytes: bigint
+  cpuUserUs: bigint
+  cpuSystemUs: bigint
+  dataDirBytes: bigint
+}
+
+export namespace Resources {
+  let _codec: Codec<Resources>
+
+  export const codec = (): Codec<Resources> => {
+    if (_codec == null) {
+      _codec = message<Resources>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.rssBytes != null && obj.rssBytes !== 0n)) {
+          w.uint32(8)
+          w.uint64(obj.rssBytes)
+        }
+
+        if ((obj.heapUsedBytes != null && obj.heapUsedBytes !== 0n)) {
+          w.uint32(16)
+          w.uint64(obj.heapUsedBytes)
+        }
+
+        if ((obj.cpuUserUs != null && obj.cpuUserUs !== 0n)) {
+          w.uint32(24)
+          w.uint64(obj.cpuUserUs)
+        }
+
+        if ((obj.cpuSystemUs != null && obj.cpuSystemUs !== 0n)) {
+          w.uint32(32)
+          w.uint64(obj.cpuSystemUs)
+        }
+
+        if ((obj.dataDirBytes != null && obj.dataDirBytes !== 0n)) {
+          w.uint32(40)
+          w.uint64(obj.dataDirBytes)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          rssBytes: 0n,
+          heapUsedBytes: 0n,
+          cpuUserUs: 0n,
+          cpuSystemUs: 0n,
+          dataDirBytes: 0n
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.rssBytes = reader.uint64()
+              break
+            }
+            case 2: {
+              obj.heapUsedBytes = reader.uint64()
+              break
+            }
+            case 3: {
+              obj.cpuUserUs = reader.uint64()
+              break
+            }
+            case 4: {
+              obj.cpuSystemUs = reader.uint64()
+              break
+            }
+            case 5: {
+              obj.dataDirBytes = reader.uint64()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.rssBytes`,
+                value: reader.uint64()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.heapUsedBytes`,
+                value: reader.uint64()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.cpuUserUs`,
+                value: reader.uint64()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.cpuSystemUs`,
+                value: reader.uint64()
+              }
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.dataDirBytes`,
+                value: reader.uint64()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface ResourcesRssBytesFieldEvent {
+    field: '$.rssBytes'
+    value: bigint
+  }
+
+  export interface ResourcesHeapUsedBytesFieldEvent {
+    field: '$.heapUsedBytes'
+    value: bigint
+  }
+
+  export interface ResourcesCpuUserUsFieldEvent {
+    field: '$.cpuUserUs'
+    value: bigint
+  }
+
+  export interface ResourcesCpuSystemUsFieldEvent {
+    field: '$.cpuSystemUs'
+    value: bigint
+  }
+
+  export interface ResourcesDataDirBytesFieldEvent {
+    field: '$.dataDirBytes'
+    value: bigint
+  }
+
+  export function encode (obj: Partial<Resources>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, Resources.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Resources>): Resources {
+    return decodeMessage(buf, Resources.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Resources>): Generator<ResourcesRssBytesFieldEvent | ResourcesHeapUsedBytesFieldEvent | ResourcesCpuUserUsFieldEvent | ResourcesCpuSystemUsFieldEvent | ResourcesDataDirBytesFieldEvent> {
+    return streamMessage(buf, Resources.codec(), opts)
+  }
+}
+
+export interface Traffic {
+  bytesIn: bigint
+  bytesOut: bigint
+}
+
+export namespace Traffic {
+  let _codec: Codec<Traffic>
+
+  export const codec = (): Codec<Traffic> => {
+    if (_codec == null) {
+      _codec = message<Traffic>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.bytesIn != null && obj.bytesIn !== 0n)) {
+          w.uint32(8)
+          w.uint64(obj.bytesIn)
+        }
+
+        if ((obj.bytesOut != null && obj.bytesOut !== 0n)) {
+          w.uint32(16)
+          w.uint64(obj.bytesOut)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          bytesIn: 0n,
+          bytesOut: 0n
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.bytesIn = reader.uint64()
+              break
+            }
+            case 2: {
+              obj.bytesOut = reader.uint64()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.bytesIn`,
+                value: reader.uint64()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.bytesOut`,
+                value: reader.uint64()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface TrafficBytesInFieldEvent {
+    field: '$.bytesIn'
+    value: bigint
+  }
+
+  export interface TrafficBytesOutFieldEvent {
+    field: '$.bytesOut'
+    value: bigint
+  }
+
+  export function encode (obj: Partial<Traffic>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, Traffic.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Traffic>): Traffic {
+    return decodeMessage(buf, Traffic.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Traffic>): Generator<TrafficBytesInFieldEvent | TrafficBytesOutFieldEvent> {
+    return streamMessage(buf, Traffic.codec(), opts)
+  }
+}
+
+export interface StatusResponse {
+  code: StatusResponse.Code
+  error: string
+  peerId: string
+  role: string
+  network: string
+  version: string
+  uptimeMs: bigint
+  phases: Phase[]
+  connections: number
+  peers: PeerInfo[]
+  listenAddrs: string[]
+  resources?: Resources
+  traffic?: Traffic
+  phase: string
+  startedAtMs: bigint
+}
+
+export namespace StatusResponse {
+  export enum Code {
+    OK = 'OK',
+    BAD_REQUEST = 'BAD_REQUEST',
+    INTERNAL_ERROR = 'INTERNAL_ERROR',
+    BUSY = 'BUSY'
+  }
+
+  enum __CodeValues {
+    OK = 0,
+    BAD_REQUEST = 1,
+    INTERNAL_ERROR = 2,
+    BUSY = 3
+  }
+
+  export namespace Code {
+    export const codec = (): Codec<Code> => {
+      return enumeration<Code>(__CodeValues)
+    }
+  }
+
+  let _codec: Codec<StatusResponse>
+
+  export const codec = (): Codec<StatusResponse> => {
+    if (_codec == null) {
+      _codec = message<StatusResponse>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.code != null && __CodeValues[obj.code] !== 0) {
+          w.uint32(8)
+          StatusResponse.Code.codec().encode(obj.code, w)
+        }
+
+        if ((obj.error != null && obj.error !== '')) {
+          w.uint32(18)
+          w.string(obj.error)
+        }
+
+        if ((obj.peerId != null && obj.peerId !== '')) {
+          w.uint32(26)
+          w.string(obj.peerId)
+        }
+
+        if ((obj.role != null && obj.role !== '')) {
+          w.uint32(34)
+          w.string(obj.role)
+        }
+
+        if ((obj.network != null && obj.network !== '')) {
+          w.uint32(42)
+          w.string(obj.network)
+        }
+
+        if ((obj.version != null && obj.version !== '')) {
+          w.uint32(50)
+          w.string(obj.version)
+        }
+
+        if ((obj.uptimeMs != null && obj.uptimeMs !== 0n)) {
+          w.uint32(56)
+          w.uint64(obj.uptimeMs)
+        }
+
+        if (obj.phases != null && obj.phases.length > 0) {
+          for (const value of obj.phases) {
+            w.uint32(66)
+            Phase.codec().encode(value, w)
+          }
+        }
+
+        if ((obj.connections != null && obj.connections !== 0)) {
+          w.uint32(72)
+          w.uint32(obj.connections)
+        }
+
+        if (obj.peers != null && obj.peers.length > 0) {
+          for (const value of obj.peers) {
+            w.uint32(82)
+            PeerInfo.codec().encode(value, w)
+          }
+        }
+
+        if (obj.listenAddrs != null && obj.listenAddrs.length > 0) {
+          for (const value of obj.listenAddrs) {
+            w.uint32(90)
+            w.string(value)
+          }
+        }
+
+        if (obj.resources != null) {
+          w.uint32(98)
+          Resources.codec().encode(obj.resources, w)
+        }
+
+        if (obj.traffic != null) {
+          w.uint32(106)
+          Traffic.codec().encode(obj.traffic, w)
+        }
+
+        if ((obj.phase != null && obj.phase !== '')) {
+          w.uint32(114)
+          w.string(obj.phase)
+        }
+
+        if ((obj.startedAtMs != null && obj.startedAtMs !== 0n)) {
+          w.uint32(120)
+          w.uint64(obj.startedAtMs)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          code: Code.OK,
+          error: '',
+          peerId: '',
+          role: '',
+          network: '',
+          version: '',
+          uptimeMs: 0n,
+          phases: [],
+          connections: 0,
+          peers: [],
+          listenAddrs: [],
+          phase: '',
+          startedAtMs: 0n
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.code = StatusResponse.Code.codec().decode(reader)
+              break
+            }
+            case 2: {
+              obj.error = reader.string()
+              break
+            }
+            case 3: {
+              obj.peerId = reader.string()
+              break
+            }
+            case 4: {
+              obj.role = reader.string()
+              break
+            }
+            case 5: {
+              obj.network = reader.string()
+              break
+            }
+            case 6: {
+              obj.version = reader.string()
+              break
+            }
+            case 7: {
+              obj.uptimeMs = reader.uint64()
+              break
+            }
+            case 8: {
+              if (opts.limits?.phases != null && obj.phases.length === opts.limits.phases) {
+                throw new MaxLengthError('Decode error - repeated field "phases" had too many elements')
+              }
+
+              obj.phases.push(Phase.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.phases$
+              }))
+              break
+            }
+            case 9: {
+              obj.connections = reader.uint32()
+              break
+            }
+            case 10: {
+              if (opts.limits?.peers != null && obj.peers.length === opts.limits.peers) {
+                throw new MaxLengthError('Decode error - repeated field "peers" had too many elements')
+              }
+
+              obj.peers.push(PeerInfo.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.peers$
+              }))
+              break
+            }
+            case 11: {
+              if (opts.limits?.listenAddrs != null && obj.listenAddrs.length === opts.limits.listenAddrs) {
+                throw new MaxLengthError('Decode error - repeated field "listenAddrs" had too many elements')
+              }
+
+              obj.listenAddrs.push(reader.string())
+              break
+            }
+            case 12: {
+              obj.resources = Resources.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.resources
+              })
+              break
+            }
+            case 13: {
+              obj.traffic = Traffic.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.traffic
+              })
+              break
+            }
+            case 14: {
+              obj.phase = reader.string()
+              break
+            }
+            case 15: {
+              obj.startedAtMs = reader.uint64()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          phases: 0,
+          peers: 0,
+          listenAddrs: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.code`,
+                value: StatusResponse.Code.codec().decode(reader)
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.error`,
+                value: reader.string()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.peerId`,
+                value: reader.string()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.role`,
+                value: reader.string()
+              }
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.network`,
+                value: reader.string()
+              }
+              break
+            }
+            case 6: {
+              yield {
+                field: `${prefix}.version`,
+                value: reader.string()
+              }
+              break
+            }
+            case 7: {
+              yield {
+                field: `${prefix}.uptimeMs`,
+                value: reader.uint64()
+              }
+              break
+            }
+            case 8: {
+              if (opts.limits?.phases != null && obj.phases === opts.limits.phases) {
+                throw new MaxLengthError('Streaming decode error - repeated field "phases" had too many elements')
+              }
+
+              for (const evt of Phase.codec().stream(reader, reader.uint32(), `${prefix}.phases[]`, {
+                limits: opts.limits?.phases$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.phases
+                }
+              }
+
+              obj.phases++
+
+              break
+            }
+            case 9: {
+              yield {
+                field: `${prefix}.connections`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 10: {
+              if (opts.limits?.peers != null && obj.peers === opts.limits.peers) {
+                throw new MaxLengthError('Streaming decode error - repeated field "peers" had too many elements')
+              }
+
+              for (const evt of PeerInfo.codec().stream(reader, reader.uint32(), `${prefix}.peers[]`, {
+                limits: opts.limits?.peers$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.peers
+                }
+              }
+
+              obj.peers++
+
+              break
+            }
+            case 11: {
+              if (opts.limits?.listenAddrs != null && obj.listenAddrs === opts.limits.listenAddrs) {
+                throw new MaxLengthError('Streaming decode error - repeated field "listenAddrs" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.listenAddrs[]`,
+                index: obj.listenAddrs,
+                value: reader.string()
+              }
+
+              obj.listenAddrs++
+
+              break
+            }
+            case 12: {
+              yield * Resources.codec().stream(reader, reader.uint32(), `${prefix}.resources`, {
+                limits: opts.limits?.resources
+              })
+
+              break
+            }
+            case 13: {
+              yield * Traffic.codec().stream(reader, reader.uint32(), `${prefix}.traffic`, {
+                limits: opts.limits?.traffic
+              })
+
+              break
+            }
+            case 14: {
+              yield {
+                field: `${prefix}.phase`,
+                value: reader.string()
+              }
+              break
+            }
+            case 15: {
+              yield {
+                field: `${prefix}.startedAtMs`,
+                value: reader.uint64()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface StatusResponseCodeFieldEvent {
+    field: '$.code'
+    value: StatusResponse.Code
+  }
+
+  export interface StatusResponseErrorFieldEvent {
+    field: '$.error'
+    value: string
+  }
+
+  export interface StatusResponsePeerIdFieldEvent {
+    field: '$.peerId'
+    value: string
+  }
+
+  export interface StatusResponseRoleFieldEvent {
+    field: '$.role'
+    value: string
+  }
+
+  export interface StatusResponseNetworkFieldEvent {
+    field: '$.network'
+    value: string
+  }
+
+  export interface StatusResponseVersionFieldEvent {
+    field: '$.version'
+    value: string
+  }
+
+  export interface StatusResponseUptimeMsFieldEvent {
+    field: '$.uptimeMs'
+    value: bigint
+  }
+
+  export interface StatusResponsePhasesNameFieldEvent {
+    field: '$.phases[].name'
+    value: string
+    index: number
+  }
+
+  export interface StatusResponsePhasesStateFieldEvent {
+    field: '$.phases[].state'
+    value: string
+    index: number
+  }
+
+  export interface StatusResponsePhasesDurationMsFieldEvent {
+    field: '$.phases[].durationMs'
+    value: number
+    index: number
+  }
+
+  export interface StatusResponsePhasesDetailFieldEvent {
+    field: '$.phases[].detail'
+    value: string
+    index: number
+  }
+
+  export interface StatusResponseConnectionsFieldEvent {
+    field: '$.connections'
+    value: number
+  }
+
+  export interface StatusResponsePeersPeerIdFieldEvent {
+    field: '$.peers[].peerId'
+    value: string
+    index: number
+  }
+
+  export interface StatusResponsePeersAddrFieldEvent {
+    field: '$.peers[].addr'
+    value: string
+    index: number
+  }
+
+  export interface StatusResponsePeersDirectionFieldEvent {
+    field: '$.peers[].direction'
+    value: string
+    index: number
+  }
+
+  export interface StatusResponseListenAddrsFieldEvent {
+    field: '$.listenAddrs[]'
+    index: number
+    value: string
+  }
+
+  export interface StatusResponseResourcesRssBytesFieldEvent {
+    field: '$.resources.rssBytes'
+    value: bigint
+  }
+
+  export interface StatusResponseResourcesHeapUsedBytesFieldEvent {
+    field: '$.resources.heapUsedBytes'
+    value: bigint
+  }
+
+  export interface StatusResponseResourcesCpuUserUsFieldEvent {
+    field: '$.resources.cpuUserUs'
+    value: bigint
+  }
+
+  export interface StatusResponseResourcesCpuSystemUsFieldEvent {
+    field: '$.resources.cpuSystemUs'
+    value: bigint
+  }
+
+  export interface StatusResponseResourcesDataDirBytesFieldEvent {
+    field: '$.resources.dataDirBytes'
+    value: bigint
+  }
+
+  export interface StatusResponseTrafficBytesInFieldEvent {
+    field: '$.traffic.bytesIn'
+    value: bigint
+  }
+
+  export interface StatusResponseTrafficBytesOutFieldEvent {
+    field: '$.traffic.bytesOut'
+    value: bigint
+  }
+
+  export interface StatusResponsePhaseFieldEvent {
+    field: '$.phase'
+    value: string
+  }
+
+  export interface StatusResponseStartedAtMsFieldEvent {
+    field: '$.startedAtMs'
+    value: bigint
+  }
+
+  export function encode (obj: Partial<StatusResponse>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, StatusResponse.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StatusResponse>): StatusResponse {
+    return decodeMessage(buf, StatusResponse.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StatusResponse>): Generator<StatusResponseCodeFieldEvent | StatusResponseErrorFieldEvent | StatusResponsePeerIdFieldEvent | StatusResponseRoleFieldEvent | StatusResponseNetworkFieldEvent | StatusResponseVersionFieldEvent | StatusResponseUptimeMsFieldEvent | StatusResponsePhasesNameFieldEvent | StatusResponsePhasesStateFieldEvent | StatusResponsePhasesDurationMsFieldEvent | StatusResponsePhasesDetailFieldEvent | StatusResponseConnectionsFieldEvent | StatusResponsePeersPeerIdFieldEvent | StatusResponsePeersAddrFieldEvent | StatusResponsePeersDirectionFieldEvent | StatusResponseListenAddrsFieldEvent | StatusResponseResourcesRssBytesFieldEvent | StatusResponseResourcesHeapUsedBytesFieldEvent | StatusResponseResourcesCpuUserUsFieldEvent | StatusResponseResourcesCpuSystemUsFieldEvent | StatusResponseResourcesDataDirBytesFieldEvent | StatusResponseTrafficBytesInFieldEvent | StatusResponseTrafficBytesOutFieldEvent | StatusResponsePhaseFieldEvent | StatusResponseStartedAtMsFieldEvent> {
+    return streamMessage(buf, StatusResponse.codec(), opts)
+  }
+}

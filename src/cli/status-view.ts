@@ -1,0 +1,65 @@
+/**
+ * Status for people and for scripts: the JSON object (`--json`) and the
+ * plain summary, both from one StatusResponse.
+ */
+import type { StatusResponse } from '../../protocols/status/index.js'
+
+export function statusJson (s: StatusResponse): Record<string, unknown> {
+  return {
+    peerId: s.peerId,
+    role: s.role,
+    network: s.network,
+    version: s.version,
+    uptimeMs: Number(s.uptimeMs),
+    startedAtMs: Number(s.startedAtMs),
+    phase: s.phase,
+    phases: s.phases.map(p => ({ name: p.name, state: p.state, durationMs: p.durationMs, detail: p.detail })),
+    connections: s.connections,
+    peers: s.peers.map(p => ({ peerId: p.peerId, addr: p.addr, direction: p.direction })),
+    listenAddrs: s.listenAddrs,
+    resources: s.resources == null
+      ? null
+      : {
+          rssBytes: Number(s.resources.rssBytes),
+          heapUsedBytes: Number(s.resources.heapUsedBytes),
+          cpuUserUs: Number(s.resources.cpuUserUs),
+          cpuSystemUs: Number(s.resources.cpuSystemUs),
+          dataDirBytes: Number(s.resources.dataDirBytes)
+        },
+    traffic: s.traffic == null ? null : { bytesIn: Number(s.traffic.bytesIn), bytesOut: Number(s.traffic.bytesOut) }
+  }
+}
+
+export function bytes (n: number | bigint): string {
+  let v = Number(n)
+  for (const unit of ['B', 'KiB', 'MiB', 'GiB']) {
+    if (v < 1024 || unit === 'GiB') return unit === 'B' ? `${v} B` : `${v.toFixed(1)} ${unit}`
+    v /= 1024
+  }
+  return `${v} B`
+}
+
+export function duration (ms: number | bigint): string {
+  let s = Math.floor(Number(ms) / 1000)
+  const d = Math.floor(s / 86400); s -= d * 86400
+  const h = Math.floor(s / 3600); s -= h * 3600
+  const m = Math.floor(s / 60); s -= m * 60
+  return [d > 0 ? `${d}d` : '', h > 0 ? `${h}h` : '', m > 0 ? `${m}m` : '', `${s}s`].filter(x => x !== '').slice(0, 2).join(' ')
+}
+
+export function statusText (s: StatusResponse): string {
+  const r = s.resources
+  const lines = [
+    `peer id      ${s.peerId}`,
+    `role         ${s.role}    network ${s.network}    version ${s.version}`,
+    `uptime       ${duration(s.uptimeMs)}    phase ${s.phase}`,
+    'phases       ' + s.phases.map(p => `${p.name} ${p.state}${p.state === 'done' || p.state === 'failed' ? ` ${p.durationMs}ms` : ''}`).join(' · '),
+    ...s.phases.filter(p => p.state === 'failed' || p.state === 'skipped').map(p => `  ${p.name}: ${p.detail}`),
+    `connections  ${s.connections}`,
+    ...s.peers.map(p => `  ${p.peerId}  ${p.direction.padEnd(8)} ${p.addr}`),
+    `listening    ${s.listenAddrs.join('\n             ')}`,
+    r == null ? '' : `resources    rss ${bytes(r.rssBytes)}, heap ${bytes(r.heapUsedBytes)}, cpu ${(Number(r.cpuUserUs) / 1e6).toFixed(1)}s user ${(Number(r.cpuSystemUs) / 1e6).toFixed(1)}s sys, data dir ${bytes(r.dataDirBytes)}`,
+    s.traffic == null ? '' : `traffic      in ${bytes(s.traffic.bytesIn)}, out ${bytes(s.traffic.bytesOut)}`
+  ]
+  return lines.filter(l => l !== '').join('\n')
+}

@@ -1,0 +1,88 @@
+/**
+ * Value parsers for the config schema. A value comes either typed, from a
+ * JSON file, or as text, from an environment variable or a flag; each parser
+ * accepts both and throws a ConfigError naming the field and what it expected.
+ */
+import { multiaddr } from '@multiformats/multiaddr'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { ConfigError } from '../errors.js'
+
+export type Parser<T> = (value: unknown, field: string) => T
+
+function describe (value: unknown): string {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'an array'
+  if (typeof value === 'string') return `"${value.length > 60 ? value.slice(0, 60) + '…' : value}"`
+  return `${typeof value} ${JSON.stringify(value)}`
+}
+
+export const text = (pattern?: RegExp, hint?: string): Parser<string> => (value, field) => {
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new ConfigError(field, `expected a non-empty string, found ${describe(value)}`)
+  }
+  if (pattern != null && !pattern.test(value)) {
+    throw new ConfigError(field, `expected ${hint ?? `a string matching ${String(pattern)}`}, found ${describe(value)}`)
+  }
+  return value
+}
+
+export const integer = (min: number, max: number): Parser<number> => (value, field) => {
+  const n = typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(field, `expected an integer from ${min} to ${max}, found ${describe(value)}`)
+  }
+  return n
+}
+
+export const boolean: Parser<boolean> = (value, field) => {
+  if (typeof value === 'boolean') return value
+  if (value === 'true' || value === '1') return true
+  if (value === 'false' || value === '0') return false
+  throw new ConfigError(field, `expected true or false, found ${describe(value)}`)
+}
+
+export const oneOf = <T extends string>(values: readonly T[]): Parser<T> => (value, field) => {
+  if (typeof value !== 'string' || !(values as readonly string[]).includes(value)) {
+    throw new ConfigError(field, `expected one of ${values.join(', ')}, found ${describe(value)}`)
+  }
+  return value as T
+}
+
+/** A list: a JSON array, or comma-separated text (environment, flags). */
+export const list = <T>(item: Parser<T>): Parser<T[]> => (value, field) => {
+  const items = typeof value === 'string'
+    ? value.split(',').map(s => s.trim()).filter(s => s.length > 0)
+    : value
+  if (!Array.isArray(items)) {
+    throw new ConfigError(field, `expected a list, found ${describe(value)}`)
+  }
+  return items.map((v, i) => item(v, `${field}[${i}]`))
+}
+
+export const multiaddrText: Parser<string> = (value, field) => {
+  const s = text()(value, field)
+  try {
+    return multiaddr(s).toString()
+  } catch (err) {
+    throw new ConfigError(field, `expected a multiaddr such as /ip4/127.0.0.1/tcp/4090, found ${describe(value)} (${(err as Error).message})`)
+  }
+}
+
+/** A multiaddr that names its peer: `.../p2p/<peer id>`. */
+export const peerMultiaddrText: Parser<string> = (value, field) => {
+  const s = multiaddrText(value, field)
+  const p2p = multiaddr(s).getComponents().filter(c => c.name === 'p2p').pop()
+  if (p2p?.value == null) {
+    throw new ConfigError(field, `expected a multiaddr ending in /p2p/<peer id>, found ${describe(value)}`)
+  }
+  return s
+}
+
+export const peerIdText: Parser<string> = (value, field) => {
+  const s = text()(value, field)
+  try {
+    return peerIdFromString(s).toString()
+  } catch {
+    throw new ConfigError(field, `expected a peer id (12D3Koo… or Qm…), found ${describe(value)}`)
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * The one config schema: every option's type, default, flag, environment
+ * variable and documentation. Loading, `--help` and the README table all read
+ * from here, so they cannot disagree.
+ */
+import { homedir } from 'node:os'
+import { join } from 'node:path'
+import { boolean, integer, list, multiaddrText, oneOf, peerIdText, peerMultiaddrText, text } from './parsers.js'
+import type { Parser } from './parsers.js'
+
+export const LOG_LEVELS = ['error', 'warn', 'info', 'debug', 'trace'] as const
+export type LogLevel = typeof LOG_LEVELS[number]
+
+export interface NodeConfig {
+  dataDir: string
+  network: string
+  listen: string[]
+  announce: string[]
+  bootstrapFile: string | null
+  bootstrap: string[]
+  mdns: boolean
+  dhtMode: 'server' | 'client'
+  privateAddresses: boolean
+  maxConnections: number
+  maxInboundPerIp: number
+  targetPeers: number
+  denyPeers: string[]
+  logLevel: LogLevel
+}
+
+export type OptionKey = keyof NodeConfig
+
+export interface OptionSpec<K extends OptionKey = OptionKey> {
+  key: K
+  parse: Parser<NodeConfig[K]>
+  default: NodeConfig[K]
+  /** long flag name without the dashes */
+  flag: string
+  /** shown in help as the flag's argument; absent for booleans */
+  arg?: string
+  env: string
+  doc: string
+  /** applied by SIGHUP without a restart */
+  live: boolean
+  /** may appear in the node config file (dataDir may not: it is where that file is found) */
+  inFile: boolean
+  /** may appear in bootstrap.json */
+  inBootstrapFile?: boolean
+}
+
+const NETWORK_NAME = /^[a-z0-9][a-z0-9._-]{0,31}$/
+
+function option<K extends OptionKey> (spec: Omit<OptionSpec<K>, 'env' | 'inFile'> & { env?: string, inFile?: boolean }): OptionSpec<K> {
+  return {
+    env: `UMESH_${spec.key.replace(/[A-Z]/g, c => `_${c}`).toUpperCase()}`,
+    inFile: true,
+    ...spec
+  }
+}
+
+export const DEFAULT_PORT = 4090
+
+export const SCHEMA: OptionSpec[] = [
+  option({
+    key: 'dataDir', parse: text(), default: join(homedir(), '.umesh'), flag: 'data-dir', arg: 'DIR', live: false, inFile: false,
+    doc: 'where the node keeps its key, peer store, DHT records and lock; <dataDir>/config.json is read when --config is not given'
+  }),
+  option({
+    key: 'network', parse: text(NETWORK_NAME, 'a lowercase name of 1-32 letters, digits, dot, dash or underscore'), default: 'umesh', flag: 'network', arg: 'NAME', live: false, inBootstrapFile: true,
+    doc: 'mesh name; part of every protocol id, the DHT protocol and gossip topics, so two networks never mix'
+  }),
+  option({
+    key: 'listen', parse: list(multiaddrText), default: [`/ip4/0.0.0.0/tcp/${DEFAULT_PORT}`], flag: 'listen', arg: 'MA', live: false,
+    doc: 'multiaddrs to listen on (repeat the flag, or comma-separate)'
+  }),
+  option({
+    key: 'announce', parse: list(multiaddrText), default: [], flag: 'announce', arg: 'MA', live: false,
+    doc: 'multiaddrs to tell peers instead of the listen addresses (for NAT or a load balancer)'
+  }),
+  option({
+    key: 'bootstrapFile', parse: text(), default: null, flag: 'bootstrap', arg: 'FILE', live: true,
+    doc: 'bootstrap.json to read ({"network", "bootstrap": [multiaddr/p2p/id]}); default <dataDir>/bootstrap.json when present'
+  }),
+  option({
+    key: 'bootstrap', parse: list(peerMultiaddrText), default: [], flag: 'bootstrap-peer', arg: 'MA', live: true, inBootstrapFile: true,
+    doc: 'bootstrap peers, each a multiaddr ending in /p2p/<peer id>; re-dialled with backoff until connected'
+  }),
+  option({
+    key: 'mdns', parse: boolean, default: true, flag: 'mdns', live: false,
+    doc: 'find peers on the local network by multicast DNS (--no-mdns to turn off)'
+  }),
+  option({
+    key: 'dhtMode', parse: oneOf(['server', 'client'] as const), default: 'server', flag: 'dht-mode', arg: 'MODE', live: false,
+    doc: 'server answers DHT queries for others; client only asks (for nodes others cannot dial)'
+  }),
+  option({
+    key: 'privateAddresses', parse: boolean, default: true, flag: 'private-addresses', live: false,
+    doc: 'keep loopback and LAN addresses in DHT records (fleets mostly live on private networks; --no-private-addresses for public meshes)'
+  }),
+  option({
+    key: 'maxConnections', parse: integer(1, 10_000), default: 100, flag: 'max-connections', arg: 'N', live: true,
+    doc: 'connections kept open before the least valuable are pruned'
+  }),
+  option({
+    key: 'maxInboundPerIp', parse: integer(1, 10_000), default: 16, flag: 'max-inbound-per-ip', arg: 'N', live: true,
+    doc: 'inbound connections accepted at once from one IP address'
+  }),
+  option({
+    key: 'targetPeers', parse: integer(0, 10_000), default: 12, flag: 'target-peers', arg: 'N', live: true,
+    doc: 'peers discovery keeps connected: below this, known and discovered peers are dialled'
+  }),
+  option({
+    key: 'denyPeers', parse: list(peerIdText), default: [], flag: 'deny-peer', arg: 'PEER_ID', live: true,
+    doc: 'peer ids never connected to, in or out; applying a new list closes their connections'
+  }),
+  option({
+    key: 'logLevel', parse: oneOf(LOG_LEVELS), default: 'info', flag: 'log-level', arg: 'LEVEL', live: true,
+    doc: `${LOG_LEVELS.join(' | ')}; debug and trace also enable the libp2p component logs`
+  })
+]
+
+export function defaults (): NodeConfig {
+  return Object.fromEntries(SCHEMA.map(s => [s.key, structuredClone(s.default)])) as unknown as NodeConfig
+}
+
+export function specFor (key: string): OptionSpec | undefined {
+  return SCHEMA.find(s => s.key === key)
+}
