@@ -122,6 +122,14 @@ describe('config', () => {
     assert.match(resolveDataDir({ flags: {}, env: {} }), /\.umesh$/)
   })
 
+  it('accepts the shipped example configs and bootstrap.json', () => {
+    const root = (f: string): string => new URL(`../../../${f}`, import.meta.url).pathname
+    for (const file of ['node/config.example.json', 'bootstrap/config.example.json']) {
+      const { config } = loadConfig({ flags: { dataDir: dir(), bootstrapFile: root('bootstrap.json') }, env: {}, configFile: root(file) })
+      assert.equal(config.network, 'umesh', file)
+    }
+  })
+
   it('documents every option in --help and the README table', () => {
     const help = optionsHelp()
     const md = optionsMarkdown()
