@@ -1,0 +1,35 @@
+/**
+ * `umesh demo` (what `npm start` runs): it starts a bootstrap node and N
+ * nodes, shows them in its table, and stops every process it started.
+ */
+import '../../src/polyfill.js'
+import assert from 'node:assert/strict'
+import { readdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { after, describe, it } from 'node:test'
+import { lockOwner } from '../../src/identity/index.js'
+import { runCli, tempDir } from '../helpers/cli.js'
+
+describe('umesh demo', () => {
+  const tmp = tempDir('umesh-demo-test-')
+  after(() => { tmp.remove() })
+
+  it('shows a bootstrap node and 3 nodes ready and connected, then stops them all', async () => {
+    const result = await runCli(['demo', '--nodes', '3', '--duration', '8', '--dir', tmp.path], { timeoutMs: 60_000 })
+    assert.equal(result.code, 0, result.stderr)
+    // the last table printed before stopping
+    const tables = result.stdout.split(/\n(?=name +peer id)/)
+    const last = tables[tables.length - 1]
+    const rows = last.split('\n').filter(l => /^(bootstrap|node-\d)\s/.test(l))
+    assert.equal(rows.length, 4, last)
+    for (const row of rows) {
+      const cols = row.trim().split(/\s{2,}/)
+      assert.equal(cols[3], 'ready', row)
+      assert.ok(Number(cols[4]) >= 3, `${row}: every process is connected to the others`)
+    }
+    assert.match(result.stdout, /umesh demo: stopped/)
+    const dataDirs = readdirSync(tmp.path, { withFileTypes: true }).filter(e => e.isDirectory()).map(e => join(tmp.path, e.name))
+    assert.equal(dataDirs.length, 4)
+    for (const dir of dataDirs) assert.equal(lockOwner(dir), null, `a process still holds ${dir}`)
+  })
+})
