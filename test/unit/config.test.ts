@@ -130,6 +130,12 @@ describe('config', () => {
     }
   })
 
+  it('the README options table is the one the schema renders', () => {
+    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8')
+    const table = /<!-- options-table:start -->\n([\s\S]*?)\n<!-- options-table:end -->/.exec(readme)?.[1]
+    assert.equal(table, optionsMarkdown(), 'README is stale: paste the output of optionsMarkdown() between the options-table markers')
+  })
+
   it('documents every option in --help and the README table', () => {
     const help = optionsHelp()
     const md = optionsMarkdown()
