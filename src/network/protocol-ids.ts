@@ -5,6 +5,8 @@
  * /meshsub ids because it gates its features (PRUNE backoff, peer exchange,
  * IDONTWANT) on them; its topic allow-list keeps other networks' topics out.
  */
+import { createHash } from 'node:crypto'
+
 export function protocolPrefix (network: string): string {
   return `umesh/${network}`
 }
@@ -25,7 +27,13 @@ export function gossipTopics (network: string): string[] {
   return [announceTopic(network), reportsTopic(network)]
 }
 
-/** DNS-SD service tag for mDNS; dots in a network name would split the label */
+/**
+ * DNS-SD service tag for mDNS. A DNS label takes letters, digits and '-';
+ * a network name with '.' or '_' gets them replaced and a short hash of the
+ * real name appended, so `fleet.a`, `fleet_a` and `fleet-a` stay apart.
+ */
 export function mdnsServiceTag (network: string): string {
-  return `_umesh-${network.replace(/[._]/g, '-')}._udp.local`
+  if (/^[a-z0-9-]+$/.test(network)) return `_umesh-${network}._udp.local`
+  const hash = createHash('sha256').update(network).digest('hex').slice(0, 8)
+  return `_umesh-${network.replace(/[._]/g, '-')}-${hash}._udp.local`
 }

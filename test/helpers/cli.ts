@@ -48,3 +48,80 @@ export async function waitFor<T> (what: string, fn: () => Promise<T | undefined 
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last != null ? ` (last error: ${(last as Error).message})` : ''}`)
 }
+
+/** runs any command (not only the CLI) to its end; SIGKILL after `timeoutMs` */
+export async function runProcess (command: string, args: string[], options: { timeoutMs?: number, env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+  return await new Promise((resolve) => {
+    const child = spawn(command, args, { env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
+    const timer = setTimeout(() => { child.kill('SIGKILL') }, options.timeoutMs ?? 20_000)
+    child.on('error', (err) => { stderr += `${err.message}\n` })
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      resolve({ code, stdout, stderr })
+    })
+  })
+}
+
+export interface StartedProcess {
+  readonly name: string
+  readonly pid: number | undefined
+  /** stdout and stderr interleaved (the last 256 KiB) */
+  output: () => string
+  readonly exited: Promise<number | null>
+  running: () => boolean
+  /** resolves with the first match of `pattern` in the output; rejects at the deadline or when the process exits */
+  waitForOutput: (pattern: RegExp, timeoutMs?: number) => Promise<RegExpExecArray>
+  /** SIGTERM, then SIGKILL if it has not exited within `graceMs`; never throws */
+  stop: (graceMs?: number) => Promise<void>
+}
+
+/** starts a long-running command (a daemon, possibly through `ip netns exec`) */
+export function startProcess (name: string, command: string, args: string[], options: { env?: NodeJS.ProcessEnv } = {}): StartedProcess {
+  const child = spawn(command, args, { env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  const onData = (d: Buffer): void => {
+    output += d.toString()
+    if (output.length > 256 * 1024) output = output.slice(-256 * 1024)
+  }
+  child.stdout.on('data', onData)
+  child.stderr.on('data', onData)
+  child.on('error', (err) => { output += `\n[spawn error: ${err.message}]\n` })
+  const exited = new Promise<number | null>(resolve => {
+    child.on('close', (code, signal) => { resolve(code ?? (signal != null ? 128 : null)) })
+  })
+  const running = (): boolean => child.exitCode == null && child.signalCode == null && child.pid != null
+  return {
+    name,
+    pid: child.pid,
+    output: () => output,
+    exited,
+    running,
+    waitForOutput: async (pattern, timeoutMs = 20_000) => {
+      const deadline = Date.now() + timeoutMs
+      while (Date.now() < deadline) {
+        const match = pattern.exec(output)
+        if (match != null) return match
+        if (!running()) throw new Error(`${name} exited (code ${String(child.exitCode ?? child.signalCode)}) before printing ${String(pattern)}:\n${output.slice(-2000)}`)
+        await new Promise(resolve => setTimeout(resolve, 100))
+      }
+      throw new Error(`${name} did not print ${String(pattern)} within ${timeoutMs} ms:\n${output.slice(-2000)}`)
+    },
+    stop: async (graceMs = 5_000) => {
+      if (child.pid == null) return
+      if (running()) child.kill('SIGTERM')
+      const timer = setTimeout(() => { child.kill('SIGKILL') }, graceMs)
+      // a process that survives SIGKILL (stuck in the kernel) must not hang the caller
+      let giveUp: NodeJS.Timeout | undefined
+      try {
+        await Promise.race([exited, new Promise(resolve => { giveUp = setTimeout(resolve, graceMs + 5_000) })])
+      } finally {
+        clearTimeout(timer)
+        clearTimeout(giveUp)
+      }
+    }
+  }
+}

@@ -6,6 +6,7 @@ import { defaults } from '../../src/config/index.js'
 import { diffConfig } from '../../src/daemon/reload.js'
 import { Backoff } from '../../src/discovery/backoff.js'
 import { meshGater } from '../../src/network/gater.js'
+import { dhtProtocol, mdnsServiceTag } from '../../src/network/protocol-ids.js'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { MultiaddrConnection } from '@libp2p/interface'
@@ -70,5 +71,15 @@ describe('connection gater', () => {
     gater.countInbound = ip => open.get(ip) ?? 0
     assert.equal(gater.denyInboundConnection?.(conn('10.0.0.1')), true)
     assert.equal(gater.denyInboundConnection?.(conn('10.0.0.2')), false)
+  })
+})
+
+describe('protocol ids', () => {
+  it('carry the network name, and distinct networks get distinct mDNS tags', () => {
+    assert.equal(dhtProtocol('lab'), '/umesh/lab/kad/1.0.0')
+    assert.equal(mdnsServiceTag('lab'), '_umesh-lab._udp.local')
+    const tags = ['fleet.a', 'fleet_a', 'fleet-a'].map(mdnsServiceTag)
+    assert.equal(new Set(tags).size, 3, tags.join(' '))
+    assert.ok(tags.every(t => /^_umesh-[a-z0-9-]+\._udp\.local$/.test(t)))
   })
 })
