@@ -11,6 +11,7 @@ import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { lpStream, pbStream } from '@libp2p/utils'
+import { LevelDatastore } from 'datastore-level'
 import { multiaddr } from '@multiformats/multiaddr'
 import { StatusRequest, StatusResponse, fetchStatus, statusProtocol } from '../../protocols/status/index.js'
 import { readDaemonFile } from '../../src/daemon/daemon-file.js'
@@ -173,5 +174,23 @@ describe('a running daemon under bad input', () => {
 
   it('does not speak to a client of another network', async () => {
     await assert.rejects(fetchStatus(client, addrs, 'other-net', { signal: AbortSignal.timeout(5_000) }), /protocol selection failed|not supported|UnsupportedProtocol/i)
+  })
+
+  it('forgets throw-away status clients instead of keeping them in its peer store', async () => {
+    for (let i = 0; i < 5; i++) {
+      const once = await createClientNode()
+      await fetchStatus(once, addrs, network)
+      await once.stop()
+    }
+    await client.hangUp(addrs[0]).catch(() => {})
+    await new Promise(resolve => setTimeout(resolve, 500))
+    assert.equal(await daemon.stop(), 0)
+    const store = new LevelDatastore(join(dataDir, 'datastore'))
+    await store.open()
+    let peers = 0
+    for await (const _ of store.queryKeys({ prefix: '/peers/' })) peers++
+    await store.close()
+    // at most the node's own record: six status clients came and went
+    assert.ok(peers <= 1, `${peers} peer records left in the store`)
   })
 })
