@@ -1,0 +1,196 @@
+/**
+ * Process plumbing for the start-up benchmark: a daemon process timed from
+ * spawn() to its "ready:" line, a plain process timed from spawn() to exit,
+ * an esbuild bundle of the CLI, and one registry of everything started so
+ * that a finally block or Ctrl-C stops all of it and removes the temp dirs.
+ */
+import { spawn } from 'node:child_process'
+import { createWriteStream, rmSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { performance } from 'node:perf_hooks'
+import type { ChildProcess } from 'node:child_process'
+
+/** anything the cleanup must stop */
+interface Stoppable { stop: () => Promise<unknown>, kill: () => void }
+
+const live = new Set<Stoppable>()
+const tempDirs = new Set<string>()
+let cleaning: Promise<void> | undefined
+
+export function track (s: Stoppable): () => void {
+  live.add(s)
+  return () => { live.delete(s) }
+}
+
+export function trackDir (dir: string): void {
+  tempDirs.add(dir)
+}
+
+/** stops every tracked process (SIGTERM, then SIGKILL) and removes the temp dirs; safe to call twice */
+export async function cleanup (): Promise<void> {
+  cleaning ??= (async () => {
+    await Promise.allSettled([...live].map(async s => await s.stop()))
+    live.clear()
+    for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true })
+    tempDirs.clear()
+  })()
+  await cleaning
+}
+
+/** last resort on process exit: nothing async is possible there */
+export function killAllNow (): void {
+  for (const s of live) s.kill()
+  for (const dir of tempDirs) {
+    try { rmSync(dir, { recursive: true, force: true }) } catch {}
+  }
+}
+
+function killChild (child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.exitCode == null && child.signalCode == null) child.kill(signal)
+}
+
+async function stopChild (child: ChildProcess, exited: Promise<unknown>, graceMs: number): Promise<void> {
+  if (child.exitCode != null || child.signalCode != null) return
+  killChild(child, 'SIGTERM')
+  const timer = setTimeout(() => { killChild(child, 'SIGKILL') }, graceMs)
+  try {
+    await exited
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/**
+ * One daemon (`<script> node --data-dir DIR ...`), timed with
+ * performance.now() from just before spawn() to the data event that carries
+ * its "ready:" line (stderr is a pipe, so this includes one pipe hop).
+ */
+export class TimedDaemon {
+  readonly child: ChildProcess
+  /** performance.now() and Date.now() just before spawn() */
+  readonly spawnedAt: number
+  readonly spawnedAtWall: number
+  /** performance.now() of the ready line */
+  readonly ready: Promise<number>
+  readonly exited: Promise<number | null>
+  output = ''
+  private readonly untrack: () => void
+
+  constructor (script: string, dataDir: string, args: string[], logFile: string) {
+    this.spawnedAtWall = Date.now()
+    this.spawnedAt = performance.now()
+    this.child = spawn(process.execPath, [script, 'node', '--data-dir', dataDir, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const log = createWriteStream(logFile, { flags: 'a' })
+    const ready = Promise.withResolvers<number>()
+    let seen = false
+    const onData = (chunk: Buffer): void => {
+      const at = performance.now()
+      log.write(chunk)
+      if (this.output.length < 64 * 1024) this.output += chunk.toString()
+      if (!seen && /ready: node \S+ on network/.test(this.output)) {
+        seen = true
+        ready.resolve(at)
+      }
+    }
+    this.child.stdout?.on('data', onData)
+    this.child.stderr?.on('data', onData)
+    this.exited = new Promise(resolve => {
+      this.child.on('exit', code => {
+        log.end()
+        ready.reject(new Error(`the daemon exited with code ${String(code)} before it was ready:\n${this.output.slice(-1500)}`))
+        this.untrack()
+        resolve(code)
+      })
+    })
+    this.ready = ready.promise
+    this.ready.catch(() => {})
+    this.untrack = track({ stop: async () => { await this.stop() }, kill: () => { killChild(this.child, 'SIGKILL') } })
+  }
+
+  /** ms from spawn() to the ready line, or an error after timeoutMs */
+  async readyMs (timeoutMs = 20_000): Promise<number> {
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => { reject(new Error(`not ready within ${timeoutMs} ms:\n${this.output.slice(-1500)}`)) }, timeoutMs)
+    })
+    try {
+      return (await Promise.race([this.ready, timeout])) - this.spawnedAt
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  /** SIGTERM, SIGKILL after graceMs; returns ms from the signal to exit */
+  async stop (graceMs = 8_000): Promise<number> {
+    const t0 = performance.now()
+    await stopChild(this.child, this.exited, graceMs)
+    return performance.now() - t0
+  }
+}
+
+/** ms from just before spawn() to exit; throws on a non-zero exit */
+export async function timeToExit (args: string[], cwd: string, timeoutMs = 30_000): Promise<number> {
+  const t0 = performance.now()
+  const child = spawn(process.execPath, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] })
+  let stderr = ''
+  child.stderr?.on('data', (c: Buffer) => { if (stderr.length < 8192) stderr += c.toString() })
+  const exited = new Promise<number | null>(resolve => { child.on('exit', code => { resolve(code) }) })
+  const untrack = track({ stop: async () => { await stopChild(child, exited, 2_000) }, kill: () => { killChild(child, 'SIGKILL') } })
+  const timer = setTimeout(() => { killChild(child, 'SIGKILL') }, timeoutMs)
+  try {
+    const code = await exited
+    const elapsed = performance.now() - t0
+    if (code !== 0) throw new Error(`node ${args.join(' ').slice(0, 200)} exited with ${String(code)}: ${stderr.slice(-1000)}`)
+    return elapsed
+  } finally {
+    clearTimeout(timer)
+    untrack()
+  }
+}
+
+export interface Bundle {
+  file: string
+  bytes: number
+  buildMs: number
+}
+
+/**
+ * Bundles the CLI with esbuild (a devDependency) into outfile. Returns
+ * undefined with a reason when esbuild is not installed. classic-level finds
+ * its native binary from its own __dirname, so that one file is rewritten to
+ * name its real folder; `require` is provided for the CommonJS parts.
+ */
+export async function bundleCli (entry: string, outfile: string): Promise<Bundle | string> {
+  let esbuild: any
+  try {
+    const name = 'esbuild'
+    esbuild = await import(name)
+  } catch (err) {
+    return `esbuild is not installed (npm install -D esbuild): ${(err as Error).message}`
+  }
+  const t0 = performance.now()
+  const result = await esbuild.build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    logLevel: 'silent',
+    metafile: true,
+    banner: { js: "import { createRequire as __umeshCreateRequire } from 'node:module'; const require = __umeshCreateRequire(import.meta.url);" },
+    plugins: [{
+      name: 'classic-level-binding',
+      setup (build: any) {
+        build.onLoad({ filter: /[\\/]classic-level[\\/]binding\.js$/ }, (args: { path: string }) => ({
+          contents: `module.exports = require('node-gyp-build')(${JSON.stringify(dirname(args.path))})`,
+          loader: 'js',
+          resolveDir: dirname(args.path)
+        }))
+      }
+    }]
+  })
+  const buildMs = performance.now() - t0
+  const bytes = Object.values(result.metafile.outputs as Record<string, { bytes: number }>).reduce((sum, o) => sum + o.bytes, 0)
+  return { file: outfile, bytes, buildMs }
+}
