@@ -1,12 +1,11 @@
 /**
  * Process plumbing for the start-up benchmark: a daemon process timed from
  * spawn() to its "ready:" line, a plain process timed from spawn() to exit,
- * an esbuild bundle of the CLI, and one registry of everything started so
+ * and one registry of everything started so
  * that a finally block or Ctrl-C stops all of it and removes the temp dirs.
  */
 import { spawn } from 'node:child_process'
 import { createWriteStream, rmSync } from 'node:fs'
-import { dirname } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import type { ChildProcess } from 'node:child_process'
 
@@ -151,46 +150,5 @@ export async function timeToExit (args: string[], cwd: string, timeoutMs = 30_00
 export interface Bundle {
   file: string
   bytes: number
-  buildMs: number
 }
 
-/**
- * Bundles the CLI with esbuild (a devDependency) into outfile. Returns
- * undefined with a reason when esbuild is not installed. classic-level finds
- * its native binary from its own __dirname, so that one file is rewritten to
- * name its real folder; `require` is provided for the CommonJS parts.
- */
-export async function bundleCli (entry: string, outfile: string): Promise<Bundle | string> {
-  let esbuild: any
-  try {
-    const name = 'esbuild'
-    esbuild = await import(name)
-  } catch (err) {
-    return `esbuild is not installed (npm install -D esbuild): ${(err as Error).message}`
-  }
-  const t0 = performance.now()
-  const result = await esbuild.build({
-    entryPoints: [entry],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    logLevel: 'silent',
-    metafile: true,
-    banner: { js: "import { createRequire as __umeshCreateRequire } from 'node:module'; const require = __umeshCreateRequire(import.meta.url);" },
-    plugins: [{
-      name: 'classic-level-binding',
-      setup (build: any) {
-        build.onLoad({ filter: /[\\/]classic-level[\\/]binding\.js$/ }, (args: { path: string }) => ({
-          contents: `module.exports = require('node-gyp-build')(${JSON.stringify(dirname(args.path))})`,
-          loader: 'js',
-          resolveDir: dirname(args.path)
-        }))
-      }
-    }]
-  })
-  const buildMs = performance.now() - t0
-  const bytes = Object.values(result.metafile.outputs as Record<string, { bytes: number }>).reduce((sum, o) => sum + o.bytes, 0)
-  return { file: outfile, bytes, buildMs }
-}

@@ -1,14 +1,15 @@
 /**
  * Start-up benchmark: prints figures, asserts nothing.
  *
- *   npm run bench                      (tsc -p . && node dist/bench/startup.js)
+ *   npm run bench                      (npm run build && node dist/bench/startup.js)
  *   node dist/bench/startup.js [--runs 7] [--nodes 20] [--discovery-timeout 100] [--skip-bundle]
  *
  * 1. one node, spawn() to its "ready:" line (all start-up phases done), with a
  *    fresh data dir and again on the same data dir, beside baselines measured
  *    in the same run: `node -e 0`, importing the libp2p packages the daemon
- *    loads, and importing the daemon's whole module graph; the same with the
- *    CLI bundled by esbuild (when installed); per-phase durations from status.
+ *    loads, and importing the daemon's whole module graph; both for the
+ *    compiled modules and for the bundle `umesh` runs (dist/umesh.mjs);
+ *    per-phase durations from status.
  * 2. a mesh of N nodes and a bootstrap node (LocalMesh) until full discovery
  *    (defined in the output), polled over the status protocol, bounded.
  * 3. resident memory per daemon from status: idle single node and every node
@@ -19,7 +20,7 @@
  */
 import '../src/polyfill.js'
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync } from 'node:fs'
 import { arch, cpus, loadavg, platform, release, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -31,12 +32,15 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { fetchStatus } from '../protocols/status/index.js'
 import { specFor } from '../src/config/schema.js'
 import { readDaemonFile } from '../src/daemon/daemon-file.js'
-import { CLI_PATH, LocalMesh } from '../src/demo/local-mesh.js'
+import { LocalMesh } from '../src/demo/local-mesh.js'
 import { createClientNode } from '../src/network/client-node.js'
-import { bundleCli, cleanup, killAllNow, timeToExit, TimedDaemon, track, trackDir } from './procs.js'
+import { cleanup, killAllNow, timeToExit, TimedDaemon, track, trackDir } from './procs.js'
 import { mb, ms, section, seconds, summarize, table, wrap } from './report.js'
 import type { Bundle } from './procs.js'
 import type { Summary } from './report.js'
+
+const COMPILED_CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url))
+const BUNDLED_CLI = fileURLToPath(new URL('../umesh.mjs', import.meta.url))
 import type { StatusResponse } from '../protocols/status/index.js'
 import type { MeshProcess } from '../src/demo/local-mesh.js'
 import type { Libp2p } from '@libp2p/interface'
@@ -392,7 +396,7 @@ function printSingle (baselines: Array<{ label: string, samples: number[] }>, se
   }
   out(table(['', 'min', 'median', 'max', 'target', 'verdict'], rows))
   if (typeof bundle === 'string') out(`\n  bundled daemon: not measured: ${bundle}`)
-  else if (bundle != null) out(`\n  bundle: esbuild of dist/src/cli/main.js, ${mb(bundle.bytes)}, built in ${ms(bundle.buildMs)} at benchmark time into the OS temp dir (not kept)`)
+  else if (bundle != null) out(`\n  bundle: ${bundle.file} (esbuild, by npm run build), ${mb(bundle.bytes)}; the mesh below runs it too (LocalMesh starts umesh)`)
 
   out('\n  Where the time goes (medians, ms; phase durations from each run\'s status response):')
   const cols = series.flatMap(s => [[`${s.label} fresh`, s.fresh], [`${s.label} existing`, s.existing]] as Array<[string, StartRun[]]>)
@@ -510,7 +514,7 @@ async function main (): Promise<number> {
   trackDir(root)
   const argv = process.argv.slice(2)
   out('update-mesh start-up benchmark (figures only; nothing is asserted)')
-  out(`command: node dist/bench/startup.js${argv.length > 0 ? ' ' + argv.join(' ') : ''}   (npm run bench = tsc -p . && node dist/bench/startup.js)`)
+  out(`command: node dist/bench/startup.js${argv.length > 0 ? ' ' + argv.join(' ') : ''}   (npm run bench = npm run build && node dist/bench/startup.js)`)
   for (const line of machine()) out(line)
   out(`targets: ready in under ${READY_TARGET_MS / 1000} s after process start; under ${mb(RSS_TARGET_BYTES)} resident per daemon`)
 
@@ -531,24 +535,20 @@ async function main (): Promise<number> {
     }
   ])
 
-  const series: Series[] = [await startSeries('daemon', CLI_PATH, join(root, 'single'), client)]
-
+  // the compiled modules, as `node dist/node/main.js` runs them, and the
+  // bundle that `umesh` runs (dist/umesh.mjs, built by npm run build)
+  const series: Series[] = [await startSeries('daemon, compiled modules', COMPILED_CLI, join(root, 'single'), client)]
   let bundle: Bundle | string | undefined
   if (opts['skip-bundle'] === true) {
     bundle = 'skipped (--skip-bundle)'
+  } else if (!existsSync(BUNDLED_CLI)) {
+    bundle = `${BUNDLED_CLI} is missing: run npm run build`
   } else {
-    progress('bundling dist/src/cli/main.js with esbuild into the temp dir')
+    bundle = { file: BUNDLED_CLI, bytes: statSync(BUNDLED_CLI).size }
     try {
-      bundle = await bundleCli(CLI_PATH, join(root, 'bundle', 'umesh.mjs'))
+      series.push(await startSeries('daemon, bundle (umesh)', BUNDLED_CLI, join(root, 'single-bundled'), client))
     } catch (err) {
-      bundle = `esbuild failed: ${(err as Error).message.slice(0, 500)}`
-    }
-    if (typeof bundle !== 'string') {
-      try {
-        series.push(await startSeries('bundled daemon', bundle.file, join(root, 'single-bundled'), client))
-      } catch (err) {
-        bundle = `the bundled daemon did not start: ${(err as Error).message.slice(0, 800)}`
-      }
+      bundle = `the bundled daemon did not start: ${(err as Error).message.slice(0, 800)}`
     }
   }
 

@@ -1,10 +1,15 @@
-/** The software version, read once from package.json (two levels above dist/src/). */
+/**
+ * The software version, read once from the project's package.json: one level
+ * above the bundle (dist/umesh.mjs), two above the compiled modules (dist/src/).
+ */
 import { readFileSync } from 'node:fs'
 
 export const VERSION: string = (() => {
-  try {
-    return JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version
-  } catch {
-    return '0.0.0-unknown'
+  for (const candidate of ['../package.json', '../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(candidate, import.meta.url), 'utf8'))
+      if (pkg.name === 'update-mesh') return pkg.version
+    } catch {}
   }
+  return '0.0.0-unknown'
 })()

@@ -4,14 +4,21 @@
  * machine). Used by `umesh demo`, the integration tests and the benchmarks.
  */
 import { spawn } from 'node:child_process'
-import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs'
+import { createWriteStream, existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createIdentity } from '../identity/index.js'
 import type { ChildProcess } from 'node:child_process'
 
-export const CLI_PATH = fileURLToPath(new URL('../cli/main.js', import.meta.url))
+/**
+ * The umesh CLI to start processes with: the bundle (dist/umesh.mjs, what
+ * `umesh` runs) when it exists, else the compiled entry point. This module
+ * is itself either inside the bundle or at dist/src/demo/.
+ */
+export const CLI_PATH = ['./umesh.mjs', '../../umesh.mjs', '../cli/main.js']
+  .map(candidate => fileURLToPath(new URL(candidate, import.meta.url)))
+  .find(path => existsSync(path)) ?? fileURLToPath(new URL('../cli/main.js', import.meta.url))
 
 export async function freePort (): Promise<number> {
   return await new Promise((resolve, reject) => {
