@@ -17,7 +17,8 @@ export const COMMANDS: Record<string, Loader> = {
   bootstrap: async () => await import('./commands/bootstrap.js'),
   status: async () => await import('./commands/status.js'),
   keys: async () => await import('./commands/keys.js'),
-  demo: async () => await import('./commands/demo.js')
+  demo: async () => await import('./commands/demo.js'),
+  repo: async () => await import('./commands/repo.js')
 }
 
 const SUMMARIES: Record<string, string> = {
@@ -25,7 +26,8 @@ const SUMMARIES: Record<string, string> = {
   bootstrap: 'run a bootstrap node (the same daemon as a DHT server with gossip peer exchange, no packages)',
   status: 'show the status of the daemon on a data dir, or of any node by multiaddr, over the status protocol',
   keys: 'show or create the node identity (keys show | keys init)',
-  demo: 'start a bootstrap node and N nodes on loopback and show the mesh live'
+  demo: 'start a bootstrap node and N nodes on loopback and show the mesh live',
+  repo: 'create a release repository (TUF), rotate its keys, show its state (repo init | rotate | status)'
 }
 
 export function usage (): string {
