@@ -18,7 +18,8 @@ export const COMMANDS: Record<string, Loader> = {
   status: async () => await import('./commands/status.js'),
   keys: async () => await import('./commands/keys.js'),
   demo: async () => await import('./commands/demo.js'),
-  repo: async () => await import('./commands/repo.js')
+  repo: async () => await import('./commands/repo.js'),
+  release: async () => await import('./commands/release.js')
 }
 
 const SUMMARIES: Record<string, string> = {
@@ -27,7 +28,8 @@ const SUMMARIES: Record<string, string> = {
   status: 'show the status of the daemon on a data dir, or of any node by multiaddr, over the status protocol',
   keys: 'show or create the node identity (keys show | keys init)',
   demo: 'start a bootstrap node and N nodes on loopback and show the mesh live',
-  repo: 'create a release repository (TUF), rotate its keys, show its state (repo init | rotate | status)'
+  repo: 'create a release repository (TUF), rotate its keys, show its state (repo init | rotate | status)',
+  release: 'publish a release from a directory or tarball into the repository, list releases (release add | list)'
 }
 
 export function usage (): string {

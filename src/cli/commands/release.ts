@@ -1,0 +1,80 @@
+/**
+ * umesh release add | list: publishing releases into the TUF repository.
+ */
+import { resolve } from 'node:path'
+import { UsageError } from '../../errors.js'
+import { addRelease, compareVersions, isScheme, releasesIn, CHANNELS } from '../../release/index.js'
+import { Repository } from '../../trust/repository.js'
+import { bytes } from '../status-view.js'
+import { parse } from '../args.js'
+import type { Channel } from '../../release/index.js'
+import type { Command } from '../run.js'
+
+const HELP = `umesh release add PATH --repo DIR --package NAME --version V [--channel alpha|beta|stable] [--changelog FILE] [--scheme semver|abr] [--json]
+    PATH is a directory, a .tar or a .tar.gz; the tree is checked, chunked (FastCDC) into the
+    repository's chunk store, and its index signed as a TUF target (targets, snapshot, timestamp)
+umesh release list --repo DIR [--package NAME] [--json]
+    what is published, oldest first per package
+
+version schemes: semver (1.2.0 stable, 1.2.0-beta.1 beta, 1.2.0-alpha.1 alpha) or abr
+({major}{a|b|r}{minor}: 0a1 < 0b1 < 0r1 < 0a2 < 1a1; a alpha, b beta, r release); a package keeps
+the scheme of its first release`
+
+export const command: Command = {
+  run: async (argv) => {
+    const args = parse('release', argv, {
+      repo: { type: 'string' },
+      package: { type: 'string' },
+      version: { type: 'string' },
+      channel: { type: 'string' },
+      changelog: { type: 'string' },
+      scheme: { type: 'string' },
+      json: { type: 'boolean' }
+    }, false)
+    if (args.own.help === true) {
+      process.stdout.write(HELP + '\n')
+      return 0
+    }
+    const [action, ...rest] = args.positionals
+    if (args.own.repo == null) throw new UsageError('--repo DIR is required; see: umesh release --help')
+    const repo = Repository.open(resolve(args.own.repo as string))
+    if (action === 'add') {
+      if (rest.length !== 1) throw new UsageError('release add takes one PATH (a directory, .tar or .tar.gz)')
+      for (const flag of ['package', 'version'] as const) {
+        if (args.own[flag] == null) throw new UsageError(`--${flag} is required for release add`)
+      }
+      const channel = args.own.channel as string | undefined
+      if (channel != null && !(CHANNELS as readonly string[]).includes(channel)) throw new UsageError(`--channel: expected one of ${CHANNELS.join(', ')}, found "${channel}"`)
+      const scheme = args.own.scheme as string | undefined
+      if (scheme != null && !isScheme(scheme)) throw new UsageError(`--scheme: expected semver or abr, found "${scheme}"`)
+      const added = await addRelease(repo, resolve(rest[0]), {
+        package: args.own.package as string,
+        version: args.own.version as string,
+        channel: channel as Channel | undefined,
+        changelogFile: args.own.changelog as string | undefined,
+        scheme
+      })
+      const i = added.index
+      if (args.own.json === true) {
+        process.stdout.write(JSON.stringify({ package: i.package, version: i.version, channel: i.channel, files: i.files.length, totalSize: i.totalSize, chunks: added.chunks, newChunks: added.newChunks, newBytes: added.newBytes, target: added.targetPath }) + '\n')
+      } else {
+        process.stdout.write(`published ${i.package} ${i.version} (${i.channel}): ${i.files.length} files, ${bytes(i.totalSize)} in ${added.chunks} chunks, ${added.newChunks} new (${bytes(added.newBytes)}); timestamp version ${repo.signedOf('timestamp').version as number}\n`)
+      }
+      return 0
+    }
+    if (action === 'list' && rest.length === 0) {
+      const wanted = args.own.package as string | undefined
+      const releases = releasesIn(repo)
+        .filter(r => wanted == null || r.package === wanted)
+        .sort((a, b) => a.package.localeCompare(b.package) || compareVersions(a.scheme, a.version, b.version))
+      if (args.own.json === true) {
+        process.stdout.write(JSON.stringify(releases) + '\n')
+        return 0
+      }
+      if (releases.length === 0) process.stdout.write('no releases published\n')
+      for (const r of releases) process.stdout.write(`${r.package.padEnd(16)} ${r.version.padEnd(16)} ${r.channel.padEnd(7)} ${bytes(r.totalSize).padStart(10)}  ${r.created}\n`)
+      return 0
+    }
+    throw new UsageError(`expected "release add PATH" or "release list", found "release ${args.positionals.join(' ')}"; see: umesh release --help`)
+  }
+}
