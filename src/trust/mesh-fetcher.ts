@@ -1,0 +1,187 @@
+/**
+ * A tuf-js Fetcher that gets TUF files from peers over the sync protocol
+ * instead of HTTP. Peers are untrusted mirrors: tuf-js checks everything this
+ * returns against signed metadata; this only finds a peer that has the file.
+ *
+ * Give the Updater `metadataBaseUrl: MESH_METADATA_URL` and
+ * `targetBaseUrl: MESH_TARGETS_URL`; a URL such as
+ * `umesh:/metadata/2.snapshot.json` is fetched as the repository-relative
+ * path `metadata/2.snapshot.json`. Candidates are tried in order until one
+ * answers with the file. When every peer that answered said NOT_FOUND, this
+ * throws tuf-js's DownloadHTTPError with status 404, which is how the root
+ * walk learns it has the newest root; a peer that refuses for size gives
+ * DownloadLengthMismatchError; anything else a MeshDownloadError.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { DownloadError, DownloadHTTPError, DownloadLengthMismatchError } from 'tuf-js/dist/error.js'
+import { fetchFile } from '../../protocols/sync/client.js'
+import { SyncError, SyncNotFoundError, SyncOversizedResponseError, SyncPathError, SyncRefusedError, SyncTooLargeError } from '../../protocols/sync/errors.js'
+import { checkSyncPath } from '../../protocols/sync/mirror-files.js'
+import type { StreamOpener } from '../../protocols/sync/client.js'
+import type { PeerId } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import type { Fetcher } from 'tuf-js'
+
+export const MESH_URL_SCHEME = 'umesh:'
+export const MESH_METADATA_URL = 'umesh:/metadata'
+export const MESH_TARGETS_URL = 'umesh:/targets'
+export const DEFAULT_FETCH_TIMEOUT = 30_000
+export const DEFAULT_MAX_PEERS_PER_FILE = 8
+
+export type MeshPeer = PeerId | Multiaddr
+
+export interface MeshFetcherInit {
+  /** opens streams: the libp2p node */
+  opener: StreamOpener
+  network: string
+  /** candidate peers, best first; asked for each file */
+  peers: () => MeshPeer[]
+  /** time for one peer to answer one file (default 30 s) */
+  timeoutMs?: number
+  /** candidates asked per file before giving up (default 8) */
+  maxPeersPerFile?: number
+  /** aborts every download of this fetcher, e.g. when the node stops */
+  signal?: AbortSignal
+}
+
+export interface FailedAttempt {
+  path: string
+  peer: MeshPeer
+  error: Error
+}
+
+/** A download failed for a reason other than "no peer has it" or "too long"; `attempts` says what each peer did. */
+export class MeshDownloadError extends DownloadError {
+  override readonly name = 'MeshDownloadError'
+  constructor (message: string, readonly attempts: FailedAttempt[] = []) {
+    super(message)
+  }
+}
+
+/** maps a URL built by tuf-js from the mesh base URLs back to a repository-relative path */
+export function meshPathOf (url: string): string {
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    throw new MeshDownloadError(`${url} is not a URL; give the Updater the base URLs ${MESH_METADATA_URL} and ${MESH_TARGETS_URL}`)
+  }
+  if (parsed.protocol !== MESH_URL_SCHEME || parsed.host !== '' || parsed.search !== '' || parsed.hash !== '') {
+    throw new MeshDownloadError(`${url} is not a mesh URL; give the Updater the base URLs ${MESH_METADATA_URL} and ${MESH_TARGETS_URL}`)
+  }
+  let path: string
+  try {
+    path = parsed.pathname.replace(/^\/+/, '').split('/').map(decodeURIComponent).join('/')
+    return checkSyncPath(path)
+  } catch (err) {
+    throw new MeshDownloadError(`${url} names no file the sync protocol serves: ${(err as Error).message}`)
+  }
+}
+
+function describePeer (peer: MeshPeer): string {
+  return peer.toString()
+}
+
+export class MeshFetcher implements Fetcher {
+  private readonly init: MeshFetcherInit
+  private readonly files = new Map<string, Uint8Array>()
+  private readonly sources = new Map<string, MeshPeer>()
+  private readonly failed: FailedAttempt[] = []
+
+  constructor (init: MeshFetcherInit) {
+    this.init = init
+  }
+
+  /**
+   * Every (path, bytes) downloaded in this session. Metadata is listed as
+   * fetched, so mirror it only after a successful refresh; a target is listed
+   * only once the download handler (tuf-js's length and hash check) accepted it.
+   */
+  downloaded (): Map<string, Uint8Array> {
+    return new Map(this.files)
+  }
+
+  /** which peer served each path, for scoring peers */
+  servedBy (): Map<string, MeshPeer> {
+    return new Map(this.sources)
+  }
+
+  /** every peer that failed to serve a path, and how */
+  failures (): FailedAttempt[] {
+    return [...this.failed]
+  }
+
+  async downloadBytes (url: string, maxLength: number): Promise<Buffer> {
+    const path = meshPathOf(url)
+    const bytes = await this.fetch(path, maxLength)
+    this.files.set(path, bytes)
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  }
+
+  async downloadFile<T> (url: string, maxLength: number, handler: (file: string) => Promise<T>): Promise<T> {
+    const path = meshPathOf(url)
+    const bytes = await this.fetch(path, maxLength)
+    const dir = await mkdtemp(join(tmpdir(), 'umesh-fetch-'))
+    try {
+      const file = join(dir, 'download')
+      await writeFile(file, bytes, { mode: 0o600, flag: 'wx' })
+      const result = await handler(file)
+      this.files.set(path, bytes)
+      return result
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  }
+
+  private candidates (): MeshPeer[] {
+    const seen = new Set<string>()
+    const unique: MeshPeer[] = []
+    for (const peer of this.init.peers()) {
+      const key = describePeer(peer)
+      if (seen.has(key)) continue
+      seen.add(key)
+      unique.push(peer)
+    }
+    return unique.slice(0, this.init.maxPeersPerFile ?? DEFAULT_MAX_PEERS_PER_FILE)
+  }
+
+  private async fetch (path: string, maxLength: number): Promise<Uint8Array> {
+    const candidates = this.candidates()
+    if (candidates.length === 0) {
+      throw new MeshDownloadError(`no peer to fetch ${path} from; connect to a peer that speaks /umesh/${this.init.network}/sync/1.0.0`)
+    }
+    const attempts: FailedAttempt[] = []
+    for (const peer of candidates) {
+      this.init.signal?.throwIfAborted()
+      const timeout = AbortSignal.timeout(this.init.timeoutMs ?? DEFAULT_FETCH_TIMEOUT)
+      const signal = this.init.signal == null ? timeout : AbortSignal.any([timeout, this.init.signal])
+      try {
+        const bytes = await fetchFile(this.init.opener, peer, this.init.network, path, maxLength, { signal })
+        this.sources.set(path, peer)
+        return bytes
+      } catch (err) {
+        if (err instanceof SyncPathError) throw new MeshDownloadError(err.message)
+        const attempt = { path, peer, error: err as Error }
+        attempts.push(attempt)
+        this.failed.push(attempt)
+      }
+    }
+    throw this.outcome(path, maxLength, attempts)
+  }
+
+  /** the tuf-js error that sums up every peer's failure */
+  private outcome (path: string, maxLength: number, attempts: FailedAttempt[]): Error {
+    const list = attempts.map(a => `${describePeer(a.peer)}: ${a.error.message}`).join('; ')
+    // BUSY and INTERNAL_ERROR say nothing about whether the peer has the file, like a failed dial
+    const answered = attempts.filter(a => a.error instanceof SyncError && !(a.error instanceof SyncRefusedError && a.error.code !== 'BAD_REQUEST'))
+    if (answered.length > 0 && answered.every(a => a.error instanceof SyncNotFoundError)) {
+      return new DownloadHTTPError(`no peer holds ${path} (${list})`, 404)
+    }
+    if (answered.some(a => a.error instanceof SyncTooLargeError || a.error instanceof SyncOversizedResponseError)) {
+      return new DownloadLengthMismatchError(`${path}: a peer offered more than the ${maxLength} bytes allowed (${list})`)
+    }
+    return new MeshDownloadError(`could not fetch ${path} from any of ${attempts.length} peer${attempts.length === 1 ? '' : 's'} (${list})`, attempts)
+  }
+}
