@@ -20,5 +20,6 @@ export const DEFAULT_MAX_CONCURRENT = 32
 export const RESPONSE_LIMITS = {
   phases: 32,
   peers: MAX_PEERS_LISTED,
-  listenAddrs: 64
+  listenAddrs: 64,
+  releases: 256
 }

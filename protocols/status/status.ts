@@ -677,6 +677,437 @@ export namespace Traffic {
   }
 }
 
+export interface ReleaseState {
+  package: string
+  version: string
+  channel: string
+  state: string
+  chunksHeld: number
+  chunksTotal: number
+  bytesTotal: bigint
+  error: string
+}
+
+export namespace ReleaseState {
+  let _codec: Codec<ReleaseState>
+
+  export const codec = (): Codec<ReleaseState> => {
+    if (_codec == null) {
+      _codec = message<ReleaseState>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.package != null && obj.package !== '')) {
+          w.uint32(10)
+          w.string(obj.package)
+        }
+
+        if ((obj.version != null && obj.version !== '')) {
+          w.uint32(18)
+          w.string(obj.version)
+        }
+
+        if ((obj.channel != null && obj.channel !== '')) {
+          w.uint32(26)
+          w.string(obj.channel)
+        }
+
+        if ((obj.state != null && obj.state !== '')) {
+          w.uint32(34)
+          w.string(obj.state)
+        }
+
+        if ((obj.chunksHeld != null && obj.chunksHeld !== 0)) {
+          w.uint32(40)
+          w.uint32(obj.chunksHeld)
+        }
+
+        if ((obj.chunksTotal != null && obj.chunksTotal !== 0)) {
+          w.uint32(48)
+          w.uint32(obj.chunksTotal)
+        }
+
+        if ((obj.bytesTotal != null && obj.bytesTotal !== 0n)) {
+          w.uint32(56)
+          w.uint64(obj.bytesTotal)
+        }
+
+        if ((obj.error != null && obj.error !== '')) {
+          w.uint32(66)
+          w.string(obj.error)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          package: '',
+          version: '',
+          channel: '',
+          state: '',
+          chunksHeld: 0,
+          chunksTotal: 0,
+          bytesTotal: 0n,
+          error: ''
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.package = reader.string()
+              break
+            }
+            case 2: {
+              obj.version = reader.string()
+              break
+            }
+            case 3: {
+              obj.channel = reader.string()
+              break
+            }
+            case 4: {
+              obj.state = reader.string()
+              break
+            }
+            case 5: {
+              obj.chunksHeld = reader.uint32()
+              break
+            }
+            case 6: {
+              obj.chunksTotal = reader.uint32()
+              break
+            }
+            case 7: {
+              obj.bytesTotal = reader.uint64()
+              break
+            }
+            case 8: {
+              obj.error = reader.string()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.package`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.version`,
+                value: reader.string()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.channel`,
+                value: reader.string()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.state`,
+                value: reader.string()
+              }
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.chunksHeld`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 6: {
+              yield {
+                field: `${prefix}.chunksTotal`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 7: {
+              yield {
+                field: `${prefix}.bytesTotal`,
+                value: reader.uint64()
+              }
+              break
+            }
+            case 8: {
+              yield {
+                field: `${prefix}.error`,
+                value: reader.string()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface ReleaseStatePackageFieldEvent {
+    field: '$.package'
+    value: string
+  }
+
+  export interface ReleaseStateVersionFieldEvent {
+    field: '$.version'
+    value: string
+  }
+
+  export interface ReleaseStateChannelFieldEvent {
+    field: '$.channel'
+    value: string
+  }
+
+  export interface ReleaseStateStateFieldEvent {
+    field: '$.state'
+    value: string
+  }
+
+  export interface ReleaseStateChunksHeldFieldEvent {
+    field: '$.chunksHeld'
+    value: number
+  }
+
+  export interface ReleaseStateChunksTotalFieldEvent {
+    field: '$.chunksTotal'
+    value: number
+  }
+
+  export interface ReleaseStateBytesTotalFieldEvent {
+    field: '$.bytesTotal'
+    value: bigint
+  }
+
+  export interface ReleaseStateErrorFieldEvent {
+    field: '$.error'
+    value: string
+  }
+
+  export function encode (obj: Partial<ReleaseState>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, ReleaseState.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ReleaseState>): ReleaseState {
+    return decodeMessage(buf, ReleaseState.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ReleaseState>): Generator<ReleaseStatePackageFieldEvent | ReleaseStateVersionFieldEvent | ReleaseStateChannelFieldEvent | ReleaseStateStateFieldEvent | ReleaseStateChunksHeldFieldEvent | ReleaseStateChunksTotalFieldEvent | ReleaseStateBytesTotalFieldEvent | ReleaseStateErrorFieldEvent> {
+    return streamMessage(buf, ReleaseState.codec(), opts)
+  }
+}
+
+export interface TrustState {
+  mode: string
+  timestampVersion: number
+  stale: boolean
+  error: string
+  lastRefreshMs: bigint
+}
+
+export namespace TrustState {
+  let _codec: Codec<TrustState>
+
+  export const codec = (): Codec<TrustState> => {
+    if (_codec == null) {
+      _codec = message<TrustState>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.mode != null && obj.mode !== '')) {
+          w.uint32(10)
+          w.string(obj.mode)
+        }
+
+        if ((obj.timestampVersion != null && obj.timestampVersion !== 0)) {
+          w.uint32(16)
+          w.uint32(obj.timestampVersion)
+        }
+
+        if ((obj.stale != null && obj.stale !== false)) {
+          w.uint32(24)
+          w.bool(obj.stale)
+        }
+
+        if ((obj.error != null && obj.error !== '')) {
+          w.uint32(34)
+          w.string(obj.error)
+        }
+
+        if ((obj.lastRefreshMs != null && obj.lastRefreshMs !== 0n)) {
+          w.uint32(40)
+          w.uint64(obj.lastRefreshMs)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          mode: '',
+          timestampVersion: 0,
+          stale: false,
+          error: '',
+          lastRefreshMs: 0n
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.mode = reader.string()
+              break
+            }
+            case 2: {
+              obj.timestampVersion = reader.uint32()
+              break
+            }
+            case 3: {
+              obj.stale = reader.bool()
+              break
+            }
+            case 4: {
+              obj.error = reader.string()
+              break
+            }
+            case 5: {
+              obj.lastRefreshMs = reader.uint64()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.mode`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.timestampVersion`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.stale`,
+                value: reader.bool()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.error`,
+                value: reader.string()
+              }
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.lastRefreshMs`,
+                value: reader.uint64()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface TrustStateModeFieldEvent {
+    field: '$.mode'
+    value: string
+  }
+
+  export interface TrustStateTimestampVersionFieldEvent {
+    field: '$.timestampVersion'
+    value: number
+  }
+
+  export interface TrustStateStaleFieldEvent {
+    field: '$.stale'
+    value: boolean
+  }
+
+  export interface TrustStateErrorFieldEvent {
+    field: '$.error'
+    value: string
+  }
+
+  export interface TrustStateLastRefreshMsFieldEvent {
+    field: '$.lastRefreshMs'
+    value: bigint
+  }
+
+  export function encode (obj: Partial<TrustState>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, TrustState.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<TrustState>): TrustState {
+    return decodeMessage(buf, TrustState.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<TrustState>): Generator<TrustStateModeFieldEvent | TrustStateTimestampVersionFieldEvent | TrustStateStaleFieldEvent | TrustStateErrorFieldEvent | TrustStateLastRefreshMsFieldEvent> {
+    return streamMessage(buf, TrustState.codec(), opts)
+  }
+}
+
 export interface StatusResponse {
   code: StatusResponse.Code
   error: string
@@ -693,6 +1124,8 @@ export interface StatusResponse {
   traffic?: Traffic
   phase: string
   startedAtMs: bigint
+  releases: ReleaseState[]
+  trust?: TrustState
 }
 
 export namespace StatusResponse {
@@ -806,6 +1239,18 @@ export namespace StatusResponse {
           w.uint64(obj.startedAtMs)
         }
 
+        if (obj.releases != null && obj.releases.length > 0) {
+          for (const value of obj.releases) {
+            w.uint32(130)
+            ReleaseState.codec().encode(value, w)
+          }
+        }
+
+        if (obj.trust != null) {
+          w.uint32(138)
+          TrustState.codec().encode(obj.trust, w)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -823,7 +1268,8 @@ export namespace StatusResponse {
           peers: [],
           listenAddrs: [],
           phase: '',
-          startedAtMs: 0n
+          startedAtMs: 0n,
+          releases: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -912,6 +1358,22 @@ export namespace StatusResponse {
               obj.startedAtMs = reader.uint64()
               break
             }
+            case 16: {
+              if (opts.limits?.releases != null && obj.releases.length === opts.limits.releases) {
+                throw new MaxLengthError('Decode error - repeated field "releases" had too many elements')
+              }
+
+              obj.releases.push(ReleaseState.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.releases$
+              }))
+              break
+            }
+            case 17: {
+              obj.trust = TrustState.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.trust
+              })
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -924,7 +1386,8 @@ export namespace StatusResponse {
         const obj = {
           phases: 0,
           peers: 0,
-          listenAddrs: 0
+          listenAddrs: 0,
+          releases: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1066,6 +1529,31 @@ export namespace StatusResponse {
                 field: `${prefix}.startedAtMs`,
                 value: reader.uint64()
               }
+              break
+            }
+            case 16: {
+              if (opts.limits?.releases != null && obj.releases === opts.limits.releases) {
+                throw new MaxLengthError('Streaming decode error - repeated field "releases" had too many elements')
+              }
+
+              for (const evt of ReleaseState.codec().stream(reader, reader.uint32(), `${prefix}.releases[]`, {
+                limits: opts.limits?.releases$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.releases
+                }
+              }
+
+              obj.releases++
+
+              break
+            }
+            case 17: {
+              yield * TrustState.codec().stream(reader, reader.uint32(), `${prefix}.trust`, {
+                limits: opts.limits?.trust
+              })
+
               break
             }
             default: {
@@ -1213,6 +1701,79 @@ export namespace StatusResponse {
     value: bigint
   }
 
+  export interface StatusResponseReleasesPackageFieldEvent {
+    field: '$.releases[].package'
+    value: string
+    index: number
+  }
+
+  export interface StatusResponseReleasesVersionFieldEvent {
+    field: '$.releases[].version'
+    value: string
+    index: number
+  }
+
+  export interface StatusResponseReleasesChannelFieldEvent {
+    field: '$.releases[].channel'
+    value: string
+    index: number
+  }
+
+  export interface StatusResponseReleasesStateFieldEvent {
+    field: '$.releases[].state'
+    value: string
+    index: number
+  }
+
+  export interface StatusResponseReleasesChunksHeldFieldEvent {
+    field: '$.releases[].chunksHeld'
+    value: number
+    index: number
+  }
+
+  export interface StatusResponseReleasesChunksTotalFieldEvent {
+    field: '$.releases[].chunksTotal'
+    value: number
+    index: number
+  }
+
+  export interface StatusResponseReleasesBytesTotalFieldEvent {
+    field: '$.releases[].bytesTotal'
+    value: bigint
+    index: number
+  }
+
+  export interface StatusResponseReleasesErrorFieldEvent {
+    field: '$.releases[].error'
+    value: string
+    index: number
+  }
+
+  export interface StatusResponseTrustModeFieldEvent {
+    field: '$.trust.mode'
+    value: string
+  }
+
+  export interface StatusResponseTrustTimestampVersionFieldEvent {
+    field: '$.trust.timestampVersion'
+    value: number
+  }
+
+  export interface StatusResponseTrustStaleFieldEvent {
+    field: '$.trust.stale'
+    value: boolean
+  }
+
+  export interface StatusResponseTrustErrorFieldEvent {
+    field: '$.trust.error'
+    value: string
+  }
+
+  export interface StatusResponseTrustLastRefreshMsFieldEvent {
+    field: '$.trust.lastRefreshMs'
+    value: bigint
+  }
+
   export function encode (obj: Partial<StatusResponse>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, StatusResponse.codec())
   }
@@ -1221,7 +1782,7 @@ export namespace StatusResponse {
     return decodeMessage(buf, StatusResponse.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StatusResponse>): Generator<StatusResponseCodeFieldEvent | StatusResponseErrorFieldEvent | StatusResponsePeerIdFieldEvent | StatusResponseRoleFieldEvent | StatusResponseNetworkFieldEvent | StatusResponseVersionFieldEvent | StatusResponseUptimeMsFieldEvent | StatusResponsePhasesNameFieldEvent | StatusResponsePhasesStateFieldEvent | StatusResponsePhasesDurationMsFieldEvent | StatusResponsePhasesDetailFieldEvent | StatusResponseConnectionsFieldEvent | StatusResponsePeersPeerIdFieldEvent | StatusResponsePeersAddrFieldEvent | StatusResponsePeersDirectionFieldEvent | StatusResponseListenAddrsFieldEvent | StatusResponseResourcesRssBytesFieldEvent | StatusResponseResourcesHeapUsedBytesFieldEvent | StatusResponseResourcesCpuUserUsFieldEvent | StatusResponseResourcesCpuSystemUsFieldEvent | StatusResponseResourcesDataDirBytesFieldEvent | StatusResponseTrafficBytesInFieldEvent | StatusResponseTrafficBytesOutFieldEvent | StatusResponsePhaseFieldEvent | StatusResponseStartedAtMsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StatusResponse>): Generator<StatusResponseCodeFieldEvent | StatusResponseErrorFieldEvent | StatusResponsePeerIdFieldEvent | StatusResponseRoleFieldEvent | StatusResponseNetworkFieldEvent | StatusResponseVersionFieldEvent | StatusResponseUptimeMsFieldEvent | StatusResponsePhasesNameFieldEvent | StatusResponsePhasesStateFieldEvent | StatusResponsePhasesDurationMsFieldEvent | StatusResponsePhasesDetailFieldEvent | StatusResponseConnectionsFieldEvent | StatusResponsePeersPeerIdFieldEvent | StatusResponsePeersAddrFieldEvent | StatusResponsePeersDirectionFieldEvent | StatusResponseListenAddrsFieldEvent | StatusResponseResourcesRssBytesFieldEvent | StatusResponseResourcesHeapUsedBytesFieldEvent | StatusResponseResourcesCpuUserUsFieldEvent | StatusResponseResourcesCpuSystemUsFieldEvent | StatusResponseResourcesDataDirBytesFieldEvent | StatusResponseTrafficBytesInFieldEvent | StatusResponseTrafficBytesOutFieldEvent | StatusResponsePhaseFieldEvent | StatusResponseStartedAtMsFieldEvent | StatusResponseReleasesPackageFieldEvent | StatusResponseReleasesVersionFieldEvent | StatusResponseReleasesChannelFieldEvent | StatusResponseReleasesStateFieldEvent | StatusResponseReleasesChunksHeldFieldEvent | StatusResponseReleasesChunksTotalFieldEvent | StatusResponseReleasesBytesTotalFieldEvent | StatusResponseReleasesErrorFieldEvent | StatusResponseTrustModeFieldEvent | StatusResponseTrustTimestampVersionFieldEvent | StatusResponseTrustStaleFieldEvent | StatusResponseTrustErrorFieldEvent | StatusResponseTrustLastRefreshMsFieldEvent> {
     return streamMessage(buf, StatusResponse.codec(), opts)
   }
 }

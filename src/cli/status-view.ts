@@ -26,8 +26,17 @@ export function statusJson (s: StatusResponse): Record<string, unknown> {
           cpuSystemUs: Number(s.resources.cpuSystemUs),
           dataDirBytes: Number(s.resources.dataDirBytes)
         },
-    traffic: s.traffic == null ? null : { bytesIn: Number(s.traffic.bytesIn), bytesOut: Number(s.traffic.bytesOut) }
+    traffic: s.traffic == null ? null : { bytesIn: Number(s.traffic.bytesIn), bytesOut: Number(s.traffic.bytesOut) },
+    releases: s.releases.map(r => ({ package: r.package, version: r.version, channel: r.channel, state: r.state, chunksHeld: r.chunksHeld, chunksTotal: r.chunksTotal, bytesTotal: Number(r.bytesTotal), error: r.error })),
+    trust: s.trust == null ? null : { mode: s.trust.mode, timestampVersion: s.trust.timestampVersion, stale: s.trust.stale, error: s.trust.error, lastRefreshMs: Number(s.trust.lastRefreshMs) }
   }
+}
+
+/** one release in a few characters: held, or fetching with its progress */
+export function releaseText (r: StatusResponse['releases'][number]): string {
+  if (r.state === 'held') return `${r.package} ${r.version}`
+  const pct = r.chunksTotal > 0 ? Math.floor(100 * r.chunksHeld / r.chunksTotal) : 0
+  return `${r.package} ${r.version} ${r.state === 'failed' ? 'failed' : `${pct}%`}`
 }
 
 export function bytes (n: number | bigint): string {
@@ -59,7 +68,9 @@ export function statusText (s: StatusResponse): string {
     ...s.peers.map(p => `  ${p.peerId}  ${p.direction.padEnd(8)} ${p.addr}`),
     `listening    ${s.listenAddrs.join('\n             ')}`,
     r == null ? '' : `resources    rss ${bytes(r.rssBytes)}, heap ${bytes(r.heapUsedBytes)}, cpu ${(Number(r.cpuUserUs) / 1e6).toFixed(1)}s user ${(Number(r.cpuSystemUs) / 1e6).toFixed(1)}s sys, data dir ${bytes(r.dataDirBytes)}`,
-    s.traffic == null ? '' : `traffic      in ${bytes(s.traffic.bytesIn)}, out ${bytes(s.traffic.bytesOut)}`
+    s.traffic == null ? '' : `traffic      in ${bytes(s.traffic.bytesIn)}, out ${bytes(s.traffic.bytesOut)}`,
+    s.trust == null || s.trust.mode === '' ? '' : `trust        ${s.trust.mode}, timestamp v${s.trust.timestampVersion}${s.trust.stale ? ', STALE: the trusted metadata expired and no newer could be had' : ''}${s.trust.error !== '' ? ` (last refresh: ${s.trust.error})` : ''}`,
+    ...s.releases.map(r => `release      ${releaseText(r)} (${r.channel}, ${r.state}, ${bytes(r.bytesTotal)})${r.error !== '' ? `: ${r.error}` : ''}`)
   ]
   return lines.filter(l => l !== '').join('\n')
 }

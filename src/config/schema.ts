@@ -26,6 +26,9 @@ export interface NodeConfig {
   targetPeers: number
   denyPeers: string[]
   logLevel: LogLevel
+  repo: string | null
+  trustedRoot: string | null
+  follow: string[]
 }
 
 export type OptionKey = keyof NodeConfig
@@ -49,6 +52,7 @@ export interface OptionSpec<K extends OptionKey = OptionKey> {
 }
 
 const NETWORK_NAME = /^[a-z0-9][a-z0-9._-]{0,31}$/
+const FOLLOW = /^[a-z0-9][a-z0-9._-]{0,63}(@(alpha|beta|stable))?$/
 
 function option<K extends OptionKey> (spec: Omit<OptionSpec<K>, 'env' | 'inFile'> & { env?: string, inFile?: boolean }): OptionSpec<K> {
   return {
@@ -112,6 +116,18 @@ export const SCHEMA: OptionSpec[] = [
   option({
     key: 'denyPeers', parse: list(peerIdText), default: [], flag: 'deny-peer', arg: 'PEER_ID', live: true,
     doc: 'peer ids never connected to, in or out; applying a new list closes their connections'
+  }),
+  option({
+    key: 'repo', parse: text(), default: null, flag: 'repo', arg: 'DIR', live: false,
+    doc: 'run as the publisher of this release repository (umesh repo init): serve its metadata and chunks, announce new timestamps'
+  }),
+  option({
+    key: 'trustedRoot', parse: text(), default: null, flag: 'trusted-root', arg: 'FILE', live: false,
+    doc: 'the release repository\'s root.json this node trusts; copied into the data dir on first start, then followed through signed rotations'
+  }),
+  option({
+    key: 'follow', parse: list(text(FOLLOW, 'a package name, optionally @alpha, @beta or @stable (e.g. my-app@beta)')), default: [], flag: 'follow', arg: 'PKG[@CHANNEL]', live: false,
+    doc: 'packages this node fetches and holds, each on a channel (default stable)'
   }),
   option({
     key: 'logLevel', parse: oneOf(LOG_LEVELS), default: 'info', flag: 'log-level', arg: 'LEVEL', live: true,

@@ -23,6 +23,8 @@ import { removeDaemonFile, writeDaemonFile } from './daemon-file.js'
 import { PhaseRunner } from './phases.js'
 import { ResourceSampler } from './resources.js'
 import { diffConfig } from './reload.js'
+import { Content } from './content.js'
+import { checkContentOptions } from './content-options.js'
 import type { ConfigSources, LoadedConfig, LogLevel, NodeConfig } from '../config/index.js'
 import type { Identity } from '../identity/index.js'
 import type { MeshNodeParts, Role } from '../network/create-node.js'
@@ -58,6 +60,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
   private guard?: NetworkGuard
   private bootstrapDialer?: BootstrapDialer
   private keeper?: PeerKeeper
+  content?: Content
   private readonly abort = new AbortController()
 
   constructor (init: DaemonInit) {
@@ -73,7 +76,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
       { name: 'network', run: async () => this.network() },
       { name: 'bootstrap', run: async (signal) => this.bootstrap(signal) },
       { name: 'discovery', run: async () => this.discovery() },
-      { name: 'sync', run: async () => ({ skipped: 'differential content sync arrives with signed releases' }) },
+      { name: 'sync', run: async () => this.syncPhase() },
       { name: 'background', run: async () => this.background() }
     ]
     this.phases = new PhaseRunner(phases, record => { this.emit('phase', record) })
@@ -118,6 +121,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
       this.emit('log', 'warn', 'a bootstrap node is always a DHT server: ignoring dhtMode=client')
       this.loaded.config.dhtMode = 'server'
     }
+    checkContentOptions(this.role, this.loaded.config)
     applyLogLevel(this.loaded.config.logLevel)
     const files = [this.loaded.configFile, this.loaded.bootstrapFile].filter(f => f != null)
     return { detail: `network ${this.loaded.config.network}${files.length > 0 ? `; ${files.join(', ')}` : ''}` }
@@ -129,6 +133,9 @@ export class Daemon extends EventEmitter<DaemonEvents> {
   }
 
   private async network (): Promise<PhaseResult> {
+    const content = new Content(this.config, this.dataDir)
+    await content.open()
+    this.content = content
     const datastore = new LevelDatastore(join(this.dataDir, 'datastore'))
     await datastore.open()
     try {
@@ -138,7 +145,8 @@ export class Daemon extends EventEmitter<DaemonEvents> {
         privateKey: this.identity!.privateKey,
         datastore,
         version: VERSION,
-        report: () => this.report()
+        report: () => this.report(),
+        content: { mirrorRoot: () => content.mirrorRoot(), summary: () => content.summary(), store: content.store }
       })
       await this.parts.node.start()
     } catch (err) {
@@ -194,6 +202,13 @@ export class Daemon extends EventEmitter<DaemonEvents> {
       detail: `dht ${this.config.dhtMode}, mdns ${this.config.mdns ? 'on' : 'off'}, ${known} known peers, target ${this.config.targetPeers}`,
       undo: () => { keeper.stop() }
     }
+  }
+
+  private async syncPhase (): Promise<PhaseResult> {
+    const content = this.content!
+    const detail = content.start(this.parts!.node)
+    const undo = (): void => { content.stop() }
+    return content.mode === 'off' ? { undo, skipped: `no --repo or --trusted-root: ${detail}` } : { undo, detail }
   }
 
   private async background (): Promise<PhaseResult> {
@@ -260,7 +275,8 @@ export class Daemon extends EventEmitter<DaemonEvents> {
       traffic: {
         bytesIn: BigInt(this.parts?.traffic.totals.bytesIn ?? 0),
         bytesOut: BigInt(this.parts?.traffic.totals.bytesOut ?? 0)
-      }
+      },
+      ...(this.content?.report() ?? { releases: [] })
     }
   }
 }

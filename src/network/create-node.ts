@@ -14,11 +14,16 @@ import { mdns } from '@libp2p/mdns'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
+import { chunks } from '../../protocols/chunks/index.js'
 import { status } from '../../protocols/status/index.js'
+import { sync } from '../../protocols/sync/index.js'
 import { meshGater } from './gater.js'
 import { TrafficMeter } from './traffic-meter.js'
 import { gossipTopics, protocolPrefix, dhtProtocol, mdnsServiceTag } from './protocol-ids.js'
+import type { ChunksService } from '../../protocols/chunks/index.js'
 import type { StatusReport, StatusService } from '../../protocols/status/index.js'
+import type { SyncService, SyncSummary } from '../../protocols/sync/index.js'
+import type { ChunkStore } from '../content/index.js'
 import type { NodeConfig } from '../config/index.js'
 import type { MeshGater } from './gater.js'
 import type { GossipSub } from '@libp2p/gossipsub'
@@ -36,6 +41,8 @@ export type MeshServices = {
   dht: KadDHT
   pubsub: GossipSub
   status: StatusService
+  sync: SyncService
+  chunks: ChunksService
 }
 
 export type MeshNode = Libp2p<MeshServices>
@@ -47,6 +54,12 @@ export interface MeshNodeInit {
   datastore: Datastore
   version: string
   report: () => StatusReport | Promise<StatusReport>
+  /** what the sync and chunks protocols serve */
+  content: {
+    mirrorRoot: () => string | undefined
+    summary: () => SyncSummary
+    store: ChunkStore
+  }
 }
 
 export interface MeshNodeParts {
@@ -106,10 +119,13 @@ export async function createMeshNode (init: MeshNodeInit): Promise<MeshNodeParts
         allowedTopics: gossipTopics(config.network),
         maxInboundDataLength: MAX_GOSSIP_MESSAGE_BYTES,
         allowPublishToZeroTopicPeers: true,
+        ignoreDuplicatePublishError: true,
         doPX: role === 'bootstrap',
         emitSelf: false
       }),
-      status: status({ network: config.network, report: init.report })
+      status: status({ network: config.network, report: init.report }),
+      sync: sync({ network: config.network, mirrorRoot: init.content.mirrorRoot, summary: init.content.summary }),
+      chunks: chunks({ network: config.network, store: init.content.store })
     }
   })
   gater.countInbound = (ip) => node.getConnections().filter(c => c.direction === 'inbound' && c.remoteAddr.getComponents().some(p => p.value === ip)).length

@@ -1,0 +1,176 @@
+/**
+ * What a node does with releases, composed for the daemon: the chunk store
+ * and the mirror it serves (network phase), then in the sync phase either
+ * the publisher (--repo: serve the repository, announce its timestamps) or
+ * the follower (--trusted-root: verify, fetch and hold followed packages,
+ * catch up with peers on every new connection). A node with neither still
+ * serves what it has and relays gossip.
+ */
+import { join } from 'node:path'
+import { logger } from '@libp2p/logger'
+import { fetchSummary, syncProtocol } from '../../protocols/sync/index.js'
+import { getChunks, isPeerFault } from '../../protocols/chunks/index.js'
+import { openChunkStore } from '../content/index.js'
+import { Announcements } from '../follow/announcements.js'
+import { Follower, parseFollow } from '../follow/follower.js'
+import { NodeTrust } from '../follow/node-trust.js'
+import { Publisher } from '../publish/publisher.js'
+import { releasesIn } from '../release/index.js'
+import { Metadata, MetadataKind } from '@tufjs/models'
+import { readFileSync } from 'node:fs'
+import type { ChunkStore } from '../content/index.js'
+import type { NodeConfig } from '../config/index.js'
+import type { MeshNode } from '../network/create-node.js'
+import type { TrustedState } from '../trust/announcement.js'
+import type { ReleaseState, TrustState } from '../../protocols/status/status.js'
+import type { IdentifyResult, PeerId } from '@libp2p/interface'
+
+export type ContentMode = 'publisher' | 'follower' | 'off'
+
+export class Content {
+  readonly mode: ContentMode
+  store!: ChunkStore
+  trust?: NodeTrust
+  publisher?: Publisher
+  follower?: Follower
+  announcements?: Announcements
+  private node?: MeshNode
+  private readonly log = logger('umesh:content')
+  private readonly onIdentify = (evt: CustomEvent<IdentifyResult>): void => {
+    if (this.follower == null || this.trust == null || this.node == null) return
+    if (!evt.detail.protocols.includes(syncProtocol(this.config.network))) return
+    void this.catchUp(evt.detail.peerId)
+  }
+
+  constructor (private readonly config: NodeConfig, private readonly dataDir: string) {
+    this.mode = config.repo != null ? 'publisher' : config.trustedRoot != null ? 'follower' : 'off'
+  }
+
+  /** before the network starts: the services need the store and the mirror */
+  async open (): Promise<void> {
+    this.store = await openChunkStore(this.config.repo != null ? join(this.config.repo, 'chunks') : join(this.dataDir, 'chunks'))
+    if (this.config.trustedRoot != null) {
+      this.trust = new NodeTrust(this.dataDir)
+      this.trust.init(this.config.trustedRoot)
+    }
+  }
+
+  mirrorRoot (): string | undefined {
+    return this.config.repo ?? this.trust?.mirrorDir
+  }
+
+  summary (): { timestampVersion: number, releases: string[] } {
+    if (this.publisher != null) {
+      return { timestampVersion: this.publisher.timestampVersion(), releases: releasesIn(this.publisher.repo()).map(r => r.targetPath) }
+    }
+    return { timestampVersion: this.trust?.timestampVersion() ?? 0, releases: this.follower?.heldReleases() ?? [] }
+  }
+
+  private trusted (): TrustedState {
+    if (this.config.repo != null) {
+      const root = Metadata.fromJSON(MetadataKind.Root, JSON.parse(readFileSync(join(this.config.repo, 'metadata', 'root.json'), 'utf8')))
+      return { root, timestampVersion: this.publisher?.timestampVersion() ?? 0 }
+    }
+    return { root: this.trust!.root(), timestampVersion: this.trust!.timestampVersion() }
+  }
+
+  /** peers that serve the sync protocol, connected ones first */
+  private syncPeers (): PeerId[] {
+    const node = this.node
+    if (node == null) return []
+    const protocol = syncProtocol(this.config.network)
+    return node.getPeers().filter(p => node.getConnections(p).length > 0 && this.speaks(p, protocol))
+  }
+
+  private readonly protocolCache = new Map<string, string[]>()
+  private speaks (peer: PeerId, protocol: string): boolean {
+    return this.protocolCache.get(peer.toString())?.includes(protocol) === true
+  }
+
+  /** differential sync: a peer that trusts a newer timestamp than ours is asked first */
+  private async catchUp (peer: PeerId): Promise<void> {
+    try {
+      const summary = await fetchSummary(this.node!, peer, this.config.network, { signal: AbortSignal.timeout(10_000) })
+      if (summary.timestampVersion > this.trust!.timestampVersion()) this.follower!.trigger(peer)
+    } catch (err) {
+      this.log('no summary from %p - %e', peer, err)
+    }
+  }
+
+  /** the sync phase */
+  start (node: MeshNode): string {
+    this.node = node
+    // what each peer speaks: from identify from now on, from the peer store for those met before this phase
+    node.addEventListener('peer:identify', (evt) => { this.protocolCache.set(evt.detail.peerId.toString(), evt.detail.protocols) })
+    for (const peer of node.getPeers()) {
+      node.peerStore.get(peer).then(p => { if (!this.protocolCache.has(peer.toString())) this.protocolCache.set(peer.toString(), p.protocols) }, () => {})
+    }
+    this.announcements = new Announcements({
+      pubsub: node.services.pubsub,
+      network: this.config.network,
+      trusted: () => this.trusted(),
+      onTimestamp: (from) => { this.follower?.trigger(from) },
+      onUnknownKeys: (from) => { this.follower?.trigger(from) },
+      log: logger('umesh:announce')
+    })
+    this.announcements.start()
+    if (this.mode === 'publisher') {
+      this.publisher = new Publisher({ repoDir: this.config.repo!, announcements: this.announcements, log: logger('umesh:publisher') })
+      this.publisher.start()
+      const releases = releasesIn(this.publisher.repo()).length
+      return `publishing ${this.config.repo}: timestamp v${this.publisher.timestampVersion()}, ${releases} releases`
+    }
+    if (this.mode === 'follower') {
+      const network = this.config.network
+      this.follower = new Follower({
+        node,
+        network,
+        trust: this.trust!,
+        follow: parseFollow(this.config.follow),
+        store: this.store,
+        dataDir: this.dataDir,
+        log: logger('umesh:follower'),
+        syncPeers: () => this.syncPeers(),
+        getChunks: (peer, cids, signal) => getChunks(node, peer, network, cids, { signal }),
+        isBadData: isPeerFault
+      })
+      node.addEventListener('peer:identify', this.onIdentify)
+      this.follower.start()
+      return `following ${this.config.follow.join(', ') || 'no packages (verifying and relaying only)'}; trusted timestamp v${this.trust!.timestampVersion()}`
+    }
+    return 'serving what it holds (no --repo or --trusted-root)'
+  }
+
+  stop (): void {
+    this.node?.removeEventListener('peer:identify', this.onIdentify)
+    this.publisher?.stop()
+    this.follower?.stop()
+    this.announcements?.stop()
+  }
+
+  report (): { releases: ReleaseState[], trust: TrustState } {
+    const releases: ReleaseState[] = []
+    if (this.follower != null) {
+      const targets = this.trust?.targets() ?? {}
+      for (const path of this.follower.heldReleases()) {
+        const c = targets[path]?.custom
+        if (c != null && !this.follower.releases.has(path)) releases.push({ package: c.package, version: c.version, channel: c.channel, state: 'held', chunksHeld: 0, chunksTotal: 0, bytesTotal: BigInt(c.totalSize ?? 0), error: '' })
+      }
+      for (const r of this.follower.releases.values()) {
+        releases.push({ package: r.package, version: r.version, channel: r.channel, state: r.state, chunksHeld: r.chunksHeld, chunksTotal: r.chunksTotal, bytesTotal: BigInt(r.bytesTotal), error: r.error })
+      }
+    } else if (this.publisher != null) {
+      for (const r of releasesIn(this.publisher.repo())) releases.push({ package: r.package, version: r.version, channel: r.channel, state: 'held', chunksHeld: 0, chunksTotal: 0, bytesTotal: BigInt(r.totalSize), error: '' })
+    }
+    return {
+      releases: releases.slice(0, 256),
+      trust: {
+        mode: this.mode,
+        timestampVersion: this.summary().timestampVersion,
+        stale: this.follower?.stale ?? false,
+        error: this.follower?.refreshError ?? '',
+        lastRefreshMs: BigInt(this.follower?.lastRefresh ?? 0)
+      }
+    }
+  }
+}

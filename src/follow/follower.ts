@@ -1,0 +1,216 @@
+/**
+ * The follower: how a node learns of releases and comes to hold them.
+ *
+ * Triggers: an accepted announcement, a newly identified peer whose summary
+ * shows a newer timestamp (differential sync: a node that was away catches
+ * up within seconds of rejoining, publisher or not), and a periodic check.
+ * Each sync round refreshes the trust chain with tuf-js's Updater through
+ * peers (MeshFetcher), mirrors every verified file for other peers, picks the
+ * newest release of each followed package on its channel, downloads and
+ * verifies its index, fetches the chunks it lacks, and then serves it and
+ * announces it as a DHT provider.
+ */
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { Updater } from 'tuf-js'
+import { CID } from 'multiformats/cid'
+import { chunkCid } from '../content/index.js'
+import { parseReleaseIndex, newestOnChannel, isScheme } from '../release/index.js'
+import { MeshFetcher } from '../trust/mesh-fetcher.js'
+import { targetFilePath } from '../trust/repository.js'
+import { writeFileAtomic } from '../util/fs.js'
+import { fetchChunks } from './chunk-fetcher.js'
+import type { ChunkSink, FetchedChunk } from './chunk-fetcher.js'
+import type { NodeTrust } from './node-trust.js'
+import type { Channel, ReleaseIndex } from '../release/index.js'
+import type { Libp2p, Logger, PeerId } from '@libp2p/interface'
+
+export interface FollowedPackage {
+  package: string
+  channel: Channel
+}
+
+export function parseFollow (entries: string[]): FollowedPackage[] {
+  return entries.map(e => {
+    const [pkg, channel] = e.split('@')
+    return { package: pkg, channel: (channel ?? 'stable') as Channel }
+  })
+}
+
+export interface ReleaseProgress {
+  package: string
+  version: string
+  channel: Channel
+  state: 'fetching' | 'held' | 'failed'
+  chunksHeld: number
+  chunksTotal: number
+  bytesTotal: number
+  error: string
+  targetPath: string
+}
+
+export interface FollowerInit {
+  node: Libp2p
+  network: string
+  trust: NodeTrust
+  follow: FollowedPackage[]
+  store: ChunkSink
+  dataDir: string
+  log: Logger
+  /** peers that speak the sync protocol, best first */
+  syncPeers: () => PeerId[]
+  /** asks one peer for chunks, verified */
+  getChunks: (peer: PeerId, cids: CID[], signal: AbortSignal) => AsyncIterable<FetchedChunk> | Promise<FetchedChunk[]>
+  isBadData: (err: unknown) => boolean
+  periodicMs?: number
+}
+
+const HELD_FILE = 'held.json'
+
+export class Follower {
+  readonly releases = new Map<string, ReleaseProgress>()
+  lastRefresh = 0
+  refreshError = ''
+  stale = false
+  private running = false
+  private again = false
+  private preferred?: PeerId
+  private timer?: NodeJS.Timeout
+  private stopped = false
+  private readonly held: Set<string>
+
+  constructor (private readonly init: FollowerInit) {
+    const file = join(init.dataDir, HELD_FILE)
+    this.held = new Set(existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')).releases ?? [] : [])
+  }
+
+  /** release target paths held completely, for the sync summary */
+  heldReleases (): string[] {
+    return [...this.held]
+  }
+
+  start (): void {
+    this.timer = setInterval(() => { this.trigger() }, this.init.periodicMs ?? 60_000)
+    this.timer.unref()
+    this.trigger()
+  }
+
+  stop (): void {
+    this.stopped = true
+    clearInterval(this.timer)
+  }
+
+  /** starts a sync round now, or right after the one running */
+  trigger (from?: PeerId): void {
+    if (from != null) this.preferred = from
+    if (this.running) {
+      this.again = true
+      return
+    }
+    this.running = true
+    void this.round().finally(() => {
+      this.running = false
+      if (this.again && !this.stopped) {
+        this.again = false
+        this.trigger()
+      }
+    })
+  }
+
+  private peers (): PeerId[] {
+    const all = this.init.syncPeers()
+    const first = this.preferred
+    return first == null ? all : [first, ...all.filter(p => !p.equals(first))]
+  }
+
+  private async round (): Promise<void> {
+    if (this.stopped) return
+    const { trust, log } = this.init
+    const fetcher = new MeshFetcher({ opener: this.init.node, network: this.init.network, peers: () => this.peers() })
+    const updater = new Updater({
+      metadataDir: trust.metadataDir,
+      metadataBaseUrl: 'umesh:/metadata',
+      targetDir: trust.targetsDir,
+      targetBaseUrl: 'umesh:/targets',
+      fetcher
+    })
+    try {
+      await updater.refresh()
+      this.refreshError = ''
+      this.stale = false
+      this.lastRefresh = Date.now()
+    } catch (err) {
+      this.refreshError = (err as Error).message
+      this.stale = (err as Error).name === 'ExpiredMetadataError' || /expired/i.test(this.refreshError)
+      log('refresh failed - %e', err)
+      return
+    }
+    // only what the refresh verified goes to the mirror peers read from
+    for (const [path, bytes] of fetcher.downloaded()) {
+      if (path.startsWith('metadata/')) trust.mirror(path, bytes)
+    }
+    for (const wanted of this.init.follow) {
+      try {
+        await this.follow(updater, wanted)
+      } catch (err) {
+        log('following %s@%s failed - %e', wanted.package, wanted.channel, err)
+      }
+    }
+  }
+
+  private async follow (updater: Updater, wanted: FollowedPackage): Promise<void> {
+    const targets = this.init.trust.targets()
+    const candidates = Object.entries(targets)
+      .filter(([path, t]) => path.startsWith(`releases/${wanted.package}/`) && t.custom?.package === wanted.package && typeof t.custom?.version === 'string')
+    if (candidates.length === 0) return
+    const scheme = candidates[0][1].custom?.scheme
+    if (typeof scheme !== 'string' || !isScheme(scheme)) return
+    const newest = newestOnChannel(scheme, candidates.map(([, t]) => t.custom?.version as string), wanted.channel)
+    if (newest == null) return
+    const [targetPath] = candidates.find(([, t]) => t.custom?.version === newest.text) ?? []
+    if (targetPath == null || this.held.has(targetPath)) return
+
+    const info = await updater.getTargetInfo(targetPath)
+    if (info == null) throw new Error(`${targetPath} is not in the signed targets`)
+    const progress: ReleaseProgress = { package: wanted.package, version: newest.text, channel: newest.channel, state: 'fetching', chunksHeld: 0, chunksTotal: 0, bytesTotal: 0, error: '', targetPath }
+    this.releases.set(targetPath, progress)
+    try {
+      const hash = info.hashes.sha256
+      const file = join(this.init.trust.targetsDir, `${hash}.index.json`)
+      // downloadTarget checks the signed length and hash before the file is used
+      const path = existsSync(file) ? file : await updater.downloadTarget(info, file)
+      const bytes = readFileSync(path)
+      const index: ReleaseIndex = parseReleaseIndex(bytes)
+      if (index.package !== wanted.package || index.version !== newest.text) {
+        throw new Error(`the index at ${targetPath} describes ${index.package} ${index.version}`)
+      }
+      this.init.trust.mirror(`targets/${targetFilePath(targetPath, hash)}`, bytes)
+      const cids = index.files.flatMap(f => f.chunks.map(c => CID.parse(c.cid)))
+      progress.bytesTotal = index.totalSize
+      await fetchChunks({
+        cids,
+        store: this.init.store,
+        peers: () => this.peers(),
+        get: this.init.getChunks,
+        isBadData: this.init.isBadData,
+        onProgress: (held, total) => { progress.chunksHeld = held; progress.chunksTotal = total },
+        log: this.init.log
+      })
+      progress.state = 'held'
+      this.held.add(targetPath)
+      writeFileAtomic(join(this.init.dataDir, HELD_FILE), JSON.stringify({ releases: [...this.held] }) + '\n')
+      this.init.log('holding %s %s', index.package, index.version)
+      this.provide(bytes)
+    } catch (err) {
+      progress.state = 'failed'
+      progress.error = (err as Error).message
+      throw err
+    }
+  }
+
+  /** tells the DHT this node can serve the release whose index has these bytes */
+  private provide (indexBytes: Uint8Array): void {
+    this.init.node.contentRouting.provide(chunkCid(indexBytes), { signal: AbortSignal.timeout(30_000) })
+      .catch(err => { this.init.log('could not announce a provider record - %e', err) })
+  }
+}
