@@ -14,22 +14,25 @@ describe('umesh demo', () => {
   const tmp = tempDir('umesh-demo-test-')
   after(() => { tmp.remove() })
 
-  it('shows a bootstrap node and 3 nodes ready and connected, then stops them all', async () => {
-    const result = await runCli(['demo', '--nodes', '3', '--duration', '8', '--dir', tmp.path], { timeoutMs: 60_000 })
+  it('shows a bootstrap node, a publisher and 3 nodes ready, connected and holding the sample release, then stops them all', async () => {
+    const result = await runCli(['demo', '--nodes', '3', '--duration', '12', '--dir', tmp.path], { timeoutMs: 90_000 })
     assert.equal(result.code, 0, result.stderr)
     // the last table printed before stopping
     const tables = result.stdout.split(/\n(?=name +peer id)/)
     const last = tables[tables.length - 1]
-    const rows = last.split('\n').filter(l => /^(bootstrap|node-\d)\s/.test(l))
-    assert.equal(rows.length, 4, last)
+    const rows = last.split('\n').filter(l => /^(bootstrap|publisher|node-\d)\s/.test(l))
+    assert.equal(rows.length, 5, last)
     for (const row of rows) {
       const cols = row.trim().split(/\s{2,}/)
       assert.equal(cols[3], 'ready', row)
       assert.ok(Number(cols[4]) >= 3, `${row}: every process is connected to the others`)
+      if (row.startsWith('node-')) assert.match(cols[8], /demo-app 1\.0\.0(,|$)/, `${row}: the node holds the sample release`)
     }
+    assert.match(result.stdout, /published demo-app 1\.0\.0/)
     assert.match(result.stdout, /umesh demo: stopped/)
     const dataDirs = readdirSync(tmp.path, { withFileTypes: true }).filter(e => e.isDirectory()).map(e => join(tmp.path, e.name))
-    assert.equal(dataDirs.length, 4)
-    for (const dir of dataDirs) assert.equal(lockOwner(dir), null, `a process still holds ${dir}`)
+    const daemons = dataDirs.filter(d => /\/(bootstrap|publisher|node-\d)$/.test(d))
+    assert.equal(daemons.length, 5)
+    for (const dir of daemons) assert.equal(lockOwner(dir), null, `a process still holds ${dir}`)
   })
 })

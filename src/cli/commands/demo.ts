@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
 import { fetchStatus } from '../../../protocols/status/index.js'
 import { readDaemonFile } from '../../daemon/daemon-file.js'
+import { DemoReleases, DEMO_PACKAGE } from '../../demo/demo-releases.js'
 import { LocalMesh } from '../../demo/local-mesh.js'
 import { renderTable } from '../../demo/table.js'
 import { UsageError } from '../../errors.js'
@@ -21,9 +22,11 @@ import type { Libp2p } from '@libp2p/interface'
 
 const HELP = `umesh demo [--nodes N] [--dir DIR] [--duration SECONDS] [--keep]
 
-Starts a bootstrap node and N nodes (default 4) as separate processes on
-127.0.0.1 with mDNS off, and shows a live table (peer id, role, phase,
-connections, uptime) fetched over the status protocol. Ctrl-C stops them all.
+Starts a bootstrap node, a publisher node serving a fresh release repository,
+and N nodes (default 4) following its sample package, as separate processes on
+127.0.0.1 with mDNS off. It publishes demo-app 1.0.0, then 1.1.0 after 15 s,
+and shows a live table (peer id, role, phase, connections, uptime, releases
+held or fetching) fetched over the status protocol. Ctrl-C stops them all.
 
   --nodes N          regular nodes to start [default: 4]
   --dir DIR          where the data dirs and logs go [default: a new temporary folder]
@@ -65,7 +68,8 @@ export const command: Command = {
     const seconds = args.own.duration == null ? null : positiveInt(args.own.duration, '--duration', 0)
     const dir = args.own.dir != null ? resolve(args.own.dir as string) : mkdtempSync(join(tmpdir(), 'umesh-demo-'))
     const tty = process.stdout.isTTY === true
-    const mesh = new LocalMesh({ dir, nodes })
+    const mesh = new LocalMesh({ dir, nodes: 0 })
+    const releases = new DemoReleases(dir)
     const client = await createClientNode()
     const done = Promise.withResolvers<void>()
     let stopping = false
@@ -76,11 +80,22 @@ export const command: Command = {
     }
     process.on('SIGINT', onSignal)
     process.on('SIGTERM', onSignal)
-    process.stdout.write(`umesh demo: starting a bootstrap node and ${nodes} nodes on 127.0.0.1 (data and logs in ${dir})\n`)
+    process.stdout.write(`umesh demo: starting a bootstrap node, a publisher and ${nodes} nodes on 127.0.0.1 (data and logs in ${dir})\n`)
     let timer: NodeJS.Timeout | undefined
     try {
+      releases.init()
       await mesh.start()
       process.stdout.write(`umesh demo: bootstrap node ${mesh.bootstrapAddr}\n`)
+      const started = [mesh.addNode('publisher', ['--repo', releases.repoDir])]
+      for (let i = 1; i <= nodes; i++) started.push(mesh.addNode(`node-${i}`, ['--trusted-root', releases.trustedRoot, '--follow', DEMO_PACKAGE]))
+      await Promise.all(started.map(async p => { await p.waitReady(30_000) }))
+      const first = await releases.publish('1.0.0', 0)
+      process.stdout.write(`umesh demo: published ${DEMO_PACKAGE} 1.0.0 (${first.chunks} chunks)\n`)
+      setTimeout(() => {
+        releases.publish('1.1.0', 2)
+          .then(r => { if (!tty) process.stdout.write(`umesh demo: published ${DEMO_PACKAGE} 1.1.0 (${r.newChunks} new of ${r.chunks} chunks)\n`) })
+          .catch(err => { process.stderr.write(`umesh demo: publishing 1.1.0 failed: ${(err as Error).message}\n`) })
+      }, 15_000).unref()
       if (seconds != null) setTimeout(() => { done.resolve() }, seconds * 1000).unref()
       let frames = 0
       const draw = async (): Promise<void> => {

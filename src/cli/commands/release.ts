@@ -15,6 +15,8 @@ const HELP = `umesh release add PATH --repo DIR --package NAME --version V [--ch
     repository's chunk store, and its index signed as a TUF target (targets, snapshot, timestamp)
 umesh release list --repo DIR [--package NAME] [--json]
     what is published, oldest first per package
+umesh release publish --repo DIR
+    re-sign the timestamp, so the publisher node (umesh node --repo DIR) announces again at once
 
 version schemes: semver (1.2.0 stable, 1.2.0-beta.1 beta, 1.2.0-alpha.1 alpha) or abr
 ({major}{a|b|r}{minor}: 0a1 < 0b1 < 0r1 < 0a2 < 1a1; a alpha, b beta, r release); a package keeps
@@ -75,6 +77,11 @@ export const command: Command = {
       for (const r of releases) process.stdout.write(`${r.package.padEnd(16)} ${r.version.padEnd(16)} ${r.channel.padEnd(7)} ${bytes(r.totalSize).padStart(10)}  ${r.created}\n`)
       return 0
     }
-    throw new UsageError(`expected "release add PATH" or "release list", found "release ${args.positionals.join(' ')}"; see: umesh release --help`)
+    if (action === 'publish' && rest.length === 0) {
+      repo.refreshTimestamp()
+      process.stdout.write(`timestamp version ${repo.signedOf('timestamp').version as number} signed; a publisher node on this repository announces it within a second\n`)
+      return 0
+    }
+    throw new UsageError(`expected "release add PATH", "release list" or "release publish", found "release ${args.positionals.join(' ')}"; see: umesh release --help`)
   }
 }
