@@ -19,7 +19,8 @@ export const COMMANDS: Record<string, Loader> = {
   keys: async () => await import('./commands/keys.js'),
   demo: async () => await import('./commands/demo.js'),
   repo: async () => await import('./commands/repo.js'),
-  release: async () => await import('./commands/release.js')
+  release: async () => await import('./commands/release.js'),
+  update: async () => await import('./commands/update.js')
 }
 
 const SUMMARIES: Record<string, string> = {
@@ -29,7 +30,8 @@ const SUMMARIES: Record<string, string> = {
   keys: 'show or create the node identity (keys show | keys init)',
   demo: 'start a bootstrap node and N nodes on loopback and show the mesh live',
   repo: 'create a release repository (TUF), rotate its keys, show its state (repo init | rotate | status)',
-  release: 'publish a release from a directory or tarball into the repository, list releases (release add | list)'
+  release: 'publish a release from a directory or tarball into the repository, list or re-announce releases (release add | list | publish)',
+  update: 'what this node follows, holds and could update to, and release changelogs (update check | changelog)'
 }
 
 export function usage (): string {

@@ -65,7 +65,9 @@ export interface FollowerInit {
   periodicMs?: number
 }
 
-const HELD_FILE = 'held.json'
+export const HELD_FILE = 'held.json'
+/** indexes kept per followed package, newest last */
+const MAX_INDEXES_PER_PACKAGE = 100
 
 export class Follower {
   readonly releases = new Map<string, ReleaseProgress>()
@@ -82,6 +84,11 @@ export class Follower {
   constructor (private readonly init: FollowerInit) {
     const file = join(init.dataDir, HELD_FILE)
     this.held = new Set(existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')).releases ?? [] : [])
+  }
+
+  private saveHeld (): void {
+    const follow = this.init.follow.map(f => `${f.package}@${f.channel}`)
+    writeFileAtomic(join(this.init.dataDir, HELD_FILE), JSON.stringify({ releases: [...this.held], follow }) + '\n')
   }
 
   /** release target paths held completely, for the sync summary */
@@ -168,6 +175,7 @@ export class Follower {
     const newest = newestOnChannel(scheme, candidates.map(([, t]) => t.custom?.version as string), wanted.channel)
     if (newest == null) return
     const [targetPath] = candidates.find(([, t]) => t.custom?.version === newest.text) ?? []
+    await this.fetchIndexes(updater, candidates.map(([path]) => path))
     if (targetPath == null || this.held.has(targetPath)) return
 
     const info = await updater.getTargetInfo(targetPath)
@@ -176,10 +184,7 @@ export class Follower {
     this.releases.set(targetPath, progress)
     try {
       const hash = info.hashes.sha256
-      const file = join(this.init.trust.targetsDir, `${hash}.index.json`)
-      // downloadTarget checks the signed length and hash before the file is used
-      const path = existsSync(file) ? file : await updater.downloadTarget(info, file)
-      const bytes = readFileSync(path)
+      const bytes = readFileSync(await this.indexFile(updater, targetPath))
       const index: ReleaseIndex = parseReleaseIndex(bytes)
       if (index.package !== wanted.package || index.version !== newest.text) {
         throw new Error(`the index at ${targetPath} describes ${index.package} ${index.version}`)
@@ -198,13 +203,32 @@ export class Follower {
       })
       progress.state = 'held'
       this.held.add(targetPath)
-      writeFileAtomic(join(this.init.dataDir, HELD_FILE), JSON.stringify({ releases: [...this.held] }) + '\n')
+      this.saveHeld()
       this.init.log('holding %s %s', index.package, index.version)
       this.provide(bytes)
     } catch (err) {
       progress.state = 'failed'
       progress.error = (err as Error).message
       throw err
+    }
+  }
+
+  /** the verified index of a release on disk; downloadTarget checks the signed length and hash first */
+  private async indexFile (updater: Updater, targetPath: string): Promise<string> {
+    const info = await updater.getTargetInfo(targetPath)
+    if (info == null) throw new Error(`${targetPath} is not in the signed targets`)
+    const file = join(this.init.trust.targetsDir, `${info.hashes.sha256}.index.json`)
+    return existsSync(file) ? file : await updater.downloadTarget(info, file)
+  }
+
+  /** every version's index of a followed package (they are small), for changelogs and update checks */
+  private async fetchIndexes (updater: Updater, targetPaths: string[]): Promise<void> {
+    for (const path of targetPaths.slice(-MAX_INDEXES_PER_PACKAGE)) {
+      try {
+        await this.indexFile(updater, path)
+      } catch (err) {
+        this.init.log('could not fetch the index %s - %e', path, err)
+      }
     }
   }
 
