@@ -132,7 +132,8 @@ export class Content {
         log: logger('umesh:follower'),
         syncPeers: () => this.syncPeers(),
         getChunks: (peer, cids, signal) => getChunks(node, peer, network, cids, { signal }),
-        isBadData: isPeerFault
+        isBadData: isPeerFault,
+        summaryOf: async (peer, signal) => await fetchSummary(node, peer, network, { signal })
       })
       node.addEventListener('peer:identify', this.onIdentify)
       this.follower.start()

@@ -62,6 +62,8 @@ export interface FollowerInit {
   /** asks one peer for chunks, verified */
   getChunks: (peer: PeerId, cids: CID[], signal: AbortSignal) => AsyncIterable<FetchedChunk> | Promise<FetchedChunk[]>
   isBadData: (err: unknown) => boolean
+  /** a peer's sync summary: which releases it holds */
+  summaryOf: (peer: PeerId, signal: AbortSignal) => Promise<{ releases: string[] }>
   periodicMs?: number
 }
 
@@ -192,10 +194,11 @@ export class Follower {
       this.init.trust.mirror(`targets/${targetFilePath(targetPath, hash)}`, bytes)
       const cids = index.files.flatMap(f => f.chunks.map(c => CID.parse(c.cid)))
       progress.bytesTotal = index.totalSize
+      const holders = await this.holders(targetPath)
       await fetchChunks({
         cids,
         store: this.init.store,
-        peers: () => this.peers(),
+        peers: () => holders,
         get: this.init.getChunks,
         isBadData: this.init.isBadData,
         onProgress: (held, total) => { progress.chunksHeld = held; progress.chunksTotal = total },
@@ -211,6 +214,29 @@ export class Follower {
       progress.error = (err as Error).message
       throw err
     }
+  }
+
+  /**
+   * Peers that say they hold the whole release, in random order so the load
+   * spreads; every answer is still verified chunk by chunk. With none known,
+   * every sync peer is asked.
+   */
+  private async holders (targetPath: string): Promise<PeerId[]> {
+    const peers = this.init.syncPeers()
+    const answers = await Promise.all(peers.map(async peer => {
+      try {
+        return (await this.init.summaryOf(peer, AbortSignal.timeout(5_000))).releases.includes(targetPath) ? peer : undefined
+      } catch {
+        return undefined
+      }
+    }))
+    const holders = answers.filter((p): p is PeerId => p != null)
+    const chosen = holders.length > 0 ? holders : peers
+    for (let i = chosen.length - 1; i > 0; i--) {
+      const j = Math.floor(Math.random() * (i + 1));
+      [chosen[i], chosen[j]] = [chosen[j], chosen[i]]
+    }
+    return chosen
   }
 
   /** the verified index of a release on disk; downloadTarget checks the signed length and hash first */
