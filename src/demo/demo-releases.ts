@@ -7,20 +7,11 @@ import { chmodSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { addRelease } from '../release/index.js'
 import { Repository } from '../trust/repository.js'
+import { pseudoRandomBytes as generated } from '../util/pseudo-random.js'
 import type { AddedRelease } from '../release/index.js'
 
 export const DEMO_PACKAGE = 'demo-app'
 
-/** deterministic pseudo-random bytes, so versions share most of their chunks */
-function generated (size: number, seed: number): Buffer {
-  const out = Buffer.alloc(size)
-  let x = seed >>> 0 || 1
-  for (let i = 0; i < size; i++) {
-    x ^= x << 13; x ^= x >>> 17; x ^= x << 5
-    out[i] = x & 0xff
-  }
-  return out
-}
 
 export class DemoReleases {
   readonly repoDir: string

@@ -20,21 +20,13 @@ import { announceTopic } from '../../src/network/protocol-ids.js'
 import { createClientNode } from '../../src/network/client-node.js'
 import { createMeshNode } from '../../src/network/create-node.js'
 import { Repository } from '../../src/trust/repository.js'
+import { pseudoRandomBytes as pseudoRandom } from '../../src/util/pseudo-random.js'
 import { runCli, tempDir, waitFor } from '../helpers/cli.js'
 import type { MeshNode } from '../../src/network/create-node.js'
 import type { StatusResponse } from '../../protocols/status/index.js'
 import type { Libp2p } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
 
-function pseudoRandom (n: number, seed: number): Buffer {
-  const out = Buffer.alloc(n)
-  let x = seed >>> 0
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13; x ^= x >>> 17; x ^= x << 5
-    out[i] = x & 0xff
-  }
-  return out
-}
 
 describe('attacks on a follower', () => {
   const tmp = tempDir('umesh-attacks-')

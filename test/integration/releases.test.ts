@@ -14,20 +14,12 @@ import { fetchStatus } from '../../protocols/status/index.js'
 import { readDaemonFile } from '../../src/daemon/daemon-file.js'
 import { LocalMesh } from '../../src/demo/local-mesh.js'
 import { createClientNode } from '../../src/network/client-node.js'
+import { pseudoRandomBytes as pseudoRandom } from '../../src/util/pseudo-random.js'
 import { runCli, tempDir, waitFor } from '../helpers/cli.js'
 import type { MeshProcess } from '../../src/demo/local-mesh.js'
 import type { StatusResponse } from '../../protocols/status/index.js'
 import type { Libp2p } from '@libp2p/interface'
 
-function pseudoRandom (n: number, seed: number): Buffer {
-  const out = Buffer.alloc(n)
-  let x = seed >>> 0
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13; x ^= x >>> 17; x ^= x << 5
-    out[i] = x & 0xff
-  }
-  return out
-}
 
 describe('signed releases over the mesh', () => {
   const tmp = tempDir('umesh-releases-')

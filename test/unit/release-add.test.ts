@@ -12,20 +12,11 @@ import { Updater } from 'tuf-js'
 import { openChunkStore } from '../../src/content/index.js'
 import { addRelease, encodeReleaseIndex, parseReleaseIndex, releasesIn } from '../../src/release/index.js'
 import { Repository } from '../../src/trust/repository.js'
+import { pseudoRandomBytes as bytesOf } from '../../src/util/pseudo-random.js'
 import { DirectoryFetcher } from '../helpers/dir-fetcher.js'
 import { tempDir } from '../helpers/cli.js'
 import type { ReleaseIndex } from '../../src/release/index.js'
 
-/** deterministic pseudo-random bytes */
-function bytesOf (n: number, seed: number): Buffer {
-  const out = Buffer.alloc(n)
-  let x = seed >>> 0
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13; x ^= x >>> 17; x ^= x << 5
-    out[i] = x & 0xff
-  }
-  return out
-}
 
 describe('release add', () => {
   const tmp = tempDir('umesh-release-')
