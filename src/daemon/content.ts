@@ -137,6 +137,11 @@ export class Content {
       })
       node.addEventListener('peer:identify', this.onIdentify)
       this.follower.start()
+      // peers identified before this phase (the bootstrap peers) get the same catch-up
+      const protocol = syncProtocol(network)
+      for (const peer of node.getPeers()) {
+        node.peerStore.get(peer).then(p => { if (p.protocols.includes(protocol)) void this.catchUp(peer) }, () => {})
+      }
       return `following ${this.config.follow.join(', ') || 'no packages (verifying and relaying only)'}; trusted timestamp v${this.trust!.timestampVersion()}`
     }
     return 'serving what it holds (no --repo or --trusted-root)'

@@ -16,7 +16,8 @@ import { Updater } from 'tuf-js'
 import { CID } from 'multiformats/cid'
 import { chunkCid } from '../content/index.js'
 import { parseReleaseIndex, newestOnChannel, isScheme } from '../release/index.js'
-import { MeshFetcher } from '../trust/mesh-fetcher.js'
+import { DownloadError } from 'tuf-js/dist/error.js'
+import { MeshFetcher, MESH_METADATA_URL, MESH_TARGETS_URL } from '../trust/mesh-fetcher.js'
 import { targetFilePath } from '../trust/repository.js'
 import { writeFileAtomic } from '../util/fs.js'
 import { fetchChunks } from './chunk-fetcher.js'
@@ -68,6 +69,8 @@ export interface FollowerInit {
 }
 
 export const HELD_FILE = 'held.json'
+/** how long peers that served unverifiable metadata are not asked */
+const SUSPECT_MS = 10 * 60_000
 /** indexes kept per followed package, newest last */
 const MAX_INDEXES_PER_PACKAGE = 100
 
@@ -82,6 +85,7 @@ export class Follower {
   private timer?: NodeJS.Timeout
   private stopped = false
   private readonly held: Set<string>
+  private readonly suspects = new Map<string, number>()
 
   constructor (private readonly init: FollowerInit) {
     const file = join(init.dataDir, HELD_FILE)
@@ -126,31 +130,57 @@ export class Follower {
     })
   }
 
+  /** sync peers, the preferred one first, without those that recently served metadata that did not verify */
   private peers (): PeerId[] {
-    const all = this.init.syncPeers()
+    const now = Date.now()
+    const all = this.init.syncPeers().filter(p => (this.suspects.get(p.toString()) ?? 0) < now)
     const first = this.preferred
-    return first == null ? all : [first, ...all.filter(p => !p.equals(first))]
+    return first == null || !all.some(p => p.equals(first)) ? all : [first, ...all.filter(p => !p.equals(first))]
+  }
+
+  /**
+   * One refresh through peers. When the metadata does not verify (a bad
+   * signature, a file the snapshot does not name, an old or expired version),
+   * the peers that served it are not believed for a while and the refresh is
+   * tried once more without them: a single hostile peer can waste a round,
+   * not stop a node from updating.
+   */
+  private async refresh (): Promise<{ updater: Updater, fetcher: MeshFetcher }> {
+    const { trust, log } = this.init
+    let first: unknown
+    for (;;) {
+      const fetcher = new MeshFetcher({ opener: this.init.node, network: this.init.network, peers: () => this.peers() })
+      const updater = new Updater({ metadataDir: trust.metadataDir, metadataBaseUrl: MESH_METADATA_URL, targetDir: trust.targetsDir, targetBaseUrl: MESH_TARGETS_URL, fetcher })
+      try {
+        await updater.refresh()
+        return { updater, fetcher }
+      } catch (err) {
+        const network = err instanceof DownloadError
+        // with no one else to ask, what the first peers served is the news
+        if (first != null) throw network ? first : err
+        const served = [...new Set([...fetcher.servedBy().values()].map(p => p.toString()))]
+        if (network || served.length === 0) throw err
+        first = err
+        for (const peer of served) this.suspects.set(peer, Date.now() + SUSPECT_MS)
+        log('not believing %s for %d s: the metadata they served did not verify - %e', served.join(', '), SUSPECT_MS / 1000, err)
+      }
+    }
   }
 
   private async round (): Promise<void> {
     if (this.stopped) return
     const { trust, log } = this.init
-    const fetcher = new MeshFetcher({ opener: this.init.node, network: this.init.network, peers: () => this.peers() })
-    const updater = new Updater({
-      metadataDir: trust.metadataDir,
-      metadataBaseUrl: 'umesh:/metadata',
-      targetDir: trust.targetsDir,
-      targetBaseUrl: 'umesh:/targets',
-      fetcher
-    })
+    let updater: Updater
+    let fetcher: MeshFetcher
     try {
-      await updater.refresh()
+      ({ updater, fetcher } = await this.refresh())
       this.refreshError = ''
       this.stale = false
       this.lastRefresh = Date.now()
     } catch (err) {
       this.refreshError = (err as Error).message
-      this.stale = (err as Error).name === 'ExpiredMetadataError' || /expired/i.test(this.refreshError)
+      // stays set until a refresh succeeds: a later round that finds no peer at all does not make frozen metadata fresh
+      if ((err as Error).name === 'ExpiredMetadataError' || /expired/i.test(this.refreshError)) this.stale = true
       log('refresh failed - %e', err)
       return
     }

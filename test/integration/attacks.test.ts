@@ -6,7 +6,7 @@
  */
 import '../../src/polyfill.js'
 import assert from 'node:assert/strict'
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { copyFileSync, cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { generateKeyPair } from '@libp2p/crypto/keys'
@@ -148,6 +148,45 @@ describe('attacks on a follower', () => {
     await waitFor('the follower holding 1.2.0 after the rotations', async () => await holds('1.2.0'), 60_000, 500)
   })
 
+  it('does not believe a peer that serves a targets file the snapshot does not name (mix-and-match), and updates from others', async () => {
+    // a mirror of the repository whose newest targets file is an older, validly signed one
+    await publish('1.3.0', 4)
+    const mirror = join(tmp.path, 'mixed')
+    cpSync(repoDir, mirror, { recursive: true })
+    const repo = Repository.open(repoDir)
+    const newest = repo.signedOf('targets').version as number
+    copyFileSync(join(mirror, 'metadata', `${newest - 1}.targets.json`), join(mirror, 'metadata', `${newest}.targets.json`))
+    const liar = (await createMeshNode({
+      config: { ...defaults(), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, maxInboundPerIp: 1000 },
+      role: 'node',
+      privateKey: await generateKeyPair('Ed25519'),
+      datastore: new MemoryDatastore(),
+      version: '0.0.0-liar',
+      report: () => { throw new Error('no status') },
+      content: { mirrorRoot: () => mirror, summary: () => ({ timestampVersion: 1_000_000, releases: [] }), store: { has: async () => false, get: async () => { throw new Error('none') } } as any }
+    })).node
+    await liar.start()
+    try {
+      // the liar is the new node's only entry, and at first its only peer
+      const args = ['--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns', '--max-inbound-per-ip', '1000', '--bootstrap-peer', liar.getMultiaddrs()[0].toString(),
+        '--trusted-root', join(repoDir, 'metadata', '1.root.json'), '--follow', 'app']
+      const fresh = new MeshProcess('fresh', 'node', join(tmp.path, 'fresh'), args, join(tmp.path, 'fresh.log'), { DEBUG: 'umesh:follower' })
+      try {
+        await fresh.waitReady()
+        await waitFor('the fresh node not believing the liar', () => new RegExp(`not believing [^\\n]*${liar.peerId.toString()}`).test(fresh.output), 30_000, 200)
+        const info = readDaemonFile(fresh.dataDir)
+        assert.ok(!(await fetchStatus(client, info.addrs.map(a => multiaddr(a)), info.network, { signal: AbortSignal.timeout(3_000) })).releases.some(r => r.state === 'held'), 'nothing held on the liar\'s word')
+        // now the liar meets the publisher; the DHT leads the fresh node there
+        await liar.dial(multiaddr(readDaemonFile(publisher.dataDir).addrs[0]))
+        await waitFor('the fresh node holding 1.3.0 from honest peers', async () => (await fetchStatus(client, info.addrs.map(a => multiaddr(a)), info.network, { signal: AbortSignal.timeout(3_000) })).releases.some(r => r.version === '1.3.0' && r.state === 'held'), 60_000, 500)
+      } finally {
+        await fresh.stop()
+      }
+    } finally {
+      await liar.stop()
+    }
+  })
+
   it('calls its metadata stale when the only timestamp to be had has expired (freeze)', async () => {
     // the publisher would re-sign at once: it is gone, and the hostile peer
     // serves the repository with a newer timestamp signed three days ago,
@@ -159,6 +198,7 @@ describe('attacks on a follower', () => {
     await follower.waitReady()
     await evil.dial(multiaddr(readDaemonFile(follower.dataDir).addrs[0]))
     await waitFor('status to say the metadata is stale', async () => (await status(follower)).trust?.stale === true, 30_000, 500)
+      .catch(err => { throw new Error(`${(err as Error).message}\n${follower.output.slice(-2500)}`) })
     assert.ok(await holds('1.2.0'), 'what was verified before stays held')
   })
 })
