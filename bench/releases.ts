@@ -32,9 +32,10 @@
  *    new timestamp being written to the follower trusting it
  *    (trust.timestampVersion), and to it holding the release; p50/p99/max,
  *    an unreached sample counted as the slowest. Then the same with
- *    --control-followers followers, a mesh small enough that no node has
- *    more than 10 gossip peers on one IP address (gossipsub's default IP
- *    colocation threshold, past which peers are scored down).
+ *    --control-followers followers, for comparison: half the processes on
+ *    the same 2 cores, and no node with more than 10 gossip peers on one IP
+ *    address (where gossipsub's default IP-colocation score would start
+ *    to penalise peers, had the daemon not turned it off).
  *
  * Each part is bounded by --part-timeout, the whole run by a hard limit; every
  * process is stopped (finally, SIGINT, SIGTERM) and the temp dir removed.
@@ -804,7 +805,7 @@ function printAnnounceRound (a: AnnounceRound): void {
   const peers = a.publisherPeers ?? NaN
   if (counts.length > 0 && counts.every(c => c === 0) && peers > 10) {
     out()
-    out(wrap(`note: no announcement reached a gossip peer. gossipsub's default peer score, which the daemon keeps, adds -5 x (peers on one IP address - 10)^2 (IP colocation): with ${peers} peers on 127.0.0.1 that is ${-5 * (peers - 10) ** 2}, below its publish threshold (-50) and graylist threshold (-80), so the publisher has no peer to publish to and followers ignore what their peers gossip. Followers then hear of a release only through differential sync (a new connection to a peer with a newer timestamp) or their periodic check (every 60 s), which refreshes from whichever peer answers first.`))
+    out(wrap(`note: no announcement reached a gossip peer, though the publisher had ${peers} peers, all on 127.0.0.1. gossipsub's default peer score adds -5 x (peers on one IP address - 10)^2 (IP colocation; ${-5 * (peers - 10) ** 2} here), below its publish (-50) and graylist (-80) thresholds; check that the daemon still sets IPColocationFactorWeight to 0 (src/network/create-node.ts). Followers then hear of a release only through differential sync (a new connection to a peer with a newer timestamp) or their periodic check (every 60 s), which refreshes from whichever peer answers first.`))
   }
   if (a.skipped != null) out(`  ${a.skipped}`)
   if (a.error != null) out(`  error: ${a.error}`)
