@@ -110,7 +110,8 @@ export const command: Command = {
       timer = setInterval(() => { void draw() }, 1_000)
       await done.promise
       clearInterval(timer)
-      await draw().catch(() => {})
+      // after Ctrl-C the terminal has signalled the daemons too: a last table would only show them stopping
+      if (!stopping) await draw().catch(() => {})
     } finally {
       clearInterval(timer)
       process.stdout.write('umesh demo: stopping every process\n')
