@@ -29,6 +29,8 @@ export interface NodeConfig {
   repo: string | null
   trustedRoot: string | null
   follow: string[]
+  announceInterval: number
+  checkInterval: number
 }
 
 export type OptionKey = keyof NodeConfig
@@ -128,6 +130,14 @@ export const SCHEMA: OptionSpec[] = [
   option({
     key: 'follow', parse: list(text(FOLLOW, 'a package name, optionally @alpha, @beta or @stable (e.g. my-app@beta)')), default: [], flag: 'follow', arg: 'PKG[@CHANNEL]', live: false,
     doc: 'packages this node fetches and holds, each on a channel (default stable)'
+  }),
+  option({
+    key: 'announceInterval', parse: integer(5, 3600), default: 30, flag: 'announce-interval', arg: 'SECONDS', live: false,
+    doc: 'a publisher re-announces its current timestamp this often, for nodes that missed it (gossipsub forgets a message id after half this time, so the same bytes go out again)'
+  }),
+  option({
+    key: 'checkInterval', parse: integer(5, 86_400), default: 60, flag: 'check-interval', arg: 'SECONDS', live: false,
+    doc: 'a follower refreshes its metadata through its peers this often, announcement or not'
   }),
   option({
     key: 'logLevel', parse: oneOf(LOG_LEVELS), default: 'info', flag: 'log-level', arg: 'LEVEL', live: true,

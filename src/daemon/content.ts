@@ -109,13 +109,13 @@ export class Content {
       pubsub: node.services.pubsub,
       network: this.config.network,
       trusted: () => this.trusted(),
-      onTimestamp: (from) => { this.follower?.trigger(from) },
+      onTimestamp: (from, version, bytes) => { this.follower?.announce(from, version, bytes) },
       onUnknownKeys: (from) => { this.follower?.trigger(from) },
       log: logger('umesh:announce')
     })
     this.announcements.start()
     if (this.mode === 'publisher') {
-      this.publisher = new Publisher({ repoDir: this.config.repo!, announcements: this.announcements, log: logger('umesh:publisher') })
+      this.publisher = new Publisher({ repoDir: this.config.repo!, announcements: this.announcements, log: logger('umesh:publisher'), republishMs: this.config.announceInterval * 1000 })
       this.publisher.start()
       const releases = releasesIn(this.publisher.repo()).length
       return `publishing ${this.config.repo}: timestamp v${this.publisher.timestampVersion()}, ${releases} releases`
@@ -133,7 +133,8 @@ export class Content {
         syncPeers: () => this.syncPeers(),
         getChunks: (peer, cids, signal) => getChunks(node, peer, network, cids, { signal }),
         isBadData: isPeerFault,
-        summaryOf: async (peer, signal) => await fetchSummary(node, peer, network, { signal })
+        summaryOf: async (peer, signal) => await fetchSummary(node, peer, network, { signal }),
+        periodicMs: this.config.checkInterval * 1000
       })
       node.addEventListener('peer:identify', this.onIdentify)
       this.follower.start()

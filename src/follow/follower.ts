@@ -71,6 +71,9 @@ export interface FollowerInit {
 export const HELD_FILE = 'held.json'
 /** how long peers that served unverifiable metadata are not asked */
 const SUSPECT_MS = 10 * 60_000
+/** rounds tried, and the pause between them, to reach an announced timestamp */
+const ANNOUNCE_RETRIES = 5
+const ANNOUNCE_RETRY_MS = 2_000
 /** indexes kept per followed package, newest last */
 const MAX_INDEXES_PER_PACKAGE = 100
 
@@ -86,6 +89,8 @@ export class Follower {
   private stopped = false
   private readonly held: Set<string>
   private readonly suspects = new Map<string, number>()
+  /** the newest timestamp an accepted announcement carried, and the rounds left to reach it */
+  private announced?: { version: number, bytes: Uint8Array, retries: number }
 
   constructor (private readonly init: FollowerInit) {
     const file = join(init.dataDir, HELD_FILE)
@@ -113,6 +118,18 @@ export class Follower {
     clearInterval(this.timer)
   }
 
+  /**
+   * An accepted announcement: its timestamp (signature already checked
+   * against the trusted keys) is what the next refresh starts from, so the
+   * refresh does not depend on the peer that forwarded it having mirrored it
+   * yet. Until the node trusts that version, a round that falls short (the
+   * snapshot not yet on any peer it asked) is retried a few times.
+   */
+  announce (from: PeerId, version: number, bytes: Uint8Array): void {
+    if (this.announced == null || version > this.announced.version) this.announced = { version, bytes, retries: ANNOUNCE_RETRIES }
+    this.trigger(from)
+  }
+
   /** starts a sync round now, or right after the one running */
   trigger (from?: PeerId): void {
     if (from != null) this.preferred = from
@@ -123,10 +140,20 @@ export class Follower {
     this.running = true
     void this.round().finally(() => {
       this.running = false
-      if (this.again && !this.stopped) {
+      if (this.stopped) return
+      if (this.again) {
         this.again = false
         this.trigger()
+        return
       }
+      const announced = this.announced
+      if (announced == null) return
+      if (announced.version <= this.init.trust.timestampVersion() || announced.retries <= 0) {
+        this.announced = undefined
+        return
+      }
+      announced.retries--
+      setTimeout(() => { if (!this.stopped) this.trigger() }, ANNOUNCE_RETRY_MS).unref()
     })
   }
 
@@ -149,7 +176,13 @@ export class Follower {
     const { trust, log } = this.init
     let first: unknown
     for (;;) {
-      const fetcher = new MeshFetcher({ opener: this.init.node, network: this.init.network, peers: () => this.peers() })
+      const announced = this.announced
+      const fetcher = new MeshFetcher({
+        opener: this.init.node,
+        network: this.init.network,
+        peers: () => this.peers(),
+        local: path => path === 'metadata/timestamp.json' && first == null && announced != null && announced.version > trust.timestampVersion() ? announced.bytes : undefined
+      })
       const updater = new Updater({ metadataDir: trust.metadataDir, metadataBaseUrl: MESH_METADATA_URL, targetDir: trust.targetsDir, targetBaseUrl: MESH_TARGETS_URL, fetcher })
       try {
         await updater.refresh()

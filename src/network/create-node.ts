@@ -125,7 +125,11 @@ export async function createMeshNode (init: MeshNodeInit): Promise<MeshNodeParts
         // other below the publish threshold; every message is a TUF-verified
         // timestamp, so colocation is no sign of a Sybil attack worth that
         scoreParams: { IPColocationFactorWeight: 0 },
-        emitSelf: false
+        emitSelf: false,
+        // a publisher's re-announcement carries the same bytes, so the same
+        // message id: gossipsub drops a publish whose id is still in its seen
+        // cache, so the cache must forget before the next re-announcement
+        seenTTL: Math.min(120_000, config.announceInterval * 500)
       }),
       status: status({ network: config.network, report: init.report }),
       sync: sync({ network: config.network, mirrorRoot: init.content.mirrorRoot, summary: init.content.summary }),

@@ -44,6 +44,12 @@ export interface MeshFetcherInit {
   maxPeersPerFile?: number
   /** aborts every download of this fetcher, e.g. when the node stops */
   signal?: AbortSignal
+  /**
+   * bytes this node already has for a path (the timestamp of an accepted
+   * announcement), used before any peer is asked; tuf-js verifies them like
+   * any download
+   */
+  local?: (path: string) => Uint8Array | undefined
 }
 
 export interface FailedAttempt {
@@ -148,6 +154,8 @@ export class MeshFetcher implements Fetcher {
   }
 
   private async fetch (path: string, maxLength: number): Promise<Uint8Array> {
+    const local = this.init.local?.(path)
+    if (local != null && local.byteLength <= maxLength) return local
     const candidates = this.candidates()
     if (candidates.length === 0) {
       throw new MeshDownloadError(`no peer to fetch ${path} from; connect to a peer that speaks /umesh/${this.init.network}/sync/1.0.0`)

@@ -9,11 +9,16 @@ import assert from 'node:assert/strict'
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { generateKeyPair } from '@libp2p/crypto/keys'
 import { multiaddr } from '@multiformats/multiaddr'
+import { MemoryDatastore } from 'datastore-core'
 import { fetchStatus } from '../../protocols/status/index.js'
 import { readDaemonFile } from '../../src/daemon/daemon-file.js'
+import { defaults } from '../../src/config/index.js'
 import { LocalMesh } from '../../src/demo/local-mesh.js'
 import { createClientNode } from '../../src/network/client-node.js'
+import { createMeshNode } from '../../src/network/create-node.js'
+import { announceTopic } from '../../src/network/protocol-ids.js'
 import { pseudoRandomBytes as pseudoRandom } from '../../src/util/pseudo-random.js'
 import { runCli, tempDir, waitFor } from '../helpers/cli.js'
 import type { MeshProcess } from '../../src/demo/local-mesh.js'
@@ -48,7 +53,7 @@ describe('signed releases over the mesh', () => {
     const added = await runCli(['release', 'add', src, '--repo', repo, '--package', 'app', '--version', '1.0.0', '--changelog', join(tmp.path, 'cl-1.0.0.md')])
     assert.equal(added.code, 0, added.stderr)
     await mesh.start()
-    publisher = mesh.addNode('publisher', ['--repo', repo])
+    publisher = mesh.addNode('publisher', ['--repo', repo, '--announce-interval', '5'])
     for (let i = 1; i <= 3; i++) followers.push(mesh.addNode(`follower-${i}`, followerArgs))
     await Promise.all([publisher, ...followers].map(async p => { await p.waitReady() }))
   })
@@ -97,6 +102,32 @@ describe('signed releases over the mesh', () => {
     const since = await runCli(['update', 'changelog', '--data-dir', followers[0].dataDir, '--since', '1.0.0'])
     assert.match(since.stdout, /app 1\.1\.0 \(stable/)
     assert.doesNotMatch(since.stdout, /app 1\.0\.0/)
+  })
+
+  it('the publisher re-announces its timestamp, the same bytes, at its interval', async () => {
+    // a bare mesh node that only listens on the announce topic, straight at the publisher
+    const config = { ...defaults(), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, announceInterval: 5 }
+    const { node } = await createMeshNode({
+      config,
+      role: 'node',
+      privateKey: await generateKeyPair('Ed25519'),
+      datastore: new MemoryDatastore(),
+      version: '0.0.0-test',
+      report: () => { throw new Error('no status') },
+      content: { mirrorRoot: () => undefined, summary: () => ({ timestampVersion: 0, releases: [] }), store: { has: async () => false, get: async () => { throw new Error('none') } } as any }
+    })
+    const heard: string[] = []
+    try {
+      await node.start()
+      node.services.pubsub.addEventListener('message', evt => { if (evt.detail.topic === announceTopic('umesh')) heard.push(Buffer.from(evt.detail.data).toString('base64')) })
+      node.services.pubsub.subscribe(announceTopic('umesh'))
+      await node.dial(multiaddr(readDaemonFile(publisher.dataDir).addrs[0]))
+      // 5 s interval: two announcements within 16 s, unless the second is swallowed as a duplicate
+      await waitFor('two announcements from the publisher', () => heard.length >= 2, 16_000, 200)
+      assert.equal(heard[1], heard[0], 'the same signed timestamp, not a new version')
+    } finally {
+      await node.stop()
+    }
   })
 
   it('a node that joins after the publisher stopped gets the release from the other nodes', async () => {
