@@ -7,11 +7,11 @@
 import { readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { openChunkStore } from '../content/index.js'
-import { UmeshError } from '../errors.js'
-import { INDEX_FORMAT, MAX_CHANGELOG_BYTES, PACKAGE_NAME, encodeReleaseIndex, releaseTargetPath } from './release-index.js'
+import { UmeshError, UsageError } from '../errors.js'
+import { INDEX_FORMAT, MAX_CHANGELOG_BYTES, MAX_DEPENDENCIES, PACKAGE_NAME, dependencyProblem, encodeReleaseIndex, releaseTargetPath } from './release-index.js'
 import { readSourceTree } from './source-tree.js'
 import { DEFAULT_VERSION_SCHEME, isScheme, parseVersion } from './version.js'
-import type { IndexFile, ReleaseIndex } from './release-index.js'
+import type { IndexFile, PackageRange, ReleaseIndex } from './release-index.js'
 import type { Channel, VersionScheme } from './version.js'
 import type { Repository } from '../trust/repository.js'
 
@@ -25,6 +25,14 @@ export interface AddReleaseOptions {
   channel?: Channel
   changelogFile?: string
   scheme?: string
+  /** packages this release needs, each at a version in a range of this release's scheme */
+  requires?: PackageRange[]
+  /** packages that may not be installed at a version in the range alongside this release */
+  conflicts?: PackageRange[]
+  /** upgrades may not skip over this release */
+  requiredStep?: boolean
+  /** may bypass maintenance windows */
+  critical?: boolean
   now?: Date
 }
 
@@ -44,6 +52,34 @@ export interface ReleaseSummary {
   scheme: VersionScheme
   totalSize: number
   created: string
+  /** present (true) only for a required step */
+  requiredStep?: boolean
+  /** present (true) only for a critical release */
+  critical?: boolean
+}
+
+/**
+ * Splits a `--requires` / `--conflicts` value, "PACKAGE RANGE" (the name, a
+ * space, the range: "libfoo >=1.2.0 <2.0.0"). Only the shape is checked here;
+ * addRelease checks the name and the range against the package's scheme.
+ */
+export function parsePackageRangeFlag (flag: 'requires' | 'conflicts', text: string): PackageRange {
+  const match = /^\s*(\S+)\s+(\S.*?)\s*$/s.exec(text)
+  if (match == null) throw new UsageError(`--${flag}: expected "PACKAGE RANGE" (the package name, a space, a version range), e.g. --${flag} "libfoo >=1.2.0 <2.0.0", found ${JSON.stringify(text)}`)
+  return { package: match[1], range: match[2] }
+}
+
+function checkDependencies (flag: 'requires' | 'conflicts', list: PackageRange[] | undefined, pkg: string, scheme: VersionScheme): PackageRange[] {
+  const entries = list ?? []
+  if (entries.length > MAX_DEPENDENCIES) throw new ReleaseError(`--${flag} is given ${entries.length} times; a release may list at most ${MAX_DEPENDENCIES} packages`)
+  const seen = new Set<string>()
+  for (const entry of entries) {
+    const problem = dependencyProblem(flag, entry, pkg, scheme)
+    if (problem !== undefined) throw new ReleaseError(`--${flag} "${entry.package} ${entry.range}": ${problem}`)
+    if (seen.has(entry.package)) throw new ReleaseError(`--${flag} names ${entry.package} twice; give one range per package (space-separated comparators must all hold, e.g. ">=1.2.0 <2.0.0")`)
+    seen.add(entry.package)
+  }
+  return entries.map(e => ({ package: e.package, range: e.range }))
 }
 
 export function releasesIn (repo: Repository): Array<ReleaseSummary & { targetPath: string }> {
@@ -85,6 +121,10 @@ export async function addRelease (repo: Repository, source: string, options: Add
   if (repo.targets()[targetPath] != null) {
     throw new ReleaseError(`${pkg} ${version.text} is already published; a published version never changes, publish a new version instead`)
   }
+  const requires = checkDependencies('requires', options.requires, pkg, scheme)
+  const conflicts = checkDependencies('conflicts', options.conflicts, pkg, scheme)
+  const requiredStep = options.requiredStep === true
+  const critical = options.critical === true
   const changelog = readChangelog(options.changelogFile)
 
   const tree = await readSourceTree(source)
@@ -116,9 +156,22 @@ export async function addRelease (repo: Repository, source: string, options: Add
     changelog,
     created: now.toISOString(),
     totalSize: files.reduce((sum, f) => sum + f.size, 0),
-    files
+    files,
+    requires,
+    conflicts,
+    requiredStep,
+    critical
   }
-  const summary: ReleaseSummary = { package: pkg, version: version.text, channel: version.channel, scheme, totalSize: index.totalSize, created: index.created }
+  const summary: ReleaseSummary = {
+    package: pkg,
+    version: version.text,
+    channel: version.channel,
+    scheme,
+    totalSize: index.totalSize,
+    created: index.created,
+    ...(requiredStep ? { requiredStep } : {}),
+    ...(critical ? { critical } : {})
+  }
   repo.addTargets([{ path: targetPath, bytes: encodeReleaseIndex(index), custom: { ...summary } }], 'targets', now)
   return { index, targetPath, chunks, newChunks, newBytes }
 }

@@ -9,7 +9,7 @@
 import { CID } from 'multiformats/cid'
 import { UmeshError } from '../errors.js'
 import { checkEntryPath } from './tree-rules.js'
-import { CHANNELS } from './version.js'
+import { CHANNELS, parseRange } from './version.js'
 import type { Channel } from './version.js'
 
 export const INDEX_FORMAT = 'umesh-release/1'
@@ -18,6 +18,8 @@ export const MAX_FILES = 100_000
 export const MAX_CHUNK_BYTES = 1024 * 1024
 export const MAX_CHANGELOG_BYTES = 64 * 1024
 export const PACKAGE_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/
+/** at most this many `requires`, and as many `conflicts`, per release */
+export const MAX_DEPENDENCIES = 64
 
 
 export interface IndexChunk {
@@ -33,6 +35,12 @@ export interface IndexFile {
   chunks: IndexChunk[]
 }
 
+/** a package and a range of its versions (range syntax: parseRange in version.ts) */
+export interface PackageRange {
+  package: string
+  range: string
+}
+
 export interface ReleaseIndex {
   format: typeof INDEX_FORMAT
   package: string
@@ -43,6 +51,18 @@ export interface ReleaseIndex {
   created: string
   totalSize: number
   files: IndexFile[]
+  /**
+   * packages this release needs installed, each at a version in its range.
+   * Ranges are written in this release's scheme, so a package can depend only
+   * on packages of the same version scheme. Absent in older indexes: [].
+   */
+  requires: PackageRange[]
+  /** packages that may not be installed at a version in the range while this release is. Absent: [] */
+  conflicts: PackageRange[]
+  /** an upgrade from below this release to above it must install it first (unless forced). Absent: false */
+  requiredStep: boolean
+  /** may bypass maintenance windows. Absent: false */
+  critical: boolean
 }
 
 export class ReleaseIndexError extends UmeshError {
@@ -55,6 +75,23 @@ export function releaseTargetPath (pkg: string, version: string): string {
 
 export function encodeReleaseIndex (index: ReleaseIndex): Uint8Array {
   return Buffer.from(JSON.stringify(index, null, 1) + '\n')
+}
+
+/**
+ * What is wrong with one `requires` (or `conflicts`) entry of a release of
+ * `pkg` in `scheme`, or undefined when it is good: the package must be a
+ * valid name other than `pkg`, the range must parse in `scheme`.
+ */
+export function dependencyProblem (field: 'requires' | 'conflicts', entry: { package: unknown, range: unknown }, pkg: string, scheme: string): string | undefined {
+  if (typeof entry.package !== 'string' || !PACKAGE_NAME.test(entry.package)) return `package name ${JSON.stringify(entry.package)} is not a lowercase name of 1-64 letters, digits, . _ -`
+  if (entry.package === pkg) return `${pkg} cannot ${field === 'requires' ? 'require' : 'conflict with'} its own package`
+  if (typeof entry.range !== 'string') return `range must be a string, found ${JSON.stringify(entry.range)}`
+  try {
+    parseRange(scheme, entry.range)
+  } catch (err) {
+    return (err as Error).message
+  }
+  return undefined
 }
 
 function fail (what: string): never {
@@ -120,5 +157,32 @@ export function parseReleaseIndex (bytes: Uint8Array, maxTotalBytes = Number.MAX
     return { path: f.path, mode: f.mode, size, sha256: f.sha256, chunks }
   })
   if (sum !== totalSize) fail(`file sizes add up to ${sum}, totalSize is ${totalSize}`)
-  return { format: INDEX_FORMAT, package: raw.package, version: raw.version, scheme: raw.scheme, channel: raw.channel, changelog: raw.changelog, created: raw.created, totalSize, files }
+  const requires = dependencies(raw, 'requires')
+  const conflicts = dependencies(raw, 'conflicts')
+  const requiredStep = flag(raw, 'requiredStep')
+  const critical = flag(raw, 'critical')
+  return { format: INDEX_FORMAT, package: raw.package, version: raw.version, scheme: raw.scheme, channel: raw.channel, changelog: raw.changelog, created: raw.created, totalSize, files, requires, conflicts, requiredStep, critical }
+}
+
+function flag (raw: any, field: 'requiredStep' | 'critical'): boolean {
+  const value = raw[field] === undefined ? false : raw[field]
+  if (typeof value !== 'boolean') fail(`${field} must be true or false, found ${JSON.stringify(value)}`)
+  return value
+}
+
+function dependencies (raw: any, field: 'requires' | 'conflicts'): PackageRange[] {
+  const list = raw[field] === undefined ? [] : raw[field]
+  if (!Array.isArray(list) || list.length > MAX_DEPENDENCIES) fail(`${field} must be a list of at most ${MAX_DEPENDENCIES} entries`)
+  const seen = new Set<string>()
+  return list.map((entry: any, i: number): PackageRange => {
+    const where = `${field}[${i}]`
+    if (entry == null || typeof entry !== 'object' || Array.isArray(entry)) fail(`${where} must be an object { "package", "range" }`)
+    const extra = Object.keys(entry).filter(k => k !== 'package' && k !== 'range')
+    if (extra.length > 0) fail(`${where} has unknown field ${JSON.stringify(extra[0])}; an entry holds only "package" and "range"`)
+    const problem = dependencyProblem(field, entry, raw.package, raw.scheme)
+    if (problem !== undefined) fail(`${where}: ${problem}`)
+    if (seen.has(entry.package)) fail(`${where}: ${entry.package} is listed twice in ${field}; one entry per package (space-separated comparators all hold)`)
+    seen.add(entry.package)
+    return { package: entry.package, range: entry.range }
+  })
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { CHANNELS, DEFAULT_VERSION_SCHEME, VersionError, channelSees, compareVersions, isChannel, isScheme, newestOnChannel, parseVersion } from '../../src/release/version.js'
+import { CHANNELS, DEFAULT_VERSION_SCHEME, MAX_RANGE_LENGTH, VersionError, channelSees, compareVersions, isChannel, isScheme, newestOnChannel, parseRange, parseVersion, satisfies } from '../../src/release/version.js'
 
 function versionError (fn: () => unknown, message: RegExp): void {
   assert.throws(fn, (err: any) => {
@@ -125,5 +125,120 @@ describe('release versions', () => {
     it('refuses a published list holding a version that does not parse', () => {
       versionError(() => newestOnChannel('abr', ['0a1', '1.0.0'], 'alpha'), /version "1\.0\.0" is not a valid abr version/)
     })
+  })
+})
+
+/** checks which of `versions` the range holds for: exactly those in `inside` */
+function assertMatches (scheme: 'semver' | 'abr', range: string, versions: string[], inside: string[]): void {
+  const parsedRange = parseRange(scheme, range)
+  for (const v of versions) {
+    assert.equal(satisfies(scheme, v, range), inside.includes(v), `${v} ${inside.includes(v) ? 'is' : 'is not'} in ${range}`)
+    assert.equal(satisfies(scheme, parseVersion(scheme, v), parsedRange), inside.includes(v), `${v} with a parsed range`)
+  }
+}
+
+describe('version ranges', () => {
+  describe('semver', () => {
+    const all = ['0.9.0', '1.0.0-alpha.1', '1.0.0-beta.2', '1.0.0', '1.2.0-beta.1', '1.2.0', '1.2.5', '1.3.0-beta.1', '1.9.9', '2.0.0-alpha.1', '2.0.0-beta.1', '2.0.0', '2.1.0', '3.0.0']
+
+    it('exact versions, = and *', () => {
+      assertMatches('semver', '1.2.0', all, ['1.2.0'])
+      assertMatches('semver', '=1.2.0', all, ['1.2.0'])
+      assertMatches('semver', '=1.2.0-beta.1', all, ['1.2.0-beta.1'])
+      assertMatches('semver', '*', all, all)
+      assertMatches('semver', '  *  ', all, all)
+    })
+
+    it('>, >=, <, <= compare in semver order', () => {
+      assertMatches('semver', '>1.2.0', all, ['1.2.5', '1.3.0-beta.1', '1.9.9', '2.0.0-alpha.1', '2.0.0-beta.1', '2.0.0', '2.1.0', '3.0.0'])
+      assertMatches('semver', '>=1.2.0', all, ['1.2.0', '1.2.5', '1.3.0-beta.1', '1.9.9', '2.0.0-alpha.1', '2.0.0-beta.1', '2.0.0', '2.1.0', '3.0.0'])
+      assertMatches('semver', '<=1.0.0', all, ['0.9.0', '1.0.0-alpha.1', '1.0.0-beta.2', '1.0.0'])
+      assertMatches('semver', '<1.2.0-beta.1', all, ['0.9.0', '1.0.0-alpha.1', '1.0.0-beta.2', '1.0.0'])
+    })
+
+    it('<V of a stable V is below the prereleases of V too', () => {
+      assertMatches('semver', '<2.0.0', all, ['0.9.0', '1.0.0-alpha.1', '1.0.0-beta.2', '1.0.0', '1.2.0-beta.1', '1.2.0', '1.2.5', '1.3.0-beta.1', '1.9.9'])
+      assertMatches('semver', '>=1.2.0 <2.0.0', all, ['1.2.0', '1.2.5', '1.3.0-beta.1', '1.9.9'])
+      assertMatches('semver', '>=1.2.0 <=2.0.0', all, ['1.2.0', '1.2.5', '1.3.0-beta.1', '1.9.9', '2.0.0-alpha.1', '2.0.0-beta.1', '2.0.0'])
+      assertMatches('semver', '>=2.0.0-alpha.1 <2.0.0-beta.1', all, ['2.0.0-alpha.1'])
+    })
+
+    it('^ and ~ as npm reads them for whole versions', () => {
+      assertMatches('semver', '^1.2.0', all, ['1.2.0', '1.2.5', '1.3.0-beta.1', '1.9.9'])
+      assertMatches('semver', '^1.2.0-beta.1', all, ['1.2.0-beta.1', '1.2.0', '1.2.5', '1.3.0-beta.1', '1.9.9'])
+      assertMatches('semver', '~1.2.0', all, ['1.2.0', '1.2.5'])
+      assertMatches('semver', '^2.0.0-alpha.1', all, ['2.0.0-alpha.1', '2.0.0-beta.1', '2.0.0', '2.1.0'])
+      const zeros = ['0.0.3', '0.0.4', '0.1.0', '0.2.3', '0.2.9', '0.3.0', '1.0.0']
+      assertMatches('semver', '^0.2.3', zeros, ['0.2.3', '0.2.9'])
+      assertMatches('semver', '^0.0.3', zeros, ['0.0.3'])
+      assertMatches('semver', '~0.0.3', zeros, ['0.0.3', '0.0.4'])
+      assertMatches('semver', '~0.2.3', zeros, ['0.2.3', '0.2.9'])
+    })
+
+    it('|| joins alternatives; spaces join comparators that must all hold', () => {
+      assertMatches('semver', '1.0.0 || >=2.1.0', all, ['1.0.0', '2.1.0', '3.0.0'])
+      assertMatches('semver', '^1.2.0 || ^3.0.0', all, ['1.2.0', '1.2.5', '1.3.0-beta.1', '1.9.9', '3.0.0'])
+      assertMatches('semver', '1.0.0||2.0.0', all, ['1.0.0', '2.0.0'])
+      assertMatches('semver', '>1.0.0 <1.0.0', all, [])
+      assertMatches('semver', '* <1.0.0', all, ['0.9.0'])
+    })
+
+    it('parses into alternatives of comparators', () => {
+      const r = parseRange('semver', '^1.2.0 || 3.0.0')
+      assert.equal(r.scheme, 'semver')
+      assert.equal(r.text, '^1.2.0 || 3.0.0')
+      assert.deepEqual(r.sets.map(set => set.map(c => c.operator + c.version.text)), [['>=1.2.0', '<2.0.0'], ['=3.0.0']])
+      assert.deepEqual(parseRange('semver', '*').sets, [[]])
+    })
+
+    it('refuses ranges that do not parse, saying why and showing a valid one', () => {
+      const example = /; expected space-separated comparators .* e\.g\. ">=1\.2\.0 <2\.0\.0 \|\| \^3\.1\.0"$/
+      versionError(() => parseRange('semver', '>=1.2'), /^range ">=1\.2" is not a valid semver range: in ">=1\.2", version "1\.2" is not a valid semver version; expected/)
+      versionError(() => parseRange('semver', '>=1.2'), example)
+      versionError(() => parseRange('semver', ''), /it is empty \(write \* for any version\)/)
+      versionError(() => parseRange('semver', '   '), /it is empty/)
+      versionError(() => parseRange('semver', '1.0.0 ||'), /alternative 2 is empty/)
+      versionError(() => parseRange('semver', '|| 1.0.0'), /alternative 1 is empty/)
+      versionError(() => parseRange('semver', '>= 1.2.0'), /">=" has no version \(write the operator against its version, e\.g\. >=1\.2\.0\)/)
+      versionError(() => parseRange('semver', '=>1.2.0'), /"=>1\.2\.0" is not an operator this scheme knows/)
+      versionError(() => parseRange('semver', '1.x'), /version "1\.x" is not a valid semver version/)
+      versionError(() => parseRange('semver', '1.0.0 - 2.0.0'), /in "-", version "-" is not a valid semver version/)
+      versionError(() => parseRange('semver', '>=1.0.0-rc.1'), /prerelease tag "rc"/)
+      versionError(() => parseRange('semver', '>=v1.0.0'), /not written canonically/)
+      versionError(() => parseRange('semver', '>=1r0'), /version "1r0" is not a valid semver version/)
+      versionError(() => parseRange('semver', '1.0.0 '.repeat(50)), new RegExp(`is ${'1.0.0 '.length * 50} characters long, more than ${MAX_RANGE_LENGTH}`))
+      versionError(() => parseRange('calver', '*'), /version scheme "calver" is unknown/)
+    })
+  })
+
+  describe('abr', () => {
+    const all = ['0a1', '0b1', '0r1', '0a2', '0b2', '0r2', '1a0', '1b0', '1r0', '1r5', '2a1', '2r0']
+
+    it('compares in abr order (stage within minor), with no prerelease exception', () => {
+      assertMatches('abr', '0r1', all, ['0r1'])
+      assertMatches('abr', '=1r0', all, ['1r0'])
+      assertMatches('abr', '*', all, all)
+      assertMatches('abr', '>=0r1 <1a0', all, ['0r1', '0a2', '0b2', '0r2'])
+      assertMatches('abr', '>0r1 <=0r2', all, ['0a2', '0b2', '0r2'])
+      assertMatches('abr', '<0r2', all, ['0a1', '0b1', '0r1', '0a2', '0b2'])
+      assertMatches('abr', '>=1r0 <2a0 || 2r0', all, ['1r0', '1r5', '2r0'])
+      assertMatches('abr', '>1r5', all, ['2a1', '2r0'])
+    })
+
+    it('takes only the operator forms and *, with whole abr versions', () => {
+      const example = /e\.g\. ">=0r1 <1a0 \|\| 2r0"$/
+      versionError(() => parseRange('abr', '^1r0'), /"\^1r0": \^ and ~ are semver operators; abr ranges take only =, >, >=, <, <= and \*/)
+      versionError(() => parseRange('abr', '~1r0'), /\^ and ~ are semver operators/)
+      versionError(() => parseRange('abr', '~1r0'), example)
+      versionError(() => parseRange('abr', '>=1.0.0'), /^range ">=1\.0\.0" is not a valid abr range: in ">=1\.0\.0", version "1\.0\.0" is not a valid abr version/)
+      versionError(() => parseRange('abr', '>=1r'), /version "1r" is not a valid abr version/)
+      versionError(() => parseRange('abr', '<'), /"<" has no version \(write the operator against its version, e\.g\. <0r1\)/)
+    })
+  })
+
+  it('refuses matching across schemes', () => {
+    versionError(() => satisfies('semver', '0a1', '*'), /version "0a1" is not a valid semver version/)
+    versionError(() => satisfies('semver', '1.0.0', parseRange('abr', '*')), /range "\*" is in the abr scheme but was matched as semver/)
+    versionError(() => satisfies('abr', '1r0', '>=1.0.0'), /not a valid abr range/)
   })
 })

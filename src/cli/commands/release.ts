@@ -4,15 +4,23 @@
 import { resolve } from 'node:path'
 import { UsageError } from '../../errors.js'
 import { addRelease, compareVersions, isScheme, releasesIn, CHANNELS } from '../../release/index.js'
+import { parsePackageRangeFlag } from '../../release/add-release.js'
 import { Repository } from '../../trust/repository.js'
 import { bytes } from '../status-view.js'
 import { parse } from '../args.js'
 import type { Channel } from '../../release/index.js'
 import type { Command } from '../run.js'
 
-const HELP = `umesh release add PATH --repo DIR --package NAME --version V [--channel alpha|beta|stable] [--changelog FILE] [--scheme semver|abr] [--json]
+const HELP = `umesh release add PATH --repo DIR --package NAME --version V [--channel alpha|beta|stable] [--changelog FILE] [--scheme semver|abr]
+        [--requires "PKG RANGE"]... [--conflicts "PKG RANGE"]... [--required-step] [--critical] [--json]
     PATH is a directory, a .tar or a .tar.gz; the tree is checked, chunked (FastCDC) into the
     repository's chunk store, and its index signed as a TUF target (targets, snapshot, timestamp)
+    --requires "libfoo >=1.2.0 <2.0.0"   needs libfoo installed at a version in the range (repeatable)
+    --conflicts "libbar <1.4.0"          may not be installed while libbar is at a version in the range (repeatable)
+    --required-step                      upgrades may not skip over this release (unless forced)
+    --critical                           may bypass maintenance windows
+    ranges: space-separated comparators that all hold (V =V >V >=V <V <=V, semver also ^V ~V, * any),
+    alternatives joined by ||; written in this package's scheme (abr: ">=0r1 <1a0")
 umesh release list --repo DIR [--package NAME] [--json]
     what is published, oldest first per package
 umesh release publish --repo DIR
@@ -31,6 +39,10 @@ export const command: Command = {
       channel: { type: 'string' },
       changelog: { type: 'string' },
       scheme: { type: 'string' },
+      requires: { type: 'string', multiple: true },
+      conflicts: { type: 'string', multiple: true },
+      'required-step': { type: 'boolean' },
+      critical: { type: 'boolean' },
       json: { type: 'boolean' }
     }, false)
     if (args.own.help === true) {
@@ -54,11 +66,15 @@ export const command: Command = {
         version: args.own.version as string,
         channel: channel as Channel | undefined,
         changelogFile: args.own.changelog as string | undefined,
-        scheme
+        scheme,
+        requires: ((args.own.requires ?? []) as string[]).map(text => parsePackageRangeFlag('requires', text)),
+        conflicts: ((args.own.conflicts ?? []) as string[]).map(text => parsePackageRangeFlag('conflicts', text)),
+        requiredStep: args.own['required-step'] === true,
+        critical: args.own.critical === true
       })
       const i = added.index
       if (args.own.json === true) {
-        process.stdout.write(JSON.stringify({ package: i.package, version: i.version, channel: i.channel, files: i.files.length, totalSize: i.totalSize, chunks: added.chunks, newChunks: added.newChunks, newBytes: added.newBytes, target: added.targetPath }) + '\n')
+        process.stdout.write(JSON.stringify({ package: i.package, version: i.version, channel: i.channel, files: i.files.length, totalSize: i.totalSize, chunks: added.chunks, newChunks: added.newChunks, newBytes: added.newBytes, target: added.targetPath, requires: i.requires, conflicts: i.conflicts, requiredStep: i.requiredStep, critical: i.critical }) + '\n')
       } else {
         process.stdout.write(`published ${i.package} ${i.version} (${i.channel}): ${i.files.length} files, ${bytes(i.totalSize)} in ${added.chunks} chunks, ${added.newChunks} new (${bytes(added.newBytes)}); timestamp version ${repo.signedOf('timestamp').version as number}\n`)
       }
