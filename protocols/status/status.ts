@@ -1108,6 +1108,256 @@ export namespace TrustState {
   }
 }
 
+export interface PackageInstall {
+  package: string
+  current: string
+  pending: string
+  state: string
+  progressDone: bigint
+  progressTotal: bigint
+  error: string
+  available: string
+}
+
+export namespace PackageInstall {
+  let _codec: Codec<PackageInstall>
+
+  export const codec = (): Codec<PackageInstall> => {
+    if (_codec == null) {
+      _codec = message<PackageInstall>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.package != null && obj.package !== '')) {
+          w.uint32(10)
+          w.string(obj.package)
+        }
+
+        if ((obj.current != null && obj.current !== '')) {
+          w.uint32(18)
+          w.string(obj.current)
+        }
+
+        if ((obj.pending != null && obj.pending !== '')) {
+          w.uint32(26)
+          w.string(obj.pending)
+        }
+
+        if ((obj.state != null && obj.state !== '')) {
+          w.uint32(34)
+          w.string(obj.state)
+        }
+
+        if ((obj.progressDone != null && obj.progressDone !== 0n)) {
+          w.uint32(40)
+          w.uint64(obj.progressDone)
+        }
+
+        if ((obj.progressTotal != null && obj.progressTotal !== 0n)) {
+          w.uint32(48)
+          w.uint64(obj.progressTotal)
+        }
+
+        if ((obj.error != null && obj.error !== '')) {
+          w.uint32(58)
+          w.string(obj.error)
+        }
+
+        if ((obj.available != null && obj.available !== '')) {
+          w.uint32(66)
+          w.string(obj.available)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          package: '',
+          current: '',
+          pending: '',
+          state: '',
+          progressDone: 0n,
+          progressTotal: 0n,
+          error: '',
+          available: ''
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.package = reader.string()
+              break
+            }
+            case 2: {
+              obj.current = reader.string()
+              break
+            }
+            case 3: {
+              obj.pending = reader.string()
+              break
+            }
+            case 4: {
+              obj.state = reader.string()
+              break
+            }
+            case 5: {
+              obj.progressDone = reader.uint64()
+              break
+            }
+            case 6: {
+              obj.progressTotal = reader.uint64()
+              break
+            }
+            case 7: {
+              obj.error = reader.string()
+              break
+            }
+            case 8: {
+              obj.available = reader.string()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.package`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.current`,
+                value: reader.string()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.pending`,
+                value: reader.string()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.state`,
+                value: reader.string()
+              }
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.progressDone`,
+                value: reader.uint64()
+              }
+              break
+            }
+            case 6: {
+              yield {
+                field: `${prefix}.progressTotal`,
+                value: reader.uint64()
+              }
+              break
+            }
+            case 7: {
+              yield {
+                field: `${prefix}.error`,
+                value: reader.string()
+              }
+              break
+            }
+            case 8: {
+              yield {
+                field: `${prefix}.available`,
+                value: reader.string()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface PackageInstallPackageFieldEvent {
+    field: '$.package'
+    value: string
+  }
+
+  export interface PackageInstallCurrentFieldEvent {
+    field: '$.current'
+    value: string
+  }
+
+  export interface PackageInstallPendingFieldEvent {
+    field: '$.pending'
+    value: string
+  }
+
+  export interface PackageInstallStateFieldEvent {
+    field: '$.state'
+    value: string
+  }
+
+  export interface PackageInstallProgressDoneFieldEvent {
+    field: '$.progressDone'
+    value: bigint
+  }
+
+  export interface PackageInstallProgressTotalFieldEvent {
+    field: '$.progressTotal'
+    value: bigint
+  }
+
+  export interface PackageInstallErrorFieldEvent {
+    field: '$.error'
+    value: string
+  }
+
+  export interface PackageInstallAvailableFieldEvent {
+    field: '$.available'
+    value: string
+  }
+
+  export function encode (obj: Partial<PackageInstall>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, PackageInstall.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PackageInstall>): PackageInstall {
+    return decodeMessage(buf, PackageInstall.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PackageInstall>): Generator<PackageInstallPackageFieldEvent | PackageInstallCurrentFieldEvent | PackageInstallPendingFieldEvent | PackageInstallStateFieldEvent | PackageInstallProgressDoneFieldEvent | PackageInstallProgressTotalFieldEvent | PackageInstallErrorFieldEvent | PackageInstallAvailableFieldEvent> {
+    return streamMessage(buf, PackageInstall.codec(), opts)
+  }
+}
+
 export interface StatusResponse {
   code: StatusResponse.Code
   error: string
@@ -1126,6 +1376,7 @@ export interface StatusResponse {
   startedAtMs: bigint
   releases: ReleaseState[]
   trust?: TrustState
+  installs: PackageInstall[]
 }
 
 export namespace StatusResponse {
@@ -1251,6 +1502,13 @@ export namespace StatusResponse {
           TrustState.codec().encode(obj.trust, w)
         }
 
+        if (obj.installs != null && obj.installs.length > 0) {
+          for (const value of obj.installs) {
+            w.uint32(146)
+            PackageInstall.codec().encode(value, w)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -1269,7 +1527,8 @@ export namespace StatusResponse {
           listenAddrs: [],
           phase: '',
           startedAtMs: 0n,
-          releases: []
+          releases: [],
+          installs: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1374,6 +1633,16 @@ export namespace StatusResponse {
               })
               break
             }
+            case 18: {
+              if (opts.limits?.installs != null && obj.installs.length === opts.limits.installs) {
+                throw new MaxLengthError('Decode error - repeated field "installs" had too many elements')
+              }
+
+              obj.installs.push(PackageInstall.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.installs$
+              }))
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1387,7 +1656,8 @@ export namespace StatusResponse {
           phases: 0,
           peers: 0,
           listenAddrs: 0,
-          releases: 0
+          releases: 0,
+          installs: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1553,6 +1823,24 @@ export namespace StatusResponse {
               yield * TrustState.codec().stream(reader, reader.uint32(), `${prefix}.trust`, {
                 limits: opts.limits?.trust
               })
+
+              break
+            }
+            case 18: {
+              if (opts.limits?.installs != null && obj.installs === opts.limits.installs) {
+                throw new MaxLengthError('Streaming decode error - repeated field "installs" had too many elements')
+              }
+
+              for (const evt of PackageInstall.codec().stream(reader, reader.uint32(), `${prefix}.installs[]`, {
+                limits: opts.limits?.installs$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.installs
+                }
+              }
+
+              obj.installs++
 
               break
             }
@@ -1774,6 +2062,54 @@ export namespace StatusResponse {
     value: bigint
   }
 
+  export interface StatusResponseInstallsPackageFieldEvent {
+    field: '$.installs[].package'
+    value: string
+    index: number
+  }
+
+  export interface StatusResponseInstallsCurrentFieldEvent {
+    field: '$.installs[].current'
+    value: string
+    index: number
+  }
+
+  export interface StatusResponseInstallsPendingFieldEvent {
+    field: '$.installs[].pending'
+    value: string
+    index: number
+  }
+
+  export interface StatusResponseInstallsStateFieldEvent {
+    field: '$.installs[].state'
+    value: string
+    index: number
+  }
+
+  export interface StatusResponseInstallsProgressDoneFieldEvent {
+    field: '$.installs[].progressDone'
+    value: bigint
+    index: number
+  }
+
+  export interface StatusResponseInstallsProgressTotalFieldEvent {
+    field: '$.installs[].progressTotal'
+    value: bigint
+    index: number
+  }
+
+  export interface StatusResponseInstallsErrorFieldEvent {
+    field: '$.installs[].error'
+    value: string
+    index: number
+  }
+
+  export interface StatusResponseInstallsAvailableFieldEvent {
+    field: '$.installs[].available'
+    value: string
+    index: number
+  }
+
   export function encode (obj: Partial<StatusResponse>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, StatusResponse.codec())
   }
@@ -1782,7 +2118,7 @@ export namespace StatusResponse {
     return decodeMessage(buf, StatusResponse.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StatusResponse>): Generator<StatusResponseCodeFieldEvent | StatusResponseErrorFieldEvent | StatusResponsePeerIdFieldEvent | StatusResponseRoleFieldEvent | StatusResponseNetworkFieldEvent | StatusResponseVersionFieldEvent | StatusResponseUptimeMsFieldEvent | StatusResponsePhasesNameFieldEvent | StatusResponsePhasesStateFieldEvent | StatusResponsePhasesDurationMsFieldEvent | StatusResponsePhasesDetailFieldEvent | StatusResponseConnectionsFieldEvent | StatusResponsePeersPeerIdFieldEvent | StatusResponsePeersAddrFieldEvent | StatusResponsePeersDirectionFieldEvent | StatusResponseListenAddrsFieldEvent | StatusResponseResourcesRssBytesFieldEvent | StatusResponseResourcesHeapUsedBytesFieldEvent | StatusResponseResourcesCpuUserUsFieldEvent | StatusResponseResourcesCpuSystemUsFieldEvent | StatusResponseResourcesDataDirBytesFieldEvent | StatusResponseTrafficBytesInFieldEvent | StatusResponseTrafficBytesOutFieldEvent | StatusResponsePhaseFieldEvent | StatusResponseStartedAtMsFieldEvent | StatusResponseReleasesPackageFieldEvent | StatusResponseReleasesVersionFieldEvent | StatusResponseReleasesChannelFieldEvent | StatusResponseReleasesStateFieldEvent | StatusResponseReleasesChunksHeldFieldEvent | StatusResponseReleasesChunksTotalFieldEvent | StatusResponseReleasesBytesTotalFieldEvent | StatusResponseReleasesErrorFieldEvent | StatusResponseTrustModeFieldEvent | StatusResponseTrustTimestampVersionFieldEvent | StatusResponseTrustStaleFieldEvent | StatusResponseTrustErrorFieldEvent | StatusResponseTrustLastRefreshMsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StatusResponse>): Generator<StatusResponseCodeFieldEvent | StatusResponseErrorFieldEvent | StatusResponsePeerIdFieldEvent | StatusResponseRoleFieldEvent | StatusResponseNetworkFieldEvent | StatusResponseVersionFieldEvent | StatusResponseUptimeMsFieldEvent | StatusResponsePhasesNameFieldEvent | StatusResponsePhasesStateFieldEvent | StatusResponsePhasesDurationMsFieldEvent | StatusResponsePhasesDetailFieldEvent | StatusResponseConnectionsFieldEvent | StatusResponsePeersPeerIdFieldEvent | StatusResponsePeersAddrFieldEvent | StatusResponsePeersDirectionFieldEvent | StatusResponseListenAddrsFieldEvent | StatusResponseResourcesRssBytesFieldEvent | StatusResponseResourcesHeapUsedBytesFieldEvent | StatusResponseResourcesCpuUserUsFieldEvent | StatusResponseResourcesCpuSystemUsFieldEvent | StatusResponseResourcesDataDirBytesFieldEvent | StatusResponseTrafficBytesInFieldEvent | StatusResponseTrafficBytesOutFieldEvent | StatusResponsePhaseFieldEvent | StatusResponseStartedAtMsFieldEvent | StatusResponseReleasesPackageFieldEvent | StatusResponseReleasesVersionFieldEvent | StatusResponseReleasesChannelFieldEvent | StatusResponseReleasesStateFieldEvent | StatusResponseReleasesChunksHeldFieldEvent | StatusResponseReleasesChunksTotalFieldEvent | StatusResponseReleasesBytesTotalFieldEvent | StatusResponseReleasesErrorFieldEvent | StatusResponseTrustModeFieldEvent | StatusResponseTrustTimestampVersionFieldEvent | StatusResponseTrustStaleFieldEvent | StatusResponseTrustErrorFieldEvent | StatusResponseTrustLastRefreshMsFieldEvent | StatusResponseInstallsPackageFieldEvent | StatusResponseInstallsCurrentFieldEvent | StatusResponseInstallsPendingFieldEvent | StatusResponseInstallsStateFieldEvent | StatusResponseInstallsProgressDoneFieldEvent | StatusResponseInstallsProgressTotalFieldEvent | StatusResponseInstallsErrorFieldEvent | StatusResponseInstallsAvailableFieldEvent> {
     return streamMessage(buf, StatusResponse.codec(), opts)
   }
 }

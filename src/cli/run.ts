@@ -20,7 +20,8 @@ export const COMMANDS: Record<string, Loader> = {
   demo: async () => await import('./commands/demo.js'),
   repo: async () => await import('./commands/repo.js'),
   release: async () => await import('./commands/release.js'),
-  update: async () => await import('./commands/update.js')
+  update: async () => await import('./commands/update.js'),
+  backups: async () => await import('./commands/backups.js')
 }
 
 const SUMMARIES: Record<string, string> = {
@@ -31,7 +32,8 @@ const SUMMARIES: Record<string, string> = {
   demo: 'start a bootstrap node and N nodes on loopback and show the mesh live',
   repo: 'create a release repository (TUF), rotate its keys, show its state (repo init | rotate | status)',
   release: 'publish a release from a directory or tarball into the repository, list or re-announce releases (release add | list | publish)',
-  update: 'what this node follows, holds and could update to, and release changelogs (update check | changelog)'
+  update: 'install, upgrade, downgrade and roll back packages; what this node follows, holds and could update to (update version | status | upgrade | downgrade | rollback | history | check | changelog)',
+  backups: 'rollback points the install engine keeps (backups list)'
 }
 
 export function usage (): string {

@@ -9,6 +9,7 @@ function shownDefault (spec: OptionSpec): string {
   const d = spec.default
   if (d == null) return '-'
   if (Array.isArray(d)) return d.length === 0 ? '[]' : d.join(',')
+  if (typeof d === 'object') return JSON.stringify(d)
   return String(d)
 }
 

@@ -6,7 +6,9 @@
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { boolean, integer, list, multiaddrText, oneOf, peerIdText, peerMultiaddrText, text } from './parsers.js'
+import { parsePackages } from '../install/config.js'
 import type { Parser } from './parsers.js'
+import type { PackageEntry } from '../install/config.js'
 
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug', 'trace'] as const
 export type LogLevel = typeof LOG_LEVELS[number]
@@ -31,6 +33,7 @@ export interface NodeConfig {
   follow: string[]
   announceInterval: number
   checkInterval: number
+  packages: Record<string, PackageEntry>
 }
 
 export type OptionKey = keyof NodeConfig
@@ -138,6 +141,10 @@ export const SCHEMA: OptionSpec[] = [
   option({
     key: 'checkInterval', parse: integer(5, 86_400), default: 60, flag: 'check-interval', arg: 'SECONDS', live: false,
     doc: 'a follower refreshes its metadata through its peers this often, announcement or not'
+  }),
+  option({
+    key: 'packages', parse: parsePackages, default: {}, flag: 'packages', arg: 'JSON', live: false,
+    doc: 'install settings per followed package: installRoot, keepVersions, autoUpdate, health, hooks, statePaths, encryptBackups, dependencies, minFreeMemory (see "Installing"); a followed package without an entry is held, not installed'
   }),
   option({
     key: 'logLevel', parse: oneOf(LOG_LEVELS), default: 'info', flag: 'log-level', arg: 'LEVEL', live: true,

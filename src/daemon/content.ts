@@ -42,6 +42,9 @@ export class Content {
     void this.catchUp(evt.detail.peerId)
   }
 
+  /** called when a followed release is held in full (the install engine's auto-update) */
+  onHeld?: (pkg: string, version: string) => void
+
   constructor (private readonly config: NodeConfig, private readonly dataDir: string) {
     this.mode = config.repo != null ? 'publisher' : config.trustedRoot != null ? 'follower' : 'off'
   }
@@ -134,7 +137,8 @@ export class Content {
         getChunks: (peer, cids, signal) => getChunks(node, peer, network, cids, { signal }),
         isBadData: isPeerFault,
         summaryOf: async (peer, signal) => await fetchSummary(node, peer, network, { signal }),
-        periodicMs: this.config.checkInterval * 1000
+        periodicMs: this.config.checkInterval * 1000,
+        onHeld: (pkg, version) => { this.onHeld?.(pkg, version) }
       })
       node.addEventListener('peer:identify', this.onIdentify)
       this.follower.start()

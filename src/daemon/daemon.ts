@@ -24,6 +24,9 @@ import { PhaseRunner } from './phases.js'
 import { ResourceSampler } from './resources.js'
 import { diffConfig } from './reload.js'
 import { Content } from './content.js'
+import { startControlServer } from '../install/control.js'
+import { InstallManager } from '../install/manager.js'
+import { runOperation } from '../install/operations.js'
 import { checkContentOptions } from './content-options.js'
 import type { ConfigSources, LoadedConfig, LogLevel, NodeConfig } from '../config/index.js'
 import type { Identity } from '../identity/index.js'
@@ -61,6 +64,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
   private bootstrapDialer?: BootstrapDialer
   private keeper?: PeerKeeper
   content?: Content
+  installs?: InstallManager
   private readonly abort = new AbortController()
 
   constructor (init: DaemonInit) {
@@ -73,6 +77,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
       { name: 'core', run: async () => this.core() },
       { name: 'config', run: async () => this.configPhase() },
       { name: 'keys', run: async () => this.keys() },
+      { name: 'installs', run: async () => this.installsPhase() },
       { name: 'network', run: async () => this.network() },
       { name: 'bootstrap', run: async (signal) => this.bootstrap(signal) },
       { name: 'discovery', run: async () => this.discovery() },
@@ -132,10 +137,38 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     return { detail: `${this.identity.created ? 'created' : 'loaded'} ${this.identity.peerId.toString()}` }
   }
 
+  /**
+   * The install engine: installs a crash interrupted are finished or undone
+   * before the node joins the mesh, and the control socket opens for
+   * `umesh update ...`.
+   */
+  private async installsPhase (): Promise<PhaseResult> {
+    if (this.role !== 'node') return { skipped: 'a bootstrap node installs nothing' }
+    const log = logger('umesh:install')
+    const manager = new InstallManager({
+      dataDir: this.dataDir,
+      packages: this.config.packages,
+      // chunks are read only when staging, after the network phase opened the store
+      store: { get: async (cid) => await this.content!.store.get(cid) },
+      say: line => { log(line) },
+      log: line => { this.emit('log', 'warn', line) }
+    })
+    const recovered = await manager.recoverAll()
+    for (const e of recovered) this.emit('log', e.outcome === 'installed' ? 'info' : 'warn', `recovered the interrupted install of ${e.package} ${e.to}: ${e.outcome}${e.reason !== '' ? ` (${e.reason})` : ''}`)
+    const server = await startControlServer(this.dataDir, async (request, say) => await runOperation(manager, request, say), line => { log(line) })
+    this.installs = manager
+    const count = manager.installers.size
+    return {
+      detail: `${count} package${count === 1 ? '' : 's'} with install settings${recovered.length > 0 ? `; recovered ${recovered.length} interrupted install${recovered.length === 1 ? '' : 's'}` : ''}; control socket open`,
+      undo: async () => { await server.close() }
+    }
+  }
+
   private async network (): Promise<PhaseResult> {
     const content = new Content(this.config, this.dataDir)
     await content.open()
     this.content = content
+    content.onHeld = () => { void this.installs?.autoUpdate() }
     const datastore = new LevelDatastore(join(this.dataDir, 'datastore'))
     await datastore.open()
     try {
@@ -212,6 +245,8 @@ export class Daemon extends EventEmitter<DaemonEvents> {
   }
 
   private async background (): Promise<PhaseResult> {
+    // releases held before this start that were never installed
+    void this.installs?.autoUpdate()
     stampClock(this.dataDir)
     const timer = setInterval(() => {
       try { stampClock(this.dataDir) } catch (err) { this.log.error('could not record the clock - %e', err) }
@@ -254,6 +289,20 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     return outcome
   }
 
+  private installReport (): StatusReport['installs'] {
+    const fetching = new Set((this.content?.report().releases ?? []).filter(r => r.state === 'fetching').map(r => r.package))
+    return (this.installs?.status() ?? []).slice(0, 64).map(p => ({
+      package: p.package,
+      current: p.current ?? '',
+      pending: p.pending,
+      state: p.state === 'idle' && fetching.has(p.package) ? 'fetching' : p.state,
+      progressDone: BigInt(p.progress.done),
+      progressTotal: BigInt(p.progress.total),
+      error: p.lastError,
+      available: p.available ?? ''
+    }))
+  }
+
   report (): StatusReport {
     const node = this.parts?.node
     const connections = node?.getConnections() ?? []
@@ -276,7 +325,8 @@ export class Daemon extends EventEmitter<DaemonEvents> {
         bytesIn: BigInt(this.parts?.traffic.totals.bytesIn ?? 0),
         bytesOut: BigInt(this.parts?.traffic.totals.bytesOut ?? 0)
       },
-      ...(this.content?.report() ?? { releases: [] })
+      ...(this.content?.report() ?? { releases: [] }),
+      installs: this.installReport()
     }
   }
 }

@@ -66,6 +66,8 @@ export interface FollowerInit {
   /** a peer's sync summary: which releases it holds */
   summaryOf: (peer: PeerId, signal: AbortSignal) => Promise<{ releases: string[] }>
   periodicMs?: number
+  /** a release of a followed package is now held in full */
+  onHeld?: (pkg: string, version: string) => void
 }
 
 export const HELD_FILE = 'held.json'
@@ -272,6 +274,7 @@ export class Follower {
       this.saveHeld()
       this.init.log('holding %s %s', index.package, index.version)
       this.provide(bytes)
+      this.init.onHeld?.(index.package, index.version)
     } catch (err) {
       progress.state = 'failed'
       progress.error = (err as Error).message

@@ -29,7 +29,8 @@ function report (peers = 2): StatusReport {
     listenAddrs: ['/ip4/127.0.0.1/tcp/4090'],
     resources: { rssBytes: 1n, heapUsedBytes: 2n, cpuUserUs: 3n, cpuSystemUs: 4n, dataDirBytes: 5n },
     traffic: { bytesIn: 6n, bytesOut: 7n },
-    releases: []
+    releases: [],
+    installs: []
   }
 }
 
