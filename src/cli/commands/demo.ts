@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
 import { fetchStatus } from '../../../protocols/status/index.js'
 import { readDaemonFile } from '../../daemon/daemon-file.js'
-import { DemoReleases, DEMO_PACKAGE } from '../../demo/demo-releases.js'
+import { DemoReleases, DEMO_PACKAGE, demoInstallSettings } from '../../demo/demo-releases.js'
 import { LocalMesh } from '../../demo/local-mesh.js'
 import { renderTable } from '../../demo/table.js'
 import { UsageError } from '../../errors.js'
@@ -20,15 +20,19 @@ import type { Command } from '../run.js'
 import type { MeshProcess } from '../../demo/local-mesh.js'
 import type { Libp2p } from '@libp2p/interface'
 
-const HELP = `umesh demo [--nodes N] [--dir DIR] [--duration SECONDS] [--keep]
+const HELP = `umesh demo [--nodes N] [--dir DIR] [--duration SECONDS] [--step SECONDS] [--keep]
 
 Starts a bootstrap node, a publisher node serving a fresh release repository,
-and N nodes (default 4) following its sample package, as separate processes on
-127.0.0.1 with mDNS off. It publishes demo-app 1.0.0, then 1.1.0 after 15 s,
-and shows a live table (peer id, role, phase, connections, uptime, releases
-held or fetching) fetched over the status protocol. Ctrl-C stops them all.
+and N nodes (default 4) that follow and install its sample package, as
+separate processes on 127.0.0.1 with mDNS off. It publishes demo-app 1.0.0,
+then 1.1.0, then 1.2.0, a broken release whose health check fails, one step
+apart; every node installs 1.0.0 and 1.1.0 and rolls 1.2.0 back by itself.
+A live table (peer id, role, phase, connections, uptime, releases held or
+fetching, installed version and install state) is fetched over the status
+protocol. Ctrl-C stops them all.
 
   --nodes N          regular nodes to start [default: 4]
+  --step S           seconds between the releases [default: 15]
   --dir DIR          where the data dirs and logs go [default: a new temporary folder]
   --duration S       stop by itself after S seconds [default: run until Ctrl-C]
   --keep             keep the data dirs and logs after stopping`
@@ -58,6 +62,7 @@ export const command: Command = {
       nodes: { type: 'string' },
       dir: { type: 'string' },
       duration: { type: 'string' },
+      step: { type: 'string' },
       keep: { type: 'boolean' }
     }, false)
     if (args.own.help === true) {
@@ -66,6 +71,7 @@ export const command: Command = {
     }
     const nodes = positiveInt(args.own.nodes, '--nodes', 4)
     const seconds = args.own.duration == null ? null : positiveInt(args.own.duration, '--duration', 0)
+    const step = positiveInt(args.own.step, '--step', 15)
     const dir = args.own.dir != null ? resolve(args.own.dir as string) : mkdtempSync(join(tmpdir(), 'umesh-demo-'))
     const tty = process.stdout.isTTY === true
     const mesh = new LocalMesh({ dir, nodes: 0 })
@@ -87,15 +93,19 @@ export const command: Command = {
       await mesh.start()
       process.stdout.write(`umesh demo: bootstrap node ${mesh.bootstrapAddr}\n`)
       const started = [mesh.addNode('publisher', ['--repo', releases.repoDir])]
-      for (let i = 1; i <= nodes; i++) started.push(mesh.addNode(`node-${i}`, ['--trusted-root', releases.trustedRoot, '--follow', DEMO_PACKAGE]))
+      for (let i = 1; i <= nodes; i++) started.push(mesh.addNode(`node-${i}`, ['--trusted-root', releases.trustedRoot, '--follow', DEMO_PACKAGE, '--packages', demoInstallSettings()]))
       await Promise.all(started.map(async p => { await p.waitReady(30_000) }))
       const first = await releases.publish('1.0.0', 0)
       process.stdout.write(`umesh demo: published ${DEMO_PACKAGE} 1.0.0 (${first.chunks} chunks)\n`)
-      setTimeout(() => {
-        releases.publish('1.1.0', 2)
-          .then(r => { if (!tty) process.stdout.write(`umesh demo: published ${DEMO_PACKAGE} 1.1.0 (${r.newChunks} new of ${r.chunks} chunks)\n`) })
-          .catch(err => { process.stderr.write(`umesh demo: publishing 1.1.0 failed: ${(err as Error).message}\n`) })
-      }, 15_000).unref()
+      const later = (version: string, n: number, broken: boolean, at: number): void => {
+        setTimeout(() => {
+          releases.publish(version, n, broken)
+            .then(r => { if (!tty) process.stdout.write(`umesh demo: published ${DEMO_PACKAGE} ${version}${broken ? ' (broken: its health check fails)' : ''} (${r.newChunks} new of ${r.chunks} chunks)\n`) })
+            .catch(err => { process.stderr.write(`umesh demo: publishing ${version} failed: ${(err as Error).message}\n`) })
+        }, at * 1000).unref()
+      }
+      later('1.1.0', 2, false, step)
+      later('1.2.0', 3, true, 2 * step)
       if (seconds != null) setTimeout(() => { done.resolve() }, seconds * 1000).unref()
       let frames = 0
       const draw = async (): Promise<void> => {
