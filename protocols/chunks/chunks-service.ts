@@ -6,6 +6,7 @@
  */
 import { pbStream } from '@libp2p/utils'
 import { decodeChunkCid } from '../../src/content/cid.js'
+import { boundedLengthDecoder } from '../sync/length-prefix.js'
 import { ChunksRequest, ChunksResponse } from './chunks.js'
 import {
   chunksProtocol, DEFAULT_MAX_CONCURRENT, DEFAULT_MAX_INBOUND_STREAMS, DEFAULT_MAX_OUTBOUND_STREAMS, DEFAULT_TIMEOUT,
@@ -76,7 +77,7 @@ export class ChunksService implements Startable {
   /** Serves one request. Bad input gets a BAD_REQUEST answer; only a timeout or a broken stream aborts. */
   async handle (stream: Stream, connection: Connection): Promise<void> {
     const signal = AbortSignal.timeout(this.timeout)
-    const pb = pbStream(stream, { maxDataLength: MAX_REQUEST_BYTES, maxBufferSize: MAX_REQUEST_BUFFER_BYTES })
+    const pb = pbStream(stream, { maxDataLength: MAX_REQUEST_BYTES, maxBufferSize: MAX_REQUEST_BUFFER_BYTES, lengthDecoder: boundedLengthDecoder(MAX_REQUEST_BYTES) })
     this.inFlight++
     try {
       const request = await this.read(pb, signal)

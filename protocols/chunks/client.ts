@@ -12,6 +12,7 @@ import { assertChunkCid, chunkCid, verifyChunk } from '../../src/content/cid.js'
 import { ChunksRequest, ChunksResponse } from './chunks.js'
 import { chunksProtocol, DEFAULT_TIMEOUT, MAX_CHUNK_SIZE, MAX_GET_CIDS, MAX_GET_RESPONSE_BYTES, MAX_HAVE_CIDS, MAX_HAVE_RESPONSE_BYTES } from './constants.js'
 import { ChunkVerificationError, ChunksError, ChunksProtocolError, ChunksRefusedError, ChunksTimeoutError, TooManyChunksError } from './errors.js'
+import { boundedLengthDecoder } from '../sync/length-prefix.js'
 import type { StreamOpener } from '../status/client.js'
 import type { AbortOptions, PeerId, Stream } from '@libp2p/interface'
 import type { LengthPrefixedStream } from '@libp2p/utils'
@@ -58,7 +59,8 @@ class Exchange {
   async open (opener: StreamOpener, target: ChunksTarget, network: string, request: ChunksRequest, maxMessageBytes: number, maxBufferBytes: number): Promise<void> {
     try {
       this.stream = await opener.dialProtocol(target, chunksProtocol(network), { signal: this.signal })
-      this.lp = lpStream(this.stream, { maxDataLength: maxMessageBytes, maxBufferSize: maxBufferBytes })
+      // a length prefix that never ends is cut off like an oversized answer
+      this.lp = lpStream(this.stream, { maxDataLength: maxMessageBytes, maxBufferSize: maxBufferBytes, lengthDecoder: boundedLengthDecoder(maxMessageBytes) })
       await this.lp.write(ChunksRequest.encode(request), { signal: this.signal })
       await this.stream.close({ signal: this.signal })
     } catch (err) {

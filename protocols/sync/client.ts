@@ -6,6 +6,7 @@
 import { lpStream } from '@libp2p/utils'
 import { DEFAULT_TIMEOUT, MAX_SUMMARY_BYTES, MAX_SUMMARY_RELEASES, RESPONSE_OVERHEAD_BYTES, SUMMARY_LIMITS, syncProtocol } from './constants.js'
 import { SyncNotFoundError, SyncOversizedResponseError, SyncProtocolError, SyncRefusedError, SyncTooLargeError } from './errors.js'
+import { boundedLengthDecoder } from './length-prefix.js'
 import { checkSyncPath } from './mirror-files.js'
 import { SyncRequest, SyncResponse } from './sync.js'
 import type { SyncSummary } from './index.js'
@@ -23,8 +24,8 @@ async function exchange (opener: StreamOpener, peer: SyncTarget, network: string
   const signal = options.signal ?? AbortSignal.timeout(DEFAULT_TIMEOUT)
   const stream = await opener.dialProtocol(peer, syncProtocol(network), { signal })
   try {
-    // the buffer holds one message and its length prefix, no more
-    const lp = lpStream(stream, { maxDataLength: maxResponseBytes, maxBufferSize: maxResponseBytes + 16 })
+    // the buffer holds one message and its length prefix, no more; a prefix that never ends is cut off too
+    const lp = lpStream(stream, { maxDataLength: maxResponseBytes, maxBufferSize: maxResponseBytes + 16, lengthDecoder: boundedLengthDecoder(maxResponseBytes) })
     await lp.write(SyncRequest.encode(request), { signal })
     let bytes
     try {

@@ -4,6 +4,7 @@ import {
   MAX_ERROR_CHARS, MAX_REQUEST_BUFFER_BYTES, MAX_REQUEST_BYTES, MAX_SUMMARY_BYTES, MAX_SUMMARY_RELEASES, RESPONSE_OVERHEAD_BYTES, syncProtocol
 } from './constants.js'
 import { SyncNotFoundError, SyncPathError } from './errors.js'
+import { boundedLengthDecoder } from './length-prefix.js'
 import { openMirrorFile, readOpened } from './mirror-files.js'
 import { SyncRequest, SyncResponse } from './sync.js'
 import type { SyncComponents, SyncInit } from './index.js'
@@ -65,7 +66,7 @@ export class SyncService implements Startable {
   /** Serves one request. Bad input gets an answer with a code; only a timeout or a broken stream aborts. */
   async handle (stream: Stream, connection: Connection): Promise<void> {
     const signal = AbortSignal.timeout(this.timeout)
-    const pb = pbStream(stream, { maxDataLength: MAX_REQUEST_BYTES, maxBufferSize: MAX_REQUEST_BUFFER_BYTES })
+    const pb = pbStream(stream, { maxDataLength: MAX_REQUEST_BYTES, maxBufferSize: MAX_REQUEST_BUFFER_BYTES, lengthDecoder: boundedLengthDecoder(MAX_REQUEST_BYTES) })
     this.inFlight++
     let reserved = 0
     try {

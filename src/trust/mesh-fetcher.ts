@@ -7,10 +7,12 @@
  * `targetBaseUrl: MESH_TARGETS_URL`; a URL such as
  * `umesh:/metadata/2.snapshot.json` is fetched as the repository-relative
  * path `metadata/2.snapshot.json`. Candidates are tried in order until one
- * answers with the file. When every peer that answered said NOT_FOUND, this
- * throws tuf-js's DownloadHTTPError with status 404, which is how the root
- * walk learns it has the newest root; a peer that refuses for size gives
- * DownloadLengthMismatchError; anything else a MeshDownloadError.
+ * answers with the file. When no peer served it and at least one said
+ * NOT_FOUND, this throws tuf-js's DownloadHTTPError with status 404, which is
+ * how the root walk learns it has the newest root (peers that broke the
+ * protocol or refused do not change that); when none said so and a peer
+ * refused for size or sent too much, DownloadLengthMismatchError; anything
+ * else a MeshDownloadError.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -184,7 +186,11 @@ export class MeshFetcher implements Fetcher {
     const list = attempts.map(a => `${describePeer(a.peer)}: ${a.error.message}`).join('; ')
     // BUSY and INTERNAL_ERROR say nothing about whether the peer has the file, like a failed dial
     const answered = attempts.filter(a => a.error instanceof SyncError && !(a.error instanceof SyncRefusedError && a.error.code !== 'BAD_REQUEST'))
-    if (answered.length > 0 && answered.every(a => a.error instanceof SyncNotFoundError)) {
+    // no peer served it and one says it lacks it: it is missing. A peer that
+    // sent garbage, too much or a refusal is no evidence that it exists, and
+    // must not turn the root walk's 404 into an error: one such peer would
+    // fail every refresh (tuf-js ends the walk only on a 404)
+    if (answered.some(a => a.error instanceof SyncNotFoundError)) {
       return new DownloadHTTPError(`no peer holds ${path} (${list})`, 404)
     }
     if (answered.some(a => a.error instanceof SyncTooLargeError || a.error instanceof SyncOversizedResponseError)) {
