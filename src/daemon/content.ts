@@ -42,6 +42,7 @@ export class Content {
     void this.catchUp(evt.detail.peerId)
   }
 
+  private unknownKeysAt = 0
   /** called when a followed release is held in full (the install engine's auto-update) */
   onHeld?: (pkg: string, version: string) => void
 
@@ -113,7 +114,12 @@ export class Content {
       network: this.config.network,
       trusted: () => this.trusted(),
       onTimestamp: (from, version, bytes) => { this.follower?.announce(from, version, bytes) },
-      onUnknownKeys: (from) => { this.follower?.trigger(from) },
+      // a rotation this node missed, or a peer sending junk: at most one refresh for it per 10 s
+      onUnknownKeys: (from) => {
+        if (Date.now() - this.unknownKeysAt < 10_000) return
+        this.unknownKeysAt = Date.now()
+        this.follower?.trigger(from)
+      },
       log: logger('umesh:announce')
     })
     this.announcements.start()
