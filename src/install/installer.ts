@@ -200,6 +200,7 @@ export class Installer {
         step('switch', `current -> versions/${to}`)
         switchCurrent(this.root, to)
         pending.switched = true
+        writeState(this.root, state)
 
         await this.activateAndCheck(pending, step)
         const entry = this.bless(pending, state, step)
@@ -270,8 +271,9 @@ export class Installer {
 
   private async activateAndCheck (pending: PendingInstall, step: (s: PendingInstall['step'], line: string) => void): Promise<void> {
     const { config } = this.init
-    step('activate', config.hooks.activate == null ? 'no activate hook configured' : config.hooks.activate.join(' '))
+    // journaled before the hook runs: a crash inside it still re-activates the old version on undo
     pending.activated = true
+    step('activate', config.hooks.activate == null ? 'no activate hook configured' : config.hooks.activate.join(' '))
     await this.activate(pending.to, pending.from)
     const health = config.health
     this.state = 'health-check'
@@ -289,16 +291,22 @@ export class Installer {
     state.versions = [...state.versions.filter(v => v !== pending.to), pending.to]
     const pruned: string[] = []
     while (state.versions.length > this.init.config.keepVersions) pruned.push(state.versions.shift()!)
+    const entry: HistoryEntry = { id: pending.id, package: this.init.package, kind: pending.kind, from: pending.from, to: pending.to, startedAt: pending.startedAt, finishedAt: now(), outcome: 'installed', reason: '', ...(pending.backup != null ? { backup: pending.backup } : {}), migrated: pending.migrated }
+    // recorded before the journal lets go of it: a crash between the two finishes the bless again, not records it twice
+    this.record(entry)
     state.pending = null
     writeState(this.root, state)
     for (const v of pruned) removeVersion(this.root, v)
-    const entry: HistoryEntry = { id: pending.id, package: this.init.package, kind: pending.kind, from: pending.from, to: pending.to, startedAt: pending.startedAt, finishedAt: now(), outcome: 'installed', reason: '', ...(pending.backup != null ? { backup: pending.backup } : {}), migrated: pending.migrated }
-    appendHistory(this.root, entry)
     this.pruneBackups(state)
     this.state = 'healthy'
     this.pendingVersion = ''
     this.say(`bless: ${this.init.package} ${pending.to} installed${pruned.length > 0 ? `; removed ${pruned.join(', ')}` : ''}`)
     return entry
+  }
+
+  /** appends a history entry unless one with its id is there (a recovery repeating the last step) */
+  private record (entry: HistoryEntry): void {
+    if (!this.history().some(h => h.id === entry.id)) appendHistory(this.root, entry)
   }
 
   /** rollback points are kept for the installs whose versions are still on disk */
@@ -378,17 +386,6 @@ export class Installer {
       if (pending.activated === true && pending.from != null) await attempt('re-activating the old version', async () => { await this.activate(pending.from!, pending.to) })
     }
     mark('done')
-    const keptBefore = state.versions.includes(pending.to)
-    if (pending.kind === 'rollback' && pending.from != null) {
-      // a rollback makes the version it went back to current again
-      state.current = pending.from
-      state.versions = [...state.versions.filter(v => v !== pending.from), pending.from]
-    }
-    state.pending = null
-    writeState(this.root, state)
-    if (!keptBefore && pending.to !== pending.from) removeVersion(this.root, pending.to)
-    this.cleanStaging()
-    if (pending.backup != null && pending.kind !== 'rollback') removeRollbackPoint(this.backupsDir, pending.backup)
     const rolledBack = pending.switched === true
     const rollback = pending.kind === 'rollback'
     const entry: HistoryEntry = {
@@ -404,7 +401,19 @@ export class Installer {
       reason: problems.length === 0 ? pending.undo.reason : `${pending.undo.reason}; while undoing: ${problems.join('; ')}`,
       ...(rollback ? {} : { step: failedAt })
     }
-    appendHistory(this.root, entry)
+    // recorded before the journal lets go of it, as in bless
+    this.record(entry)
+    const keptBefore = state.versions.includes(pending.to)
+    if (rollback && pending.from != null) {
+      // a rollback makes the version it went back to current again
+      state.current = pending.from
+      state.versions = [...state.versions.filter(v => v !== pending.from), pending.from]
+    }
+    state.pending = null
+    writeState(this.root, state)
+    if (!keptBefore && pending.to !== pending.from) removeVersion(this.root, pending.to)
+    this.cleanStaging()
+    if (pending.backup != null && !rollback) removeRollbackPoint(this.backupsDir, pending.backup)
     this.state = rolledBack ? 'rolled-back' : 'failed'
     this.pendingVersion = ''
     this.lastError = entry.reason
@@ -422,6 +431,17 @@ export class Installer {
    * install and when the daemon starts): before the switch it is undone,
    * after it resumed from activation (at most twice), an undo is finished.
    */
+  /** recover() under the package's install lock, as the daemon runs it at start */
+  async recoverLocked (): Promise<HistoryEntry | undefined> {
+    if (!existsSync(this.root)) return undefined
+    const lock = acquireInstallLock(this.root, this.init.package)
+    try {
+      return await this.recover()
+    } finally {
+      lock.release()
+    }
+  }
+
   async recover (): Promise<HistoryEntry | undefined> {
     if (!existsSync(this.root)) return undefined
     cleanSwitchLeftovers(this.root)

@@ -122,7 +122,7 @@ export class InstallManager {
   async recoverAll (): Promise<HistoryEntry[]> {
     const done: HistoryEntry[] = []
     for (const installer of this.installers.values()) {
-      const entry = await installer.recover()
+      const entry = await installer.recoverLocked()
       if (entry != null) done.push(entry)
     }
     return done
