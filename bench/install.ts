@@ -418,7 +418,7 @@ async function installRound (r: number, store: ChunkStore, indexes: Map<string, 
   writeFileSync(settings, '{"written by": "1.0.0"}\n')
 
   const log: Array<{ at: number, line: string }> = []
-  const config = (statePaths: string[]): PackageInstallConfig => ({ installRoot, keepVersions: 3, autoUpdate: false, hooks: { timeoutMs: 60_000 }, statePaths, encryptBackups: false, dependencies: 'ignore', minFreeMemory: 0 })
+  const config = (statePaths: string[]): PackageInstallConfig => ({ installRoot, keepVersions: 3, autoUpdate: false, hooks: { timeoutMs: 60_000 }, statePaths, encryptBackups: false, dependencies: 'ignore', minFreeMemory: 0, allowDowngrade: false })
   const base = { package: PKG, dataDir: join(runDir, 'data'), store, index: (v: string) => indexes.get(v), say: (line: string) => { log.push({ at: performance.now(), line }) } }
   const plain = new Installer({ ...base, config: config([]) })
   const withState = new Installer({ ...base, config: config([stateDir]) })
