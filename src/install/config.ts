@@ -101,7 +101,7 @@ function health (raw: unknown, field: string): HealthConfig | undefined {
 
 function entry (raw: unknown, field: string): PackageEntry {
   if (!isObject(raw)) throw new ConfigError(field, 'expected an object with the package\'s install settings')
-  onlyKeys(raw, ['installRoot', 'keepVersions', 'autoUpdate', 'health', 'hooks', 'statePaths', 'encryptBackups', 'dependencies', 'minFreeMemory'], field)
+  onlyKeys(raw, ['installRoot', 'keepVersions', 'autoUpdate', 'health', 'hooks', 'statePaths', 'encryptBackups', 'dependencies', 'minFreeMemory', 'allowDowngrade'], field)
   let hooks = { timeoutMs: 60_000 } as PackageEntry['hooks']
   if (raw.hooks !== undefined) {
     if (!isObject(raw.hooks)) throw new ConfigError(`${field}.hooks`, 'expected an object such as {"activate": ["systemctl", "restart", "my-app"]}')
@@ -123,7 +123,8 @@ function entry (raw: unknown, field: string): PackageEntry {
     statePaths: statePaths.map((p, i) => absolute(p, `${field}.statePaths[${i}]`)),
     encryptBackups: bool(raw.encryptBackups, `${field}.encryptBackups`, false),
     dependencies: dependencies as DependencyPolicy,
-    minFreeMemory: int(raw.minFreeMemory, `${field}.minFreeMemory`, 0, Number.MAX_SAFE_INTEGER, DEFAULT_MIN_FREE_MEMORY)
+    minFreeMemory: int(raw.minFreeMemory, `${field}.minFreeMemory`, 0, Number.MAX_SAFE_INTEGER, DEFAULT_MIN_FREE_MEMORY),
+    allowDowngrade: bool(raw.allowDowngrade, `${field}.allowDowngrade`, false)
   }
 }
 

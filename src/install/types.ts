@@ -60,6 +60,8 @@ export interface PackageInstallConfig {
   dependencies: DependencyPolicy
   /** free memory an install needs, in bytes */
   minFreeMemory: number
+  /** a rollout document that moves this package to an older version is followed (default: refused) */
+  allowDowngrade: boolean
 }
 
 /** the steps of an install, in order; the journal records the one under way */
