@@ -21,7 +21,9 @@ export const COMMANDS: Record<string, Loader> = {
   repo: async () => await import('./commands/repo.js'),
   release: async () => await import('./commands/release.js'),
   update: async () => await import('./commands/update.js'),
-  backups: async () => await import('./commands/backups.js')
+  backups: async () => await import('./commands/backups.js'),
+  rollout: async () => await import('./commands/rollout.js'),
+  fleet: async () => await import('./commands/fleet.js')
 }
 
 const SUMMARIES: Record<string, string> = {
@@ -33,7 +35,9 @@ const SUMMARIES: Record<string, string> = {
   repo: 'create a release repository (TUF), rotate its keys, show its state (repo init | rotate | status)',
   release: 'publish a release from a directory or tarball into the repository, list or re-announce releases (release add | list | publish)',
   update: 'install, upgrade, downgrade and roll back packages; what this node follows, holds and could update to (update version | status | upgrade | downgrade | rollback | history | check | changelog)',
-  backups: 'rollback points the install engine keeps (backups list)'
+  backups: 'rollback points the install engine keeps (backups list)',
+  rollout: 'roll a release out in waves and steer it (rollout start | status | promote | pause | resume | halt)',
+  fleet: 'every node the rollout coordinator has heard of, with versions, state, wave and last report'
 }
 
 export function usage (): string {

@@ -9,6 +9,8 @@ import { boolean, integer, list, multiaddrText, oneOf, peerIdText, peerMultiaddr
 import { parsePackages } from '../install/config.js'
 import type { Parser } from './parsers.js'
 import type { PackageEntry } from '../install/config.js'
+import { parseMaintenance } from '../rollout/windows.js'
+import type { MaintenanceConfig } from '../rollout/types.js'
 
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug', 'trace'] as const
 export type LogLevel = typeof LOG_LEVELS[number]
@@ -34,6 +36,10 @@ export interface NodeConfig {
   announceInterval: number
   checkInterval: number
   packages: Record<string, PackageEntry>
+  tags: string[]
+  maintenance: MaintenanceConfig
+  coordinator: boolean
+  webhooks: string[]
 }
 
 export type OptionKey = keyof NodeConfig
@@ -145,6 +151,22 @@ export const SCHEMA: OptionSpec[] = [
   option({
     key: 'packages', parse: parsePackages, default: {}, flag: 'packages', arg: 'JSON', live: false,
     doc: 'install settings per followed package: installRoot, keepVersions, autoUpdate, health, hooks, statePaths, encryptBackups, dependencies, minFreeMemory (see "Installing"); a followed package without an entry is held, not installed'
+  }),
+  option({
+    key: 'tags', parse: list(text(/^[a-z0-9][a-z0-9._-]{0,31}$/, 'a lowercase tag of 1-32 letters, digits, . _ -')), default: [], flag: 'tag', arg: 'TAG', live: false,
+    doc: 'tags of this node for rollouts: canary pins it to the first wave, last to the last; all are shown in reports and `umesh fleet`'
+  }),
+  option({
+    key: 'maintenance', parse: parseMaintenance, default: { windows: [], blackouts: [] }, flag: 'maintenance', arg: 'JSON', live: false,
+    doc: 'when rollouts may install here: {"windows": [{"days": ["sat","sun"], "start": "02:00", "end": "05:00", "timeZone": "Europe/Berlin"}], "blackouts": [{"from": ISO, "to": ISO}]}; no windows: any time outside blackouts; a critical release bypasses windows, not blackouts'
+  }),
+  option({
+    key: 'coordinator', parse: boolean, default: false, flag: 'coordinator', live: false,
+    doc: 'with --repo: coordinate the repository\'s rollouts (take the nodes\' reports, open waves, halt and ask for rollback)'
+  }),
+  option({
+    key: 'webhooks', parse: list(text(/^https?:\/\/\S+$/, 'an http:// or https:// URL')), default: [], flag: 'webhook', arg: 'URL', live: false,
+    doc: 'the coordinator posts rollout events here as JSON (with a Slack-compatible text field), with retries, never blocking the rollout'
   }),
   option({
     key: 'logLevel', parse: oneOf(LOG_LEVELS), default: 'info', flag: 'log-level', arg: 'LEVEL', live: true,

@@ -20,6 +20,9 @@ export function checkContentOptions (role: Role, config: NodeConfig): void {
   if (config.follow.length > 0 && config.trustedRoot == null) {
     throw new ConfigError('--follow', 'following packages needs --trusted-root FILE (the repository\'s root.json), so the node can verify what it fetches')
   }
+  if (config.coordinator && config.repo == null) {
+    throw new ConfigError('--coordinator', 'the coordinator signs rollout changes with the repository\'s rollouts key: give it --repo DIR')
+  }
   if (config.repo != null) {
     config.repo = resolve(config.repo)
     try {

@@ -27,6 +27,9 @@ import { Content } from './content.js'
 import { startControlServer } from '../install/control.js'
 import { InstallManager } from '../install/manager.js'
 import { runOperation } from '../install/operations.js'
+import { reportsTopic } from '../network/protocol-ids.js'
+import { Coordinator } from '../rollout/coordinator.js'
+import { NodeRollouts } from '../rollout/node-rollouts.js'
 import { checkContentOptions } from './content-options.js'
 import type { ConfigSources, LoadedConfig, LogLevel, NodeConfig } from '../config/index.js'
 import type { Identity } from '../identity/index.js'
@@ -65,6 +68,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
   private keeper?: PeerKeeper
   content?: Content
   installs?: InstallManager
+  rollouts?: NodeRollouts
   private readonly abort = new AbortController()
 
   constructor (init: DaemonInit) {
@@ -239,8 +243,40 @@ export class Daemon extends EventEmitter<DaemonEvents> {
 
   private async syncPhase (): Promise<PhaseResult> {
     const content = this.content!
-    const detail = content.start(this.parts!.node)
-    const undo = (): void => { content.stop() }
+    const node = this.parts!.node
+    let detail = content.start(node)
+    const stops: Array<() => void> = [() => { content.stop() }]
+    const topic = reportsTopic(this.config.network)
+    if (content.mode === 'publisher' && this.config.coordinator) {
+      const log = logger('umesh:coordinator')
+      const coordinator = new Coordinator({ repoDir: this.config.repo!, pubsub: node.services.pubsub, topic, webhooks: this.config.webhooks, log: line => { log(line) } })
+      coordinator.start()
+      stops.unshift(() => { coordinator.stop() })
+      detail += '; coordinating rollouts'
+    }
+    const installs = this.installs
+    if (content.mode === 'follower' && installs != null && installs.installers.size > 0) {
+      const log = logger('umesh:rollout')
+      const rollouts = new NodeRollouts({
+        peerId: node.peerId.toString(),
+        privateKey: this.identity!.privateKey,
+        tags: this.config.tags,
+        maintenance: this.config.maintenance,
+        manager: installs,
+        pubsub: node.services.pubsub,
+        topic,
+        rolloutFile: pkg => content.follower?.rollouts.get(pkg),
+        signedReleases: () => content.trust?.targets() ?? {},
+        allowDowngrade: pkg => this.config.packages[pkg]?.allowDowngrade === true,
+        log: line => { log(line) },
+        ...(process.env.UMESH_TEST_CLOCK_OFFSET_MS != null ? { now: () => new Date(Date.now() + Number(process.env.UMESH_TEST_CLOCK_OFFSET_MS)) } : {})
+      })
+      installs.governed = pkg => rollouts.governs(pkg)
+      rollouts.start()
+      this.rollouts = rollouts
+      stops.unshift(() => { rollouts.stop() })
+    }
+    const undo = (): void => { for (const stop of stops) stop() }
     return content.mode === 'off' ? { undo, skipped: `no --repo or --trusted-root: ${detail}` } : { undo, detail }
   }
 

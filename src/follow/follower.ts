@@ -90,6 +90,8 @@ export class Follower {
   private timer?: NodeJS.Timeout
   private stopped = false
   private readonly held: Set<string>
+  /** the verified rollout document file of each followed package that has one */
+  readonly rollouts = new Map<string, string>()
   private readonly suspects = new Map<string, number>()
   /** the newest timestamp an accepted announcement carried, and the rounds left to reach it */
   private announced?: { version: number, bytes: Uint8Array, retries: number }
@@ -241,10 +243,53 @@ export class Follower {
     if (typeof scheme !== 'string' || !isScheme(scheme)) return
     const newest = newestOnChannel(scheme, candidates.map(([, t]) => t.custom?.version as string), wanted.channel)
     if (newest == null) return
-    const [targetPath] = candidates.find(([, t]) => t.custom?.version === newest.text) ?? []
     await this.fetchIndexes(updater, candidates.map(([path]) => path))
-    if (targetPath == null || this.held.has(targetPath)) return
+    // a rollout may name a version that is not the newest on the channel: that one is held too
+    const rollout = await this.fetchRollout(updater, wanted.package)
+    const versions = [newest.text]
+    if (rollout != null && rollout.version !== newest.text && candidates.some(([, t]) => t.custom?.version === rollout.version)) versions.unshift(rollout.version)
+    for (const version of versions) {
+      const [targetPath, t] = candidates.find(([, c]) => c.custom?.version === version) ?? []
+      if (targetPath == null || this.held.has(targetPath)) continue
+      await this.hold(updater, wanted, targetPath, version, (t?.custom?.channel ?? newest.channel) as Channel)
+    }
+  }
 
+  /**
+   * The rollout document of a package (a target of the delegated rollouts
+   * role, which tuf-js verifies through the delegation), downloaded and
+   * mirrored for peers; undefined when the package has none.
+   */
+  private async fetchRollout (updater: Updater, pkg: string): Promise<{ version: string } | undefined> {
+    const path = `rollouts/${pkg}.json`
+    let info
+    try {
+      info = await updater.getTargetInfo(path)
+    } catch (err) {
+      this.init.log('could not read the rollout of %s - %e', pkg, err)
+      return undefined
+    }
+    if (info == null) {
+      this.rollouts.delete(pkg)
+      return undefined
+    }
+    const hash = info.hashes.sha256
+    const file = join(this.init.trust.targetsDir, `${hash}.rollout.json`)
+    if (!existsSync(file)) await updater.downloadTarget(info, file)
+    const bytes = readFileSync(file)
+    this.init.trust.mirror(`targets/${targetFilePath(path, hash)}`, bytes)
+    this.rollouts.set(pkg, file)
+    try {
+      const version = JSON.parse(bytes.toString('utf8')).version
+      return typeof version === 'string' ? { version } : undefined
+    } catch {
+      return undefined
+    }
+  }
+
+  /** fetches the chunks of one release and holds it */
+  private async hold (updater: Updater, wanted: FollowedPackage, targetPath: string, version: string, channel: Channel): Promise<void> {
+    const newest = { text: version, channel }
     const info = await updater.getTargetInfo(targetPath)
     if (info == null) throw new Error(`${targetPath} is not in the signed targets`)
     const progress: ReleaseProgress = { package: wanted.package, version: newest.text, channel: newest.channel, state: 'fetching', chunksHeld: 0, chunksTotal: 0, bytesTotal: 0, error: '', targetPath }

@@ -64,6 +64,8 @@ export interface PackageStatus {
 export class InstallManager {
   readonly installers = new Map<string, Installer>()
   private running?: string
+  /** packages whose installs a rollout decides (then plain autoUpdate leaves them alone) */
+  governed?: (pkg: string) => boolean
   private say: (line: string) => void
 
   constructor (private readonly init: ManagerInit) {
@@ -262,7 +264,7 @@ export class InstallManager {
    */
   async autoUpdate (): Promise<void> {
     for (const [pkg] of this.installers) {
-      if (!this.init.packages[pkg].autoUpdate || this.running != null) continue
+      if (!this.init.packages[pkg].autoUpdate || this.running != null || this.governed?.(pkg) === true) continue
       const next = this.availableUpdate(pkg)
       if (next == null) continue
       // a version this node already tried and rolled back is not retried automatically

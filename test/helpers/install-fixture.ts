@@ -27,6 +27,8 @@ export interface ReleaseSpec {
   broken?: boolean
   /** migration ids shipped (each appends "<id> up" / removes its line on down, in <state>/log.txt) */
   migrations?: string[]
+  /** migration ids (among `migrations`) whose `up` fails */
+  failing?: string[]
   extraArgs?: string[]
 }
 
@@ -59,7 +61,8 @@ export function configureNode (dataDir: string, overrides: Record<string, unknow
   writeFileSync(join(dataDir, 'config.json'), JSON.stringify({ packages: { app: installConfig(dataDir, overrides) } }, null, 1))
 }
 
-function source (dir: string, spec: ReleaseSpec, index: number): string {
+/** the source tree of one release of `app` (see the file's header) */
+export function releaseSource (dir: string, spec: ReleaseSpec, index: number): string {
   const src = join(dir, `src-${spec.version}`)
   rmSync(src, { recursive: true, force: true })
   mkdirSync(join(src, 'bin'), { recursive: true })
@@ -72,7 +75,9 @@ function source (dir: string, spec: ReleaseSpec, index: number): string {
   for (const f of ['health', 'activate']) chmodSync(join(src, 'bin', f), 0o755)
   if ((spec.migrations ?? []).length > 0) mkdirSync(join(src, 'migrations'))
   for (const id of spec.migrations ?? []) {
-    writeFileSync(join(src, 'migrations', `${id}.up`), `#!/bin/sh\necho "${id} up" >> "$UMESH_STATE_DIR/log.txt"\necho "schema=${id}" > "$UMESH_STATE_DIR/config.txt"\n`)
+    writeFileSync(join(src, 'migrations', `${id}.up`), (spec.failing ?? []).includes(id)
+      ? `#!/bin/sh\necho "${id} cannot run" >&2\nexit 3\n`
+      : `#!/bin/sh\necho "${id} up" >> "$UMESH_STATE_DIR/log.txt"\necho "schema=${id}" > "$UMESH_STATE_DIR/config.txt"\n`)
     writeFileSync(join(src, 'migrations', `${id}.down`), `#!/bin/sh\ngrep -v "^${id} up$" "$UMESH_STATE_DIR/log.txt" > "$UMESH_STATE_DIR/log.tmp" || true\nmv "$UMESH_STATE_DIR/log.tmp" "$UMESH_STATE_DIR/log.txt"\n`)
     chmodSync(join(src, 'migrations', `${id}.up`), 0o755)
     chmodSync(join(src, 'migrations', `${id}.down`), 0o755)
@@ -92,7 +97,7 @@ export async function makeFixture (dir: string, releases: ReleaseSpec[]): Promis
     const follower = mesh.addNode('template', ['--trusted-root', join(repoDir, 'metadata', '1.root.json'), '--follow', 'app'])
     await Promise.all([publisher.waitReady(), follower.waitReady()])
     for (const [i, spec] of releases.entries()) {
-      const added = await runCli(['release', 'add', source(dir, spec, i), '--repo', repoDir, '--package', 'app', '--version', spec.version, ...(spec.extraArgs ?? [])])
+      const added = await runCli(['release', 'add', releaseSource(dir, spec, i), '--repo', repoDir, '--package', 'app', '--version', spec.version, ...(spec.extraArgs ?? [])])
       assert.equal(added.code, 0, added.stderr)
       await waitFor(`the follower holding app ${spec.version}`, async () => {
         const info = readDaemonFile(follower.dataDir)

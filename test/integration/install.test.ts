@@ -45,7 +45,8 @@ describe('installing releases', () => {
     fixture = await makeFixture(tmp.path, [
       { version: '1.0.0', migrations: ['1-init'] },
       { version: '1.1.0', migrations: ['1-init', '2-add'] },
-      { version: '1.2.0', migrations: ['1-init', '2-add', '3-more'], broken: true }
+      { version: '1.2.0', migrations: ['1-init', '2-add', '3-more'], broken: true },
+      { version: '1.3.0', migrations: ['1-init', '2-add', '3-more', '4-fails'], failing: ['4-fails'] }
     ])
     node = nodeFrom(fixture, join(tmp.path, 'node'))
   })
@@ -102,6 +103,22 @@ describe('installing releases', () => {
     assert.equal(last.to, '1.2.0')
     assert.equal(last.step, 'health')
     assert.match(last.reason, /unhealthy/)
+  })
+
+  it('a failing migration undoes the install: the migrations it ran go down, the state is restored', async () => {
+    const config = state('config.txt')
+    const log = state('log.txt')
+    const r = await umesh(['update', 'upgrade', '--to', '1.3.0'])
+    assert.equal(r.code, 1, r.stdout)
+    assert.match(r.stderr, /4-fails/)
+    assert.equal(current(), 'versions/1.1.0')
+    assert.equal(state('config.txt'), config)
+    assert.equal(state('log.txt'), log, '3-more ran up, then down')
+    const ledger = JSON.parse(readFileSync(join(root(), 'migrations.json'), 'utf8')).applied.map((a: any) => a.id)
+    assert.deepEqual(ledger, ['1-init', '2-add'])
+    const last = JSON.parse((await umesh(['update', 'history', '--json'])).stdout).at(-1)
+    assert.deepEqual([last.to, last.outcome, last.step], ['1.3.0', 'failed', 'migrate'])
+    assert.equal(existsSync(join(root(), 'versions', '1.3.0')), false)
   })
 
   it('refuses a downgrade without --force, and refuses with too little disk before writing anything', async () => {

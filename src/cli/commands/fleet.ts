@@ -1,0 +1,44 @@
+/**
+ * umesh fleet --repo DIR [--json]: every node the coordinator has heard of,
+ * from their signed reports: versions, state, wave, last report; a node not
+ * heard from within 90 s is shown as unreachable.
+ */
+import { UsageError } from '../../errors.js'
+import { readCoordinatorState, UNREACHABLE_MS } from '../../rollout/coordinator.js'
+import { parse } from '../args.js'
+import { table } from './install-actions.js'
+import type { Command } from '../run.js'
+
+const HELP = `umesh fleet --repo DIR [--json]
+    every node the coordinator (umesh node --repo DIR --coordinator) has heard of: package, version it runs,
+    state, wave, tags, last report; nodes silent for ${UNREACHABLE_MS / 1000} s are marked unreachable`
+
+export const command: Command = {
+  run: async (argv) => {
+    const args = parse('fleet', argv, { repo: { type: 'string' }, json: { type: 'boolean' } }, false)
+    if (args.own.help === true) {
+      process.stdout.write(HELP + '\n')
+      return 0
+    }
+    if (typeof args.own.repo !== 'string') throw new UsageError('--repo DIR is required: the repository of the coordinator')
+    const state = readCoordinatorState(args.own.repo)
+    const book = (state?.book as any)?.entries ?? []
+    const now = Date.now()
+    const nodes = (Array.isArray(book) ? book : []).map((e: any) => {
+      const r = e.lastReport
+      const lastSeen = e.lastSeen ?? r.at
+      return { peerId: r.peerId, package: r.package, current: r.current, outcome: r.outcome, rolloutId: r.rolloutId, wave: r.wave, tags: r.tags ?? [], lastReport: new Date(lastSeen).toISOString(), unreachable: now - lastSeen > UNREACHABLE_MS }
+    })
+    if (args.own.json === true) {
+      process.stdout.write(JSON.stringify(nodes) + '\n')
+      return 0
+    }
+    if (nodes.length === 0) {
+      process.stdout.write('no node has reported yet (is the coordinator running: umesh node --repo DIR --coordinator?)\n')
+      return 0
+    }
+    process.stdout.write(table(['node', 'package', 'runs', 'state', 'rollout', 'wave', 'tags', 'last report'],
+      nodes.map(n => [n.peerId, n.package, n.current || '-', n.unreachable ? 'unreachable' : n.outcome, n.rolloutId, n.wave < 0 ? '-' : String(n.wave), n.tags.join(',') || '-', n.lastReport])))
+    return 0
+  }
+}

@@ -1,0 +1,152 @@
+/**
+ * Rollout documents in the release repository: written and re-signed with
+ * the delegated `rollouts` key (targets `rollouts/<package>.json`), which the
+ * publisher then announces like any new timestamp. The version a rollout
+ * names must be a release signed by the `targets` role: the rollouts key can
+ * choose among signed releases, never add one.
+ */
+import { closeSync, existsSync, openSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { UmeshError } from '../errors.js'
+import { compareVersions, isScheme } from '../release/index.js'
+import { Repository, ROLLOUTS_ROLE, targetFilePath } from '../trust/repository.js'
+import { encodeRolloutDocument, newRolloutId, parseRolloutDocument, rolloutTargetPath } from './document.js'
+import type { HealthGate, RolloutDocument, RolloutState, WaveSpec } from './types.js'
+import { ROLLOUT_FORMAT } from './types.js'
+
+export class RolloutError extends UmeshError {
+  override readonly name = 'RolloutError'
+}
+
+export interface StartOptions {
+  package: string
+  version: string
+  waves: WaveSpec[]
+  gate: HealthGate
+  abort: number
+  maxParallel: number
+  manual: boolean
+  allowDowngrade: boolean
+  critical: boolean
+}
+
+/** the rollout document of a package in the repository, or undefined */
+export function readRollout (repo: Repository, pkg: string): RolloutDocument | undefined {
+  const path = rolloutTargetPath(pkg)
+  const entry = repo.targets(ROLLOUTS_ROLE)[path] as { hashes: { sha256: string } } | undefined
+  if (entry == null) return undefined
+  const file = join(repo.dir, 'targets', targetFilePath(path, entry.hashes.sha256))
+  if (!existsSync(file)) throw new RolloutError(`the rollout document of ${pkg} is signed but its file ${file} is missing`)
+  return parseRolloutDocument(readFileSync(file))
+}
+
+/** every rollout document in the repository */
+export function listRollouts (repo: Repository): RolloutDocument[] {
+  return Object.keys(repo.targets(ROLLOUTS_ROLE))
+    .filter(p => /^rollouts\/[^/]+\.json$/.test(p))
+    .map(p => readRollout(repo, p.slice('rollouts/'.length, -'.json'.length)))
+    .filter((d): d is RolloutDocument => d != null)
+}
+
+function signedRelease (repo: Repository, pkg: string, version: string): { scheme: string, critical: boolean } {
+  const entry = repo.targets()[`releases/${pkg}/${version}.json`] as { custom?: Record<string, unknown> } | undefined
+  if (entry == null) throw new RolloutError(`${pkg} ${version} is not a signed release in this repository; add it with \`umesh release add\` first`)
+  return { scheme: String(entry.custom?.scheme ?? 'semver'), critical: entry.custom?.critical === true }
+}
+
+/** the coordinator and the CLI both sign into the repository: one at a time */
+function withRepoLock<T> (repo: Repository, fn: () => T): T {
+  const lock = join(repo.dir, '.rollouts.lock')
+  const deadline = Date.now() + 10_000
+  for (;;) {
+    try {
+      closeSync(openSync(lock, 'wx'))
+      break
+    } catch (err: any) {
+      if (err.code !== 'EEXIST') throw err
+      // a lock older than a minute was left by a process that died
+      try { if (Date.now() - statSync(lock).mtimeMs > 60_000) rmSync(lock, { force: true }) } catch {}
+      if (Date.now() > deadline) throw new RolloutError(`${lock} is held by another writer; try again, or remove it if no umesh process is running`)
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50)
+    }
+  }
+  try {
+    return fn()
+  } finally {
+    rmSync(lock, { force: true })
+  }
+}
+
+function write (repo: Repository, doc: RolloutDocument): RolloutDocument {
+  const next = { ...doc, updated: new Date().toISOString() }
+  repo.addTargets([{ path: rolloutTargetPath(doc.package), bytes: encodeRolloutDocument(next), custom: { package: doc.package, version: doc.version, rollout: doc.id } }], ROLLOUTS_ROLE)
+  return next
+}
+
+/** starts a rollout of a signed release; one in progress for the package must be halted or completed first */
+export function startRollout (repo: Repository, opts: StartOptions): RolloutDocument {
+  return withRepoLock(repo, () => startLocked(Repository.open(repo.dir), opts))
+}
+
+function startLocked (repo: Repository, opts: StartOptions): RolloutDocument {
+  const release = signedRelease(repo, opts.package, opts.version)
+  const previous = readRollout(repo, opts.package)
+  if (previous != null && (previous.state === 'running' || previous.state === 'paused')) {
+    throw new RolloutError(`a rollout of ${opts.package} ${previous.version} (${previous.id}) is ${previous.state}; halt it (\`umesh rollout halt\`) or let it complete first`)
+  }
+  // a downgrade relative to the last rolled-out version needs the explicit flag
+  if (previous != null && isScheme(release.scheme) && compareVersions(release.scheme, opts.version, previous.version) < 0 && !opts.allowDowngrade) {
+    throw new RolloutError(`${opts.version} is older than ${previous.version}, the last version rolled out; a downgrade needs --allow-downgrade (and nodes may still refuse it by local policy)`)
+  }
+  const now = new Date().toISOString()
+  const doc: RolloutDocument = {
+    format: ROLLOUT_FORMAT,
+    id: newRolloutId(),
+    package: opts.package,
+    version: opts.version,
+    waves: opts.waves,
+    open: -1,
+    state: 'running',
+    rollback: false,
+    gate: opts.gate,
+    abort: opts.abort,
+    maxParallel: opts.maxParallel,
+    manual: opts.manual,
+    downgrade: opts.allowDowngrade,
+    critical: opts.critical || release.critical,
+    created: now,
+    updated: now,
+    reason: 'started'
+  }
+  return write(repo, doc)
+}
+
+export type RolloutChange =
+  | { kind: 'open', wave: number, reason: string, waves?: WaveSpec[] }
+  | { kind: 'state', state: RolloutState, reason: string, rollback?: boolean }
+
+/** applies a change to the package's rollout and re-signs it; a change that changes nothing writes nothing */
+export function changeRollout (repo: Repository, pkg: string, change: RolloutChange): RolloutDocument {
+  return withRepoLock(repo, () => changeLocked(Repository.open(repo.dir), pkg, change))
+}
+
+function changeLocked (repo: Repository, pkg: string, change: RolloutChange): RolloutDocument {
+  const doc = readRollout(repo, pkg)
+  if (doc == null) throw new RolloutError(`no rollout of ${pkg} in this repository; start one with \`umesh rollout start\``)
+  const next: RolloutDocument = { ...doc }
+  if (change.kind === 'open') {
+    if (doc.state !== 'running') throw new RolloutError(`the rollout of ${pkg} is ${doc.state}; ${doc.state === 'paused' ? 'resume it first' : 'start a new one'}`)
+    if (change.wave <= doc.open) return doc
+    if (change.wave >= doc.waves.length) throw new RolloutError(`the rollout of ${pkg} has ${doc.waves.length} waves; the last is open already`)
+    next.open = change.wave
+    if (change.waves != null) next.waves = change.waves
+  } else {
+    if (doc.state === 'completed' && change.state !== 'halted') throw new RolloutError(`the rollout of ${pkg} is completed`)
+    if (doc.state === 'halted' && change.state !== 'halted') throw new RolloutError(`the rollout of ${pkg} is halted; start a new one`)
+    if (doc.state === change.state && (change.rollback ?? doc.rollback) === doc.rollback) return doc
+    next.state = change.state
+    if (change.rollback === true) next.rollback = true
+  }
+  next.reason = change.reason
+  return write(repo, next)
+}
