@@ -36,7 +36,8 @@ import { checkHealth } from './health.js'
 import { describeRun, runCommand } from './run-command.js'
 import type { ReleaseIndex } from '../release/index.js'
 import type { CID } from 'multiformats/cid'
-import type { HistoryEntry, InstallKind, InstallState, PackageInstallConfig, PackageState, PendingInstall, RollbackStep } from './types.js'
+import { INSTALL_STEPS } from './types.js'
+import type { HistoryEntry, InstallKind, InstallState, InstallStep, PackageInstallConfig, PackageState, PendingInstall, RollbackStep } from './types.js'
 
 export class InstallError extends UmeshError {
   override readonly name = 'InstallError'
@@ -373,7 +374,8 @@ export class Installer {
       mark('restore')
       // before the switch only migrations could have changed the state; the old
       // version kept running and writing, and a restore would lose that
-      const touched = pending.switched === true || (pending.ledgerBefore != null && readLedger(this.root).applied.length !== pending.ledgerBefore.length) || pending.migratedDown.length > 0 || pending.migrated.length > 0
+      // (a migration that failed half-way may have changed them too, so reaching the migrate step counts)
+      const touched = pending.switched === true || INSTALL_STEPS.indexOf(failedAt as InstallStep) >= INSTALL_STEPS.indexOf('migrate')
       if (pending.backup != null && touched) {
         await attempt('restoring the rollback point', () => {
           const r = restoreRollbackPoint({ backupsDir: this.backupsDir, id: pending.backup!, key: this.key() })

@@ -118,7 +118,7 @@ describe('rollouts in waves', () => {
     const early = second.filter(x => x.pos < 0.5).map(x => installs[x.i])
     const late = second.filter(x => x.pos >= 0.5).map(x => installs[x.i])
     for (const e of early) for (const l of late) assert.ok(e.finishedAt <= l.startedAt, 'a node of the last wave started before the 50% wave was done')
-    await waitFor('the completed event', () => events.some(e => e.event === 'completed' && /1\.1\.0/.test(e.text)), 20_000, 200).catch(err => {
+    await waitFor('the completed event', () => events.some(e => e.event === 'completed' && /1\.1\.0/.test(e.text)), 45_000, 200).catch(err => {
       throw new Error(`${(err as Error).message}; events: ${JSON.stringify(events.map(e => e.event))}; coordinator log:\n${publisher.output.slice(-4000)}`)
     })
     const order = events.filter(e => /1\.1\.0/.test(e.text) || e.event !== 'completed').map(e => e.event)
