@@ -178,7 +178,11 @@ export class Coordinator {
     const reports = this.book.latest(doc.id)
     const tally = waveTally(doc, reports.map(r => ({ peerId: r.peerId, wave: r.wave, outcome: r.outcome })))
     const open = tally[doc.open] ?? { nodes: 0, healthy: 0, failed: 0, installing: 0, pending: 0, rolledBack: 0 }
-    const decision = gateDecision({ doc, tally: open, waveOpenedAt: p.waveOpenedAt, lastChangeAt: Math.max(p.lastChangeAt, p.waveOpenedAt), now: Date.now(), expectedNodes: open.nodes })
+    let decision = gateDecision({ doc, tally: open, waveOpenedAt: p.waveOpenedAt, lastChangeAt: Math.max(p.lastChangeAt, p.waveOpenedAt), now: Date.now(), expectedNodes: open.nodes })
+    // a wave no node hashed into (a small fleet, a narrow share) passes once the fleet has had a soak time to report
+    if (open.nodes === 0 && reports.length > 0 && !doc.manual && Date.now() - p.waveOpenedAt >= doc.gate.soakMs) {
+      decision = { action: doc.open === doc.waves.length - 1 ? 'complete' : 'promote', reason: `no node of the ${reports.length} reporting is in wave ${doc.waves[doc.open].name}` }
+    }
     if (decision.action === 'halt') {
       changeRollout(repo, doc.package, { kind: 'state', state: 'halted', rollback: true, reason: decision.reason })
       p.seenState = 'halted'

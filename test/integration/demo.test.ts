@@ -14,8 +14,8 @@ describe('umesh demo', () => {
   const tmp = tempDir('umesh-demo-test-')
   after(() => { tmp.remove() })
 
-  it('shows 3 nodes installing two releases and rolling back a broken third by themselves, then stops them all', async () => {
-    const result = await runCli(['demo', '--nodes', '3', '--step', '6', '--duration', '26', '--dir', tmp.path], { timeoutMs: 90_000 })
+  it('rolls a release out to 3 nodes in waves, halts a broken one at the canary, then stops them all', async () => {
+    const result = await runCli(['demo', '--nodes', '3', '--step', '2', '--duration', '60', '--dir', tmp.path], { timeoutMs: 120_000 })
     assert.equal(result.code, 0, result.stderr)
     // the last table printed before stopping
     const tables = result.stdout.split(/\n(?=name +peer id)/)
@@ -26,14 +26,14 @@ describe('umesh demo', () => {
       const cols = row.trim().split(/\s{2,}/)
       assert.equal(cols[3], 'ready', row)
       assert.ok(Number(cols[4]) >= 3, `${row}: every process is connected to the others`)
-      if (row.startsWith('node-')) {
-        assert.match(cols[8], /demo-app 1\.2\.0(,|$)/, `${row}: the node holds the newest release`)
-        // 1.1.0 installed, 1.2.0 failed its health check and was rolled back
-        assert.equal(cols[9], 'demo-app 1.1.0 rolled-back', `${row}: the node rolled back the broken release`)
-      }
+      if (row.startsWith('node-')) assert.match(cols[8], /demo-app 1\.2\.0(,|$)/, `${row}: the node holds the newest release`)
+      // node-1 is the canary: it tried 1.2.0 and rolled back; the others never installed it
+      if (row.startsWith('node-1')) assert.equal(cols[9], 'demo-app 1.1.0 rolled-back', row)
+      else if (row.startsWith('node-')) assert.equal(cols[9], 'demo-app 1.1.0 healthy', row)
     }
-    assert.match(result.stdout, /published demo-app 1\.0\.0/)
-    assert.match(result.stdout, /published demo-app 1\.2\.0 \(broken/)
+    assert.match(result.stdout, /rollout of 1\.1\.0 completed/)
+    assert.match(result.stdout, /rollout of 1\.2\.0 halted/)
+    assert.match(result.stdout, /rollout of demo-app 1\.2\.0: halted \(rollback requested\)/)
     assert.match(result.stdout, /umesh demo: stopped/)
     const dataDirs = readdirSync(tmp.path, { withFileTypes: true }).filter(e => e.isDirectory()).map(e => join(tmp.path, e.name))
     const daemons = dataDirs.filter(d => /\/(bootstrap|publisher|node-\d)$/.test(d))

@@ -10,6 +10,11 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { fetchStatus } from '../../../protocols/status/index.js'
 import { readDaemonFile } from '../../daemon/daemon-file.js'
 import { DemoReleases, DEMO_PACKAGE, demoInstallSettings } from '../../demo/demo-releases.js'
+import { parseGate, parseWaves } from '../../rollout/document.js'
+import { readRollout, startRollout } from '../../rollout/repo-rollouts.js'
+import { Repository } from '../../trust/repository.js'
+import { rolloutView } from './rollout.js'
+import type { RolloutDocument } from '../../rollout/types.js'
 import { LocalMesh } from '../../demo/local-mesh.js'
 import { renderTable } from '../../demo/table.js'
 import { UsageError } from '../../errors.js'
@@ -22,20 +27,54 @@ import type { Libp2p } from '@libp2p/interface'
 
 const HELP = `umesh demo [--nodes N] [--dir DIR] [--duration SECONDS] [--step SECONDS] [--keep]
 
-Starts a bootstrap node, a publisher node serving a fresh release repository,
-and N nodes (default 4) that follow and install its sample package, as
-separate processes on 127.0.0.1 with mDNS off. It publishes demo-app 1.0.0,
-then 1.1.0, then 1.2.0, a broken release whose health check fails, one step
-apart; every node installs 1.0.0 and 1.1.0 and rolls 1.2.0 back by itself.
-A live table (peer id, role, phase, connections, uptime, releases held or
-fetching, installed version and install state) is fetched over the status
-protocol. Ctrl-C stops them all.
+Starts a bootstrap node, a publisher that coordinates rollouts, and N nodes
+(default 6; node-1 tagged canary) that follow and install its sample package,
+as separate processes on 127.0.0.1 with mDNS off. Then: demo-app 1.0.0 goes
+to every node; 1.1.0 rolls out in waves (canary, 50%, 100%), each opened when
+the one before is healthy; 1.2.0, a broken release whose health check fails,
+halts at the canary, which rolls back, and no other node installs it. A live
+table (the rollout's waves, then per process: peer id, role, phase,
+connections, uptime, releases held, installed version and state) is fetched
+over the status protocol. Ctrl-C stops them all.
 
-  --nodes N          regular nodes to start [default: 4]
-  --step S           seconds between the releases [default: 15]
+  --nodes N          regular nodes to start [default: 6]
+  --step S           seconds between the acts [default: 15]
   --dir DIR          where the data dirs and logs go [default: a new temporary folder]
   --duration S       stop by itself after S seconds [default: run until Ctrl-C]
   --keep             keep the data dirs and logs after stopping`
+
+/** the demo's three acts */
+function demoStory (step: number): Array<{ version: string, changes: number, broken: boolean, waves: string, soak: number }> {
+  const soak = Math.max(1, Math.min(5, Math.round(step / 3)))
+  return [
+    { version: '1.0.0', changes: 0, broken: false, waves: '100%', soak: 1 },
+    { version: '1.1.0', changes: 2, broken: false, waves: 'canary:1,50%,100%', soak },
+    { version: '1.2.0', changes: 3, broken: true, waves: 'canary:1,100%', soak }
+  ]
+}
+
+/** resolves with the rollout when it completed or halted (or undefined when the demo stops first) */
+async function waitForRollout (repoDir: string, pkg: string, version: string, signal: AbortSignal): Promise<RolloutDocument | undefined> {
+  while (!signal.aborted) {
+    const doc = readRollout(Repository.open(repoDir), pkg)
+    if (doc?.version === version && (doc.state === 'completed' || doc.state === 'halted')) return doc
+    await new Promise(resolve => setTimeout(resolve, 500))
+  }
+  return undefined
+}
+
+/** one line per wave of the rollout in effect: nodes, healthy, failed, pending */
+function rolloutLine (repoDir: string): string {
+  try {
+    const doc = readRollout(Repository.open(repoDir), DEMO_PACKAGE)
+    if (doc == null) return 'rollout: none yet'
+    const view = rolloutView(repoDir, doc)
+    const waves = view.waves.map(w => `${w.name}${w.open ? '' : ' (closed)'}: ${w.healthy}/${w.nodes} healthy${w.failed > 0 ? `, ${w.failed} failed` : ''}${w.installing > 0 ? `, ${w.installing} installing` : ''}${w.rolledBack > 0 ? `, ${w.rolledBack} rolled back` : ''}`)
+    return `rollout of ${doc.package} ${doc.version}: ${doc.state}${doc.rollback ? ' (rollback requested)' : ''}   ${waves.join('   ')}`
+  } catch (err) {
+    return `rollout: ${(err as Error).message}`
+  }
+}
 
 async function row (client: Libp2p, p: MeshProcess): Promise<Row> {
   if (!p.running) return { name: p.name, error: `exited (${String(p.child.exitCode ?? p.child.signalCode)})` }
@@ -69,7 +108,7 @@ export const command: Command = {
       process.stdout.write(HELP + '\n')
       return 0
     }
-    const nodes = positiveInt(args.own.nodes, '--nodes', 4)
+    const nodes = positiveInt(args.own.nodes, '--nodes', 6)
     const seconds = args.own.duration == null ? null : positiveInt(args.own.duration, '--duration', 0)
     const step = positiveInt(args.own.step, '--step', 15)
     const dir = args.own.dir != null ? resolve(args.own.dir as string) : mkdtempSync(join(tmpdir(), 'umesh-demo-'))
@@ -77,12 +116,14 @@ export const command: Command = {
     const mesh = new LocalMesh({ dir, nodes: 0 })
     const releases = new DemoReleases(dir)
     const client = await createClientNode()
-    const done = Promise.withResolvers<void>()
+    const done = Object.assign(Promise.withResolvers<void>(), { signal: new AbortController() })
+    const log: string[] = []
     let stopping = false
     const onSignal = (): void => {
       if (stopping) process.exit(130)
       stopping = true
       done.resolve()
+      done.signal.abort()
     }
     process.on('SIGINT', onSignal)
     process.on('SIGTERM', onSignal)
@@ -92,25 +133,29 @@ export const command: Command = {
       releases.init()
       await mesh.start()
       process.stdout.write(`umesh demo: bootstrap node ${mesh.bootstrapAddr}\n`)
-      const started = [mesh.addNode('publisher', ['--repo', releases.repoDir])]
-      for (let i = 1; i <= nodes; i++) started.push(mesh.addNode(`node-${i}`, ['--trusted-root', releases.trustedRoot, '--follow', DEMO_PACKAGE, '--packages', demoInstallSettings()]))
+      const started = [mesh.addNode('publisher', ['--repo', releases.repoDir, '--coordinator'])]
+      for (let i = 1; i <= nodes; i++) started.push(mesh.addNode(`node-${i}`, ['--trusted-root', releases.trustedRoot, '--follow', DEMO_PACKAGE, '--packages', demoInstallSettings(), ...(i === 1 ? ['--tag', 'canary'] : [])]))
       await Promise.all(started.map(async p => { await p.waitReady(30_000) }))
-      const first = await releases.publish('1.0.0', 0)
-      process.stdout.write(`umesh demo: published ${DEMO_PACKAGE} 1.0.0 (${first.chunks} chunks)\n`)
-      const later = (version: string, n: number, broken: boolean, at: number): void => {
-        setTimeout(() => {
-          releases.publish(version, n, broken)
-            .then(r => { if (!tty) process.stdout.write(`umesh demo: published ${DEMO_PACKAGE} ${version}${broken ? ' (broken: its health check fails)' : ''} (${r.newChunks} new of ${r.chunks} chunks)\n`) })
-            .catch(err => { process.stderr.write(`umesh demo: publishing ${version} failed: ${(err as Error).message}\n`) })
-        }, at * 1000).unref()
-      }
-      later('1.1.0', 2, false, step)
-      later('1.2.0', 3, true, 2 * step)
+      const say = (line: string): void => { log.push(line); if (!tty) process.stdout.write(`umesh demo: ${line}\n`) }
+      // the story, each act when the one before has finished: a first release to all, a release in
+      // waves (canary first), then a broken release that halts at the canary and is rolled back there
+      void (async () => {
+        for (const act of demoStory(step)) {
+          if (done.signal.signal.aborted) return
+          const r = await releases.publish(act.version, act.changes, act.broken)
+          say(`published ${DEMO_PACKAGE} ${act.version}${act.broken ? ' (broken: its health check fails)' : ''} (${r.newChunks} new of ${r.chunks} chunks)`)
+          startRollout(Repository.open(releases.repoDir), { package: DEMO_PACKAGE, version: act.version, waves: parseWaves(act.waves), gate: parseGate(`success>=1,soak=${act.soak}s`), abort: 0.5, maxParallel: 2, manual: false, allowDowngrade: false, critical: false })
+          say(`rollout of ${act.version} started: waves ${act.waves}`)
+          const end = await waitForRollout(releases.repoDir, DEMO_PACKAGE, act.version, done.signal.signal)
+          if (end != null) say(`rollout of ${act.version} ${end.state}${end.state === 'halted' ? `: ${end.reason}` : ''}`)
+          await new Promise(resolve => setTimeout(resolve, step * 1000))
+        }
+      })().catch(err => { process.stderr.write(`umesh demo: ${(err as Error).message}\n`) })
       if (seconds != null) setTimeout(() => { done.resolve() }, seconds * 1000).unref()
       let frames = 0
       const draw = async (): Promise<void> => {
         const rows = await Promise.all(mesh.all.map(async p => await row(client, p)))
-        const table = renderTable(rows)
+        const table = `${rolloutLine(releases.repoDir)}\n\n${renderTable(rows)}${log.length > 0 ? `\n\n${log.slice(-6).join('\n')}` : ''}`
         // a terminal gets a live table; a log gets a snapshot every 5 s
         if (tty) process.stdout.write(`\x1b[2J\x1b[H${table}\n\nCtrl-C stops every process (data in ${dir})\n`)
         else if (frames % 5 === 0) process.stdout.write(`${table}\n\n`)
