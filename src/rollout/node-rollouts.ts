@@ -18,11 +18,14 @@
  * It reports its outcome on the reports topic, signed with its node key, on
  * every change and every 20 s (which is also how the coordinator learns the
  * fleet before a rollout starts). A package without a rollout document
- * follows plain autoUpdate.
+ * follows plain autoUpdate. A package that has had one stays governed across
+ * restarts (a mark in its install root): until the follower has verified the
+ * document again after a start, the node waits rather than letting plain
+ * autoUpdate install a held release whose wave may be closed.
  */
 import { createHash } from 'node:crypto'
-import { existsSync, readFileSync } from 'node:fs'
-import { basename } from 'node:path'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { basename, join } from 'node:path'
 import { parseRolloutDocument } from './document.js'
 import { ReportBook, reportValidator, signReport } from './reports.js'
 import { installSlot, nodePosition, waveOf } from './waves.js'
@@ -62,6 +65,8 @@ interface PackageView {
 }
 
 const NONE = 'none'
+/** in a package's install root: this package's installs are decided by rollouts */
+export const GOVERNED_MARK = '.rollout-governed'
 
 export class NodeRollouts {
   private readonly book = new ReportBook()
@@ -108,7 +113,29 @@ export class NodeRollouts {
    * plain autoUpdate stays out.
    */
   governs (pkg: string): boolean {
-    return this.document(pkg) != null
+    return this.document(pkg) != null || this.marked(pkg)
+  }
+
+  private markFile (pkg: string): string | undefined {
+    const root = this.init.manager.installers.get(pkg)?.root
+    return root == null ? undefined : join(root, GOVERNED_MARK)
+  }
+
+  /** governed before: a start does not hand the package back to plain autoUpdate until the document is verified again */
+  private marked (pkg: string): boolean {
+    const file = this.markFile(pkg)
+    return file != null && existsSync(file)
+  }
+
+  private mark (pkg: string): void {
+    const file = this.markFile(pkg)
+    if (file == null || existsSync(file)) return
+    try {
+      mkdirSync(join(file, '..'), { recursive: true })
+      writeFileSync(file, 'installs of this package follow rollout documents\n')
+    } catch (err) {
+      this.init.log(`could not mark ${pkg} as governed by rollouts: ${(err as Error).message}`)
+    }
   }
 
   private document (pkg: string): RolloutDocument | undefined {
@@ -155,9 +182,11 @@ export class NodeRollouts {
   private async decide (pkg: string, current: string | null, autoUpdate: boolean): Promise<void> {
     const doc = this.document(pkg)
     if (doc == null) {
-      await this.set(pkg, { outcome: 'waiting', reason: 'no rollout', wave: -1, rolloutId: NONE, version: current ?? '' })
+      const reason = this.marked(pkg) ? 'waiting for the rollout document to be verified again since the start' : 'no rollout'
+      await this.set(pkg, { outcome: 'waiting', reason, wave: -1, rolloutId: NONE, version: current ?? '' })
       return
     }
+    this.mark(pkg)
     const wave = waveOf({ peerId: this.init.peerId, tags: this.init.tags, doc })
     const base = { wave, rolloutId: doc.id, version: doc.version }
     if (this.init.signedReleases()[`releases/${doc.package}/${doc.version}.json`] == null) {
