@@ -73,6 +73,8 @@ export interface FollowerInit {
 export const HELD_FILE = 'held.json'
 /** how long peers that served unverifiable metadata are not asked */
 const SUSPECT_MS = 10 * 60_000
+/** a failed refresh is tried again this soon (once per failure) */
+const RETRY_AFTER_FAILURE_MS = 5_000
 /** rounds tried, and the pause between them, to reach an announced timestamp */
 const ANNOUNCE_RETRIES = 5
 const ANNOUNCE_RETRY_MS = 2_000
@@ -88,6 +90,7 @@ export class Follower {
   private again = false
   private preferred?: PeerId
   private timer?: NodeJS.Timeout
+  private retry?: NodeJS.Timeout
   private stopped = false
   private readonly held: Set<string>
   /** the verified rollout document file of each followed package that has one */
@@ -99,6 +102,29 @@ export class Follower {
   constructor (private readonly init: FollowerInit) {
     const file = join(init.dataDir, HELD_FILE)
     this.held = new Set(existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')).releases ?? [] : [])
+    this.loadRollouts()
+  }
+
+  /**
+   * The rollout documents this node verified before it stopped, from the
+   * trusted `rollouts` metadata tuf-js kept: a restarted node knows its
+   * rollouts before its first refresh through peers succeeds.
+   */
+  private loadRollouts (): void {
+    const file = join(this.init.trust.metadataDir, 'rollouts.json')
+    if (!existsSync(file)) return
+    try {
+      const targets = JSON.parse(readFileSync(file, 'utf8')).signed?.targets ?? {}
+      for (const [path, t] of Object.entries<any>(targets)) {
+        const m = /^rollouts\/([^/]+)\.json$/.exec(path)
+        const hash = t?.hashes?.sha256
+        if (m == null || typeof hash !== 'string' || !/^[0-9a-f]{64}$/.test(hash)) continue
+        const doc = join(this.init.trust.targetsDir, `${hash}.rollout.json`)
+        if (existsSync(doc)) this.rollouts.set(m[1], doc)
+      }
+    } catch (err) {
+      this.init.log('could not read the trusted rollouts metadata - %e', err)
+    }
   }
 
   private saveHeld (): void {
@@ -120,6 +146,7 @@ export class Follower {
   stop (): void {
     this.stopped = true
     clearInterval(this.timer)
+    clearTimeout(this.retry)
   }
 
   /**
@@ -219,6 +246,11 @@ export class Follower {
       // stays set until a refresh succeeds: a later round that finds no peer at all does not make frozen metadata fresh
       if ((err as Error).name === 'ExpiredMetadataError' || /expired/i.test(this.refreshError)) this.stale = true
       log('refresh failed - %e', err)
+      // at start the node may not be connected yet: try again soon rather than at the next periodic check
+      if (this.retry == null && !this.stopped) {
+        this.retry = setTimeout(() => { this.retry = undefined; this.trigger() }, RETRY_AFTER_FAILURE_MS)
+        this.retry.unref()
+      }
       return
     }
     // only what the refresh verified goes to the mirror peers read from

@@ -94,10 +94,11 @@ function startLocked (repo: Repository, opts: StartOptions): RolloutDocument {
   if (previous != null && (previous.state === 'running' || previous.state === 'paused')) {
     throw new RolloutError(`a rollout of ${opts.package} ${previous.version} (${previous.id}) is ${previous.state}; halt it (\`umesh rollout halt\`) or let it complete first`)
   }
-  // a downgrade relative to the last rolled-out version needs the explicit flag; a previous
-  // rollout naming a version that is not a signed release (nodes refused it) rolled nothing out
+  // a downgrade relative to the last version rolled out to everyone needs the explicit flag;
+  // a halted rollout (its nodes went back) or one naming a version that is not a signed
+  // release (nodes refused it) rolled nothing out. Nodes check again against what they run.
   const previousSigned = previous != null && repo.targets()[`releases/${opts.package}/${previous.version}.json`] != null
-  if (previous != null && previousSigned && isScheme(release.scheme) && compareVersions(release.scheme, opts.version, previous.version) < 0 && !opts.allowDowngrade) {
+  if (previous != null && previous.state === 'completed' && previousSigned && isScheme(release.scheme) && compareVersions(release.scheme, opts.version, previous.version) < 0 && !opts.allowDowngrade) {
     throw new RolloutError(`${opts.version} is older than ${previous.version}, the last version rolled out; a downgrade needs --allow-downgrade (and nodes may still refuse it by local policy)`)
   }
   const now = new Date().toISOString()
