@@ -315,8 +315,11 @@ describe('steering rollouts: manual, pause, unsigned versions, restarts, mainten
     const id = await startRollout('1.3.0', ['--waves', '100%', '--gate', 'success>=1,soak=1s', '--max-parallel', '5'])
     assert.equal((await view()).doc.critical, true, 'a rollout of a critical release is critical')
     await allOn(nodes, '1.3.0', 60_000)
-    const r = await reportOf(late)
-    assert.equal(r.rolloutId, id)
+    // its report of the install reaches the coordinator a moment after the status shows it
+    await waitFor('node-5 reporting healthy in the critical rollout', async () => {
+      const r = await reportOf(late)
+      return r?.rolloutId === id && r.outcome === 'healthy'
+    }, 20_000, 500)
     assert.equal(history(late).some(h => h.to === '1.3.0' && h.outcome === 'installed'), true)
   })
 })
