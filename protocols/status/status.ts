@@ -1117,6 +1117,7 @@ export interface PackageInstall {
   progressTotal: bigint
   error: string
   available: string
+  rollout: string
 }
 
 export namespace PackageInstall {
@@ -1169,6 +1170,11 @@ export namespace PackageInstall {
           w.string(obj.available)
         }
 
+        if ((obj.rollout != null && obj.rollout !== '')) {
+          w.uint32(74)
+          w.string(obj.rollout)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -1181,7 +1187,8 @@ export namespace PackageInstall {
           progressDone: 0n,
           progressTotal: 0n,
           error: '',
-          available: ''
+          available: '',
+          rollout: ''
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1220,6 +1227,10 @@ export namespace PackageInstall {
             }
             case 8: {
               obj.available = reader.string()
+              break
+            }
+            case 9: {
+              obj.rollout = reader.string()
               break
             }
             default: {
@@ -1293,6 +1304,13 @@ export namespace PackageInstall {
               }
               break
             }
+            case 9: {
+              yield {
+                field: `${prefix}.rollout`,
+                value: reader.string()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1345,6 +1363,11 @@ export namespace PackageInstall {
     value: string
   }
 
+  export interface PackageInstallRolloutFieldEvent {
+    field: '$.rollout'
+    value: string
+  }
+
   export function encode (obj: Partial<PackageInstall>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, PackageInstall.codec())
   }
@@ -1353,7 +1376,7 @@ export namespace PackageInstall {
     return decodeMessage(buf, PackageInstall.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PackageInstall>): Generator<PackageInstallPackageFieldEvent | PackageInstallCurrentFieldEvent | PackageInstallPendingFieldEvent | PackageInstallStateFieldEvent | PackageInstallProgressDoneFieldEvent | PackageInstallProgressTotalFieldEvent | PackageInstallErrorFieldEvent | PackageInstallAvailableFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PackageInstall>): Generator<PackageInstallPackageFieldEvent | PackageInstallCurrentFieldEvent | PackageInstallPendingFieldEvent | PackageInstallStateFieldEvent | PackageInstallProgressDoneFieldEvent | PackageInstallProgressTotalFieldEvent | PackageInstallErrorFieldEvent | PackageInstallAvailableFieldEvent | PackageInstallRolloutFieldEvent> {
     return streamMessage(buf, PackageInstall.codec(), opts)
   }
 }
@@ -2110,6 +2133,12 @@ export namespace StatusResponse {
     index: number
   }
 
+  export interface StatusResponseInstallsRolloutFieldEvent {
+    field: '$.installs[].rollout'
+    value: string
+    index: number
+  }
+
   export function encode (obj: Partial<StatusResponse>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, StatusResponse.codec())
   }
@@ -2118,7 +2147,7 @@ export namespace StatusResponse {
     return decodeMessage(buf, StatusResponse.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StatusResponse>): Generator<StatusResponseCodeFieldEvent | StatusResponseErrorFieldEvent | StatusResponsePeerIdFieldEvent | StatusResponseRoleFieldEvent | StatusResponseNetworkFieldEvent | StatusResponseVersionFieldEvent | StatusResponseUptimeMsFieldEvent | StatusResponsePhasesNameFieldEvent | StatusResponsePhasesStateFieldEvent | StatusResponsePhasesDurationMsFieldEvent | StatusResponsePhasesDetailFieldEvent | StatusResponseConnectionsFieldEvent | StatusResponsePeersPeerIdFieldEvent | StatusResponsePeersAddrFieldEvent | StatusResponsePeersDirectionFieldEvent | StatusResponseListenAddrsFieldEvent | StatusResponseResourcesRssBytesFieldEvent | StatusResponseResourcesHeapUsedBytesFieldEvent | StatusResponseResourcesCpuUserUsFieldEvent | StatusResponseResourcesCpuSystemUsFieldEvent | StatusResponseResourcesDataDirBytesFieldEvent | StatusResponseTrafficBytesInFieldEvent | StatusResponseTrafficBytesOutFieldEvent | StatusResponsePhaseFieldEvent | StatusResponseStartedAtMsFieldEvent | StatusResponseReleasesPackageFieldEvent | StatusResponseReleasesVersionFieldEvent | StatusResponseReleasesChannelFieldEvent | StatusResponseReleasesStateFieldEvent | StatusResponseReleasesChunksHeldFieldEvent | StatusResponseReleasesChunksTotalFieldEvent | StatusResponseReleasesBytesTotalFieldEvent | StatusResponseReleasesErrorFieldEvent | StatusResponseTrustModeFieldEvent | StatusResponseTrustTimestampVersionFieldEvent | StatusResponseTrustStaleFieldEvent | StatusResponseTrustErrorFieldEvent | StatusResponseTrustLastRefreshMsFieldEvent | StatusResponseInstallsPackageFieldEvent | StatusResponseInstallsCurrentFieldEvent | StatusResponseInstallsPendingFieldEvent | StatusResponseInstallsStateFieldEvent | StatusResponseInstallsProgressDoneFieldEvent | StatusResponseInstallsProgressTotalFieldEvent | StatusResponseInstallsErrorFieldEvent | StatusResponseInstallsAvailableFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StatusResponse>): Generator<StatusResponseCodeFieldEvent | StatusResponseErrorFieldEvent | StatusResponsePeerIdFieldEvent | StatusResponseRoleFieldEvent | StatusResponseNetworkFieldEvent | StatusResponseVersionFieldEvent | StatusResponseUptimeMsFieldEvent | StatusResponsePhasesNameFieldEvent | StatusResponsePhasesStateFieldEvent | StatusResponsePhasesDurationMsFieldEvent | StatusResponsePhasesDetailFieldEvent | StatusResponseConnectionsFieldEvent | StatusResponsePeersPeerIdFieldEvent | StatusResponsePeersAddrFieldEvent | StatusResponsePeersDirectionFieldEvent | StatusResponseListenAddrsFieldEvent | StatusResponseResourcesRssBytesFieldEvent | StatusResponseResourcesHeapUsedBytesFieldEvent | StatusResponseResourcesCpuUserUsFieldEvent | StatusResponseResourcesCpuSystemUsFieldEvent | StatusResponseResourcesDataDirBytesFieldEvent | StatusResponseTrafficBytesInFieldEvent | StatusResponseTrafficBytesOutFieldEvent | StatusResponsePhaseFieldEvent | StatusResponseStartedAtMsFieldEvent | StatusResponseReleasesPackageFieldEvent | StatusResponseReleasesVersionFieldEvent | StatusResponseReleasesChannelFieldEvent | StatusResponseReleasesStateFieldEvent | StatusResponseReleasesChunksHeldFieldEvent | StatusResponseReleasesChunksTotalFieldEvent | StatusResponseReleasesBytesTotalFieldEvent | StatusResponseReleasesErrorFieldEvent | StatusResponseTrustModeFieldEvent | StatusResponseTrustTimestampVersionFieldEvent | StatusResponseTrustStaleFieldEvent | StatusResponseTrustErrorFieldEvent | StatusResponseTrustLastRefreshMsFieldEvent | StatusResponseInstallsPackageFieldEvent | StatusResponseInstallsCurrentFieldEvent | StatusResponseInstallsPendingFieldEvent | StatusResponseInstallsStateFieldEvent | StatusResponseInstallsProgressDoneFieldEvent | StatusResponseInstallsProgressTotalFieldEvent | StatusResponseInstallsErrorFieldEvent | StatusResponseInstallsAvailableFieldEvent | StatusResponseInstallsRolloutFieldEvent> {
     return streamMessage(buf, StatusResponse.codec(), opts)
   }
 }

@@ -325,6 +325,12 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     return outcome
   }
 
+  private rolloutText (pkg: string): string {
+    const v = this.rollouts?.view(pkg)
+    if (v == null || v.rolloutId === 'none') return ''
+    return `rollout ${v.rolloutId} of ${v.version}: wave ${v.wave}, ${v.outcome}${v.reason !== '' ? ` (${v.reason})` : ''}`.slice(0, 1024)
+  }
+
   private installReport (): StatusReport['installs'] {
     const fetching = new Set((this.content?.report().releases ?? []).filter(r => r.state === 'fetching').map(r => r.package))
     return (this.installs?.status() ?? []).slice(0, 64).map(p => ({
@@ -335,7 +341,8 @@ export class Daemon extends EventEmitter<DaemonEvents> {
       progressDone: BigInt(p.progress.done),
       progressTotal: BigInt(p.progress.total),
       error: p.lastError,
-      available: p.available ?? ''
+      available: p.available ?? '',
+      rollout: this.rolloutText(p.package)
     }))
   }
 

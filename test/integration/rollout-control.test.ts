@@ -294,6 +294,9 @@ describe('steering rollouts: manual, pause, unsigned versions, restarts, mainten
     assert.equal(await current(late), '1.1.0', 'node-5 installed outside its maintenance window')
     assert.equal(tried(late, '1.2.0'), false)
     assert.equal((await reportOf(late)).outcome, 'deferred')
+    // the wait shows in the node's own status too, with the next window
+    const mine = (await status(late)).installs.find((i: any) => i.package === 'app')
+    assert.match(mine.rollout, /deferred \(outside the maintenance windows; next window opens/)
     const v = await view()
     assert.equal(v.doc.state, 'running', 'the rollout completed without node-5')
     assert.equal(v.waves[0].healthy, NODES - 1)
