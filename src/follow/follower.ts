@@ -91,6 +91,7 @@ export class Follower {
   private preferred?: PeerId
   private timer?: NodeJS.Timeout
   private retry?: NodeJS.Timeout
+  private rolloutMissed = false
   private stopped = false
   private readonly held: Set<string>
   /** the verified rollout document file of each followed package that has one */
@@ -192,6 +193,11 @@ export class Follower {
   private peers (): PeerId[] {
     const now = Date.now()
     const all = this.init.syncPeers().filter(p => (this.suspects.get(p.toString()) ?? 0) < now)
+    // in random order: a file is asked of at most 8 peers, and a retry should reach others
+    for (let i = all.length - 1; i > 0; i--) {
+      const j = Math.floor(Math.random() * (i + 1));
+      [all[i], all[j]] = [all[j], all[i]]
+    }
     const first = this.preferred
     return first == null || !all.some(p => p.equals(first)) ? all : [first, ...all.filter(p => !p.equals(first))]
   }
@@ -257,12 +263,26 @@ export class Follower {
     for (const [path, bytes] of fetcher.downloaded()) {
       if (path.startsWith('metadata/')) trust.mirror(path, bytes)
     }
+    const mirrored = new Set(fetcher.downloaded().keys())
     for (const wanted of this.init.follow) {
       try {
         await this.follow(updater, wanted)
       } catch (err) {
         log('following %s@%s failed - %e', wanted.package, wanted.channel, err)
       }
+    }
+    // delegated metadata (the rollouts role) is fetched while following: mirrored once tuf-js trusts it
+    for (const [path, bytes] of fetcher.downloaded()) {
+      const m = /^metadata\/\d+\.([a-z0-9-]+)\.json$/.exec(path)
+      if (m == null || mirrored.has(path)) continue
+      const trusted = join(trust.metadataDir, `${m[1]}.json`)
+      if (existsSync(trusted) && Buffer.compare(readFileSync(trusted), Buffer.from(bytes)) === 0) trust.mirror(path, bytes)
+    }
+    if (this.rolloutMissed && this.retry == null && !this.stopped) {
+      // a rollout document no peer asked could serve yet: try again soon, not at the periodic check
+      this.rolloutMissed = false
+      this.retry = setTimeout(() => { this.retry = undefined; this.trigger() }, RETRY_AFTER_FAILURE_MS)
+      this.retry.unref()
     }
   }
 
@@ -299,6 +319,7 @@ export class Follower {
       info = await updater.getTargetInfo(path)
     } catch (err) {
       this.init.log('could not read the rollout of %s - %e', pkg, err)
+      this.rolloutMissed = true
       return undefined
     }
     if (info == null) {

@@ -18,7 +18,7 @@ import { writeFileAtomic } from '../util/fs.js'
 import { Repository } from '../trust/repository.js'
 import { changeRollout, listRollouts } from './repo-rollouts.js'
 import { ReportBook, reportValidator } from './reports.js'
-import { chooseCountPeers, gateDecision, waveTally } from './waves.js'
+import { chooseCountPeers, gateDecision, waveOf, waveTally } from './waves.js'
 import { Notifier } from './webhooks.js'
 import type { GossipSub } from '@libp2p/gossipsub'
 import type { NodeReport, RolloutDocument, RolloutEvent } from './types.js'
@@ -178,9 +178,13 @@ export class Coordinator {
     const reports = this.book.latest(doc.id)
     const tally = waveTally(doc, reports.map(r => ({ peerId: r.peerId, wave: r.wave, outcome: r.outcome })))
     const open = tally[doc.open] ?? { nodes: 0, healthy: 0, failed: 0, installing: 0, pending: 0, rolledBack: 0 }
-    let decision = gateDecision({ doc, tally: open, waveOpenedAt: p.waveOpenedAt, lastChangeAt: Math.max(p.lastChangeAt, p.waveOpenedAt), now: Date.now(), expectedNodes: open.nodes })
+    // the wave's nodes as the coordinator computes them for every reachable node it knows that follows the
+    // package: one that has not reported under this rollout yet (it missed the document) still counts as not healthy
+    const fleet = this.book.nodes().filter(n => n.lastReport.package === doc.package && Date.now() - n.lastSeen < UNREACHABLE_MS)
+    const expected = fleet.filter(n => waveOf({ peerId: n.peerId, tags: n.lastReport.tags, doc }) === doc.open).length
+    let decision = gateDecision({ doc, tally: open, waveOpenedAt: p.waveOpenedAt, lastChangeAt: Math.max(p.lastChangeAt, p.waveOpenedAt), now: Date.now(), expectedNodes: Math.max(expected, open.nodes) })
     // a wave no node hashed into (a small fleet, a narrow share) passes once the fleet has had a soak time to report
-    if (open.nodes === 0 && reports.length > 0 && !doc.manual && Date.now() - p.waveOpenedAt >= doc.gate.soakMs) {
+    if (open.nodes === 0 && expected === 0 && reports.length > 0 && !doc.manual && Date.now() - p.waveOpenedAt >= doc.gate.soakMs) {
       decision = { action: doc.open === doc.waves.length - 1 ? 'complete' : 'promote', reason: `no node of the ${reports.length} reporting is in wave ${doc.waves[doc.open].name}` }
     }
     if (decision.action === 'halt') {
