@@ -245,13 +245,13 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     const content = this.content!
     const node = this.parts!.node
     let detail = content.start(node)
-    const stops: Array<() => void> = [() => { content.stop() }]
+    const stops: Array<() => void | Promise<void>> = [() => { content.stop() }]
     const topic = reportsTopic(this.config.network)
     if (content.mode === 'publisher' && this.config.coordinator) {
       const log = logger('umesh:coordinator')
       const coordinator = new Coordinator({ repoDir: this.config.repo!, pubsub: node.services.pubsub, topic, webhooks: this.config.webhooks, log: line => { log(line) } })
       coordinator.start()
-      stops.unshift(() => { coordinator.stop() })
+      stops.unshift(async () => { await coordinator.stop() })
       detail += '; coordinating rollouts'
     }
     const installs = this.installs
@@ -276,7 +276,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
       this.rollouts = rollouts
       stops.unshift(() => { rollouts.stop() })
     }
-    const undo = (): void => { for (const stop of stops) stop() }
+    const undo = async (): Promise<void> => { for (const stop of stops) await stop() }
     return content.mode === 'off' ? { undo, skipped: `no --repo or --trusted-root: ${detail}` } : { undo, detail }
   }
 

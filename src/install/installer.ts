@@ -21,7 +21,7 @@
  * process SIGKILL itself when it reaches that step: the crash-safety tests
  * use it to cut an install at every point.
  */
-import { existsSync, mkdirSync, readdirSync, rmSync, readlinkSync, unlinkSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, rmSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { UmeshError } from '../errors.js'
@@ -547,14 +547,5 @@ export class Installer {
     steps.push(`bless: ${to} becomes current${pruned.length > 0 ? `; remove ${pruned.join(', ')} (keepVersions ${config.keepVersions})` : ''}`)
     for (const s of steps) this.say(`[dry run] ${s}`)
     return { dryRun: true, steps }
-  }
-
-  /** the link `current` as it is on disk, for status and tests */
-  currentLink (): string | null {
-    try {
-      return readlinkSync(join(this.root, 'current'))
-    } catch {
-      return null
-    }
   }
 }

@@ -86,10 +86,12 @@ export class Coordinator {
     this.timer.unref()
   }
 
-  stop (): void {
+  /** stops taking reports and steering; webhook events still queued get up to 2 s to go out */
+  async stop (): Promise<void> {
     clearInterval(this.timer)
     this.init.pubsub.unsubscribe(this.init.topic)
     this.init.pubsub.topicValidators.delete(this.init.topic)
+    await this.notifier.flush(2_000).catch(() => {})
     this.notifier.stop()
   }
 
@@ -218,9 +220,5 @@ export class Coordinator {
     mkdirSync(join(this.init.repoDir, COORDINATOR_DIR), { recursive: true })
     const state: CoordinatorState = { updated: new Date().toISOString(), rollouts, book: this.book.toJSON() }
     writeFileAtomic(coordinatorStateFile(this.init.repoDir), JSON.stringify(state) + '\n')
-  }
-
-  async flush (timeoutMs: number): Promise<void> {
-    await this.notifier.flush(timeoutMs)
   }
 }
