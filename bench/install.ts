@@ -55,6 +55,7 @@ import { section, summarize, table, wrap } from './report.js'
 import type { ChunkStore } from '../src/content/chunk-store.js'
 import type { PackageInstallConfig } from '../src/install/types.js'
 import type { IndexFile, ReleaseIndex } from '../src/release/release-index.js'
+import { intOpt } from './procs.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const MiB = 1024 * 1024
@@ -73,14 +74,6 @@ const { values: opts } = parseArgs({
 if (opts.help === true) {
   process.stdout.write('node dist/bench/install.js [--mib 200 (or BENCH_MIB)] [--runs 5] [--swaps 200]\n')
   process.exit(0)
-}
-function intOpt (name: string, value: string | undefined, min: number, max: number): number {
-  const n = Number(value)
-  if (!Number.isInteger(n) || n < min || n > max) {
-    process.stderr.write(`--${name}: expected a whole number from ${min} to ${max}, found "${String(value)}"\n`)
-    process.exit(2)
-  }
-  return n
 }
 const FILES = intOpt('mib', opts.mib, 1, 4096)
 const RUNS = intOpt('runs', opts.runs, 1, 50)

@@ -152,3 +152,49 @@ export interface Bundle {
   bytes: number
 }
 
+
+/** a whole-number option, or exit 2 naming the flag and the range */
+export function intOpt (name: string, value: string | undefined, min: number, max: number): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < min || n > max) {
+    process.stderr.write(`--${name}: expected a whole number from ${min} to ${max}, found "${String(value)}"\n`)
+    process.exit(2)
+  }
+  return n
+}
+
+/**
+ * Runs a benchmark's main and exits with its code: every process it started
+ * is stopped on SIGINT / SIGTERM (a second signal kills them at once), on an
+ * error, at the end, and past the hard limit when one is given.
+ */
+export async function runBenchmark (main: () => Promise<number>, hardLimitMs?: number): Promise<never> {
+  let interrupted = false
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (interrupted) {
+      killAllNow()
+      process.exit(130)
+    }
+    interrupted = true
+    process.stderr.write(`\n# ${signal}: stopping every process this benchmark started (again to force)\n`)
+    cleanup().finally(() => { process.exit(130) })
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  process.on('exit', () => { killAllNow() })
+  if (hardLimitMs != null) {
+    setTimeout(() => {
+      process.stderr.write(`\n# the benchmark ran past its hard limit of ${hardLimitMs / 1000} s: stopping everything\n`)
+      cleanup().finally(() => { process.exit(1) })
+    }, hardLimitMs).unref()
+  }
+  let code = 1
+  try {
+    code = await main()
+  } catch (err) {
+    process.stderr.write(`benchmark failed: ${(err as Error).stack ?? String(err)}\n`)
+  } finally {
+    await cleanup()
+  }
+  process.exit(code)
+}

@@ -59,7 +59,7 @@ import { CLI_PATH, LocalMesh } from '../src/demo/local-mesh.js'
 import { createClientNode } from '../src/network/client-node.js'
 import { addRelease } from '../src/release/index.js'
 import { Repository } from '../src/trust/repository.js'
-import { cleanup, killAllNow, track, trackDir } from './procs.js'
+import { intOpt, runBenchmark, track, trackDir } from './procs.js'
 import { ms, section, seconds, summarize, table, wrap } from './report.js'
 import type { StatusResponse } from '../protocols/status/index.js'
 import type { MeshProcess } from '../src/demo/local-mesh.js'
@@ -90,15 +90,6 @@ const { values: opts } = parseArgs({
     help: { type: 'boolean', default: false }
   }
 })
-
-function intOpt (name: string, value: string | undefined, min: number, max: number): number {
-  const n = Number(value)
-  if (!Number.isInteger(n) || n < min || n > max) {
-    process.stderr.write(`--${name}: expected a whole number from ${min} to ${max}, found "${String(value)}"\n`)
-    process.exit(2)
-  }
-  return n
-}
 
 if (opts.help === true) {
   process.stdout.write('node dist/bench/releases.js [--size MiB(64)] [--followers 8] [--announce-followers 20] [--control-followers 10 (0: none)] [--releases 10]\n' +
@@ -873,31 +864,4 @@ async function main (): Promise<number> {
   return failed || part13?.fan.error != null || part2.some(r => r.error != null) ? 1 : 0
 }
 
-let interrupted = false
-const onSignal = (signal: NodeJS.Signals): void => {
-  if (interrupted) {
-    killAllNow()
-    process.exit(130)
-  }
-  interrupted = true
-  process.stderr.write(`\n# ${signal}: stopping every process this benchmark started (again to force)\n`)
-  cleanup().finally(() => { process.exit(130) })
-}
-process.on('SIGINT', onSignal)
-process.on('SIGTERM', onSignal)
-process.on('exit', () => { killAllNow() })
-const hardLimit = setTimeout(() => {
-  process.stderr.write(`\n# the benchmark ran past its hard limit of ${HARD_LIMIT_MS / 1000} s: stopping everything\n`)
-  cleanup().finally(() => { process.exit(1) })
-}, HARD_LIMIT_MS)
-hardLimit.unref()
-
-let code = 1
-try {
-  code = await main()
-} catch (err) {
-  process.stderr.write(`benchmark failed: ${(err as Error).stack ?? String(err)}\n`)
-} finally {
-  await cleanup()
-}
-process.exit(code)
+await runBenchmark(main, HARD_LIMIT_MS)

@@ -34,7 +34,7 @@ import { specFor } from '../src/config/schema.js'
 import { readDaemonFile } from '../src/daemon/daemon-file.js'
 import { LocalMesh } from '../src/demo/local-mesh.js'
 import { createClientNode } from '../src/network/client-node.js'
-import { cleanup, killAllNow, timeToExit, TimedDaemon, track, trackDir } from './procs.js'
+import { TimedDaemon, intOpt, runBenchmark, timeToExit, track, trackDir } from './procs.js'
 import { mb, ms, section, seconds, summarize, table, wrap } from './report.js'
 import type { Bundle } from './procs.js'
 import type { Summary } from './report.js'
@@ -72,15 +72,6 @@ const { values: opts } = parseArgs({
     help: { type: 'boolean', default: false }
   }
 })
-
-function intOpt (name: string, value: string | undefined, min: number, max: number): number {
-  const n = Number(value)
-  if (!Number.isInteger(n) || n < min || n > max) {
-    process.stderr.write(`--${name}: expected a whole number from ${min} to ${max}, found "${String(value)}"\n`)
-    process.exit(2)
-  }
-  return n
-}
 
 if (opts.help === true) {
   process.stdout.write('node dist/bench/startup.js [--runs 7] [--nodes 20] [--discovery-timeout SECONDS(100)] [--poll-ms 500] [--idle-ms 3000] [--stall SECONDS(30)] [--skip-bundle]\n')
@@ -580,26 +571,4 @@ async function main (): Promise<number> {
   return meshError != null || mesh?.startError != null ? 1 : 0
 }
 
-let interrupted = false
-const onSignal = (signal: NodeJS.Signals): void => {
-  if (interrupted) {
-    killAllNow()
-    process.exit(130)
-  }
-  interrupted = true
-  process.stderr.write(`\n# ${signal}: stopping every process this benchmark started (again to force)\n`)
-  cleanup().finally(() => { process.exit(130) })
-}
-process.on('SIGINT', onSignal)
-process.on('SIGTERM', onSignal)
-process.on('exit', () => { killAllNow() })
-
-let code = 1
-try {
-  code = await main()
-} catch (err) {
-  process.stderr.write(`benchmark failed: ${(err as Error).stack ?? String(err)}\n`)
-} finally {
-  await cleanup()
-}
-process.exit(code)
+await runBenchmark(main)
