@@ -88,7 +88,7 @@ export class ChunksService implements Startable {
         await pb.write(await this.have(request.cids), ChunksResponse, { signal })
         this.log.trace('HAVE of %d chunks from %p answered', request.cids.length, connection.remotePeer)
       } else {
-        const sent = await this.serve(pb, request.cids, signal)
+        const sent = await this.serve(pb, request.cids, connection.remotePeer.toString(), signal)
         this.log.trace('GET of %d chunks from %p: %d sent', request.cids.length, connection.remotePeer, sent)
       }
       await stream.close({ signal })
@@ -143,13 +143,19 @@ export class ChunksService implements Startable {
   }
 
   /** one answer per CID, in order; the next chunk is read while this one is written. Returns the chunks sent. */
-  private async serve (pb: PbStream, cids: CID[], signal: AbortSignal): Promise<number> {
+  private async serve (pb: PbStream, cids: CID[], peer: string, signal: AbortSignal): Promise<number> {
     let sent = 0
     let next = cids.length > 0 ? this.load(cids[0]) : undefined
     for (let i = 0; i < cids.length; i++) {
       const answer = await next!
       next = i + 1 < cids.length ? this.load(cids[i + 1]) : undefined
-      await pb.write(answer, ChunksResponse, { signal })
+      // chunk data waits for a fair upload slot and the upload cap; refusals do not
+      const free = answer.code === ChunksResponse.Code.OK ? await this.init.upload?.acquire(peer, cids[i].toString(), answer.data!.byteLength, signal) : undefined
+      try {
+        await pb.write(answer, ChunksResponse, { signal })
+      } finally {
+        free?.()
+      }
       if (answer.code === ChunksResponse.Code.OK) sent++
     }
     return sent

@@ -53,6 +53,14 @@ export interface ChunksInit {
   maxOutboundStreams?: number
   /** requests served at once in all (default 64); more get BUSY */
   maxConcurrent?: number
+  /**
+   * Where chunk answers wait for an upload slot (fair among peers, rare
+   * chunks first) and the upload cap: `acquire` resolves to the function
+   * that frees the slot once the answer is written. None: sent at once.
+   */
+  upload?: {
+    acquire: (peer: string, cid: string, bytes: number, signal: AbortSignal) => Promise<() => void>
+  }
 }
 
 export interface ChunksComponents {

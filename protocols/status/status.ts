@@ -1381,6 +1381,256 @@ export namespace PackageInstall {
   }
 }
 
+export interface Bandwidth {
+  uploadLimit: bigint
+  downloadLimit: bigint
+  uploadedBytes: bigint
+  downloadedBytes: bigint
+  uploadRate: bigint
+  downloadRate: bigint
+  swarmSessions: number
+  uploadQueue: number
+}
+
+export namespace Bandwidth {
+  let _codec: Codec<Bandwidth>
+
+  export const codec = (): Codec<Bandwidth> => {
+    if (_codec == null) {
+      _codec = message<Bandwidth>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.uploadLimit != null && obj.uploadLimit !== 0n)) {
+          w.uint32(8)
+          w.uint64(obj.uploadLimit)
+        }
+
+        if ((obj.downloadLimit != null && obj.downloadLimit !== 0n)) {
+          w.uint32(16)
+          w.uint64(obj.downloadLimit)
+        }
+
+        if ((obj.uploadedBytes != null && obj.uploadedBytes !== 0n)) {
+          w.uint32(24)
+          w.uint64(obj.uploadedBytes)
+        }
+
+        if ((obj.downloadedBytes != null && obj.downloadedBytes !== 0n)) {
+          w.uint32(32)
+          w.uint64(obj.downloadedBytes)
+        }
+
+        if ((obj.uploadRate != null && obj.uploadRate !== 0n)) {
+          w.uint32(40)
+          w.uint64(obj.uploadRate)
+        }
+
+        if ((obj.downloadRate != null && obj.downloadRate !== 0n)) {
+          w.uint32(48)
+          w.uint64(obj.downloadRate)
+        }
+
+        if ((obj.swarmSessions != null && obj.swarmSessions !== 0)) {
+          w.uint32(56)
+          w.uint32(obj.swarmSessions)
+        }
+
+        if ((obj.uploadQueue != null && obj.uploadQueue !== 0)) {
+          w.uint32(64)
+          w.uint32(obj.uploadQueue)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          uploadLimit: 0n,
+          downloadLimit: 0n,
+          uploadedBytes: 0n,
+          downloadedBytes: 0n,
+          uploadRate: 0n,
+          downloadRate: 0n,
+          swarmSessions: 0,
+          uploadQueue: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.uploadLimit = reader.uint64()
+              break
+            }
+            case 2: {
+              obj.downloadLimit = reader.uint64()
+              break
+            }
+            case 3: {
+              obj.uploadedBytes = reader.uint64()
+              break
+            }
+            case 4: {
+              obj.downloadedBytes = reader.uint64()
+              break
+            }
+            case 5: {
+              obj.uploadRate = reader.uint64()
+              break
+            }
+            case 6: {
+              obj.downloadRate = reader.uint64()
+              break
+            }
+            case 7: {
+              obj.swarmSessions = reader.uint32()
+              break
+            }
+            case 8: {
+              obj.uploadQueue = reader.uint32()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.uploadLimit`,
+                value: reader.uint64()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.downloadLimit`,
+                value: reader.uint64()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.uploadedBytes`,
+                value: reader.uint64()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.downloadedBytes`,
+                value: reader.uint64()
+              }
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.uploadRate`,
+                value: reader.uint64()
+              }
+              break
+            }
+            case 6: {
+              yield {
+                field: `${prefix}.downloadRate`,
+                value: reader.uint64()
+              }
+              break
+            }
+            case 7: {
+              yield {
+                field: `${prefix}.swarmSessions`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 8: {
+              yield {
+                field: `${prefix}.uploadQueue`,
+                value: reader.uint32()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface BandwidthUploadLimitFieldEvent {
+    field: '$.uploadLimit'
+    value: bigint
+  }
+
+  export interface BandwidthDownloadLimitFieldEvent {
+    field: '$.downloadLimit'
+    value: bigint
+  }
+
+  export interface BandwidthUploadedBytesFieldEvent {
+    field: '$.uploadedBytes'
+    value: bigint
+  }
+
+  export interface BandwidthDownloadedBytesFieldEvent {
+    field: '$.downloadedBytes'
+    value: bigint
+  }
+
+  export interface BandwidthUploadRateFieldEvent {
+    field: '$.uploadRate'
+    value: bigint
+  }
+
+  export interface BandwidthDownloadRateFieldEvent {
+    field: '$.downloadRate'
+    value: bigint
+  }
+
+  export interface BandwidthSwarmSessionsFieldEvent {
+    field: '$.swarmSessions'
+    value: number
+  }
+
+  export interface BandwidthUploadQueueFieldEvent {
+    field: '$.uploadQueue'
+    value: number
+  }
+
+  export function encode (obj: Partial<Bandwidth>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, Bandwidth.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Bandwidth>): Bandwidth {
+    return decodeMessage(buf, Bandwidth.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Bandwidth>): Generator<BandwidthUploadLimitFieldEvent | BandwidthDownloadLimitFieldEvent | BandwidthUploadedBytesFieldEvent | BandwidthDownloadedBytesFieldEvent | BandwidthUploadRateFieldEvent | BandwidthDownloadRateFieldEvent | BandwidthSwarmSessionsFieldEvent | BandwidthUploadQueueFieldEvent> {
+    return streamMessage(buf, Bandwidth.codec(), opts)
+  }
+}
+
 export interface StatusResponse {
   code: StatusResponse.Code
   error: string
@@ -1400,6 +1650,7 @@ export interface StatusResponse {
   releases: ReleaseState[]
   trust?: TrustState
   installs: PackageInstall[]
+  bandwidth?: Bandwidth
 }
 
 export namespace StatusResponse {
@@ -1530,6 +1781,11 @@ export namespace StatusResponse {
             w.uint32(146)
             PackageInstall.codec().encode(value, w)
           }
+        }
+
+        if (obj.bandwidth != null) {
+          w.uint32(154)
+          Bandwidth.codec().encode(obj.bandwidth, w)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -1664,6 +1920,12 @@ export namespace StatusResponse {
               obj.installs.push(PackageInstall.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.installs$
               }))
+              break
+            }
+            case 19: {
+              obj.bandwidth = Bandwidth.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.bandwidth
+              })
               break
             }
             default: {
@@ -1864,6 +2126,13 @@ export namespace StatusResponse {
               }
 
               obj.installs++
+
+              break
+            }
+            case 19: {
+              yield * Bandwidth.codec().stream(reader, reader.uint32(), `${prefix}.bandwidth`, {
+                limits: opts.limits?.bandwidth
+              })
 
               break
             }
@@ -2139,6 +2408,46 @@ export namespace StatusResponse {
     index: number
   }
 
+  export interface StatusResponseBandwidthUploadLimitFieldEvent {
+    field: '$.bandwidth.uploadLimit'
+    value: bigint
+  }
+
+  export interface StatusResponseBandwidthDownloadLimitFieldEvent {
+    field: '$.bandwidth.downloadLimit'
+    value: bigint
+  }
+
+  export interface StatusResponseBandwidthUploadedBytesFieldEvent {
+    field: '$.bandwidth.uploadedBytes'
+    value: bigint
+  }
+
+  export interface StatusResponseBandwidthDownloadedBytesFieldEvent {
+    field: '$.bandwidth.downloadedBytes'
+    value: bigint
+  }
+
+  export interface StatusResponseBandwidthUploadRateFieldEvent {
+    field: '$.bandwidth.uploadRate'
+    value: bigint
+  }
+
+  export interface StatusResponseBandwidthDownloadRateFieldEvent {
+    field: '$.bandwidth.downloadRate'
+    value: bigint
+  }
+
+  export interface StatusResponseBandwidthSwarmSessionsFieldEvent {
+    field: '$.bandwidth.swarmSessions'
+    value: number
+  }
+
+  export interface StatusResponseBandwidthUploadQueueFieldEvent {
+    field: '$.bandwidth.uploadQueue'
+    value: number
+  }
+
   export function encode (obj: Partial<StatusResponse>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, StatusResponse.codec())
   }
@@ -2147,7 +2456,7 @@ export namespace StatusResponse {
     return decodeMessage(buf, StatusResponse.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StatusResponse>): Generator<StatusResponseCodeFieldEvent | StatusResponseErrorFieldEvent | StatusResponsePeerIdFieldEvent | StatusResponseRoleFieldEvent | StatusResponseNetworkFieldEvent | StatusResponseVersionFieldEvent | StatusResponseUptimeMsFieldEvent | StatusResponsePhasesNameFieldEvent | StatusResponsePhasesStateFieldEvent | StatusResponsePhasesDurationMsFieldEvent | StatusResponsePhasesDetailFieldEvent | StatusResponseConnectionsFieldEvent | StatusResponsePeersPeerIdFieldEvent | StatusResponsePeersAddrFieldEvent | StatusResponsePeersDirectionFieldEvent | StatusResponseListenAddrsFieldEvent | StatusResponseResourcesRssBytesFieldEvent | StatusResponseResourcesHeapUsedBytesFieldEvent | StatusResponseResourcesCpuUserUsFieldEvent | StatusResponseResourcesCpuSystemUsFieldEvent | StatusResponseResourcesDataDirBytesFieldEvent | StatusResponseTrafficBytesInFieldEvent | StatusResponseTrafficBytesOutFieldEvent | StatusResponsePhaseFieldEvent | StatusResponseStartedAtMsFieldEvent | StatusResponseReleasesPackageFieldEvent | StatusResponseReleasesVersionFieldEvent | StatusResponseReleasesChannelFieldEvent | StatusResponseReleasesStateFieldEvent | StatusResponseReleasesChunksHeldFieldEvent | StatusResponseReleasesChunksTotalFieldEvent | StatusResponseReleasesBytesTotalFieldEvent | StatusResponseReleasesErrorFieldEvent | StatusResponseTrustModeFieldEvent | StatusResponseTrustTimestampVersionFieldEvent | StatusResponseTrustStaleFieldEvent | StatusResponseTrustErrorFieldEvent | StatusResponseTrustLastRefreshMsFieldEvent | StatusResponseInstallsPackageFieldEvent | StatusResponseInstallsCurrentFieldEvent | StatusResponseInstallsPendingFieldEvent | StatusResponseInstallsStateFieldEvent | StatusResponseInstallsProgressDoneFieldEvent | StatusResponseInstallsProgressTotalFieldEvent | StatusResponseInstallsErrorFieldEvent | StatusResponseInstallsAvailableFieldEvent | StatusResponseInstallsRolloutFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StatusResponse>): Generator<StatusResponseCodeFieldEvent | StatusResponseErrorFieldEvent | StatusResponsePeerIdFieldEvent | StatusResponseRoleFieldEvent | StatusResponseNetworkFieldEvent | StatusResponseVersionFieldEvent | StatusResponseUptimeMsFieldEvent | StatusResponsePhasesNameFieldEvent | StatusResponsePhasesStateFieldEvent | StatusResponsePhasesDurationMsFieldEvent | StatusResponsePhasesDetailFieldEvent | StatusResponseConnectionsFieldEvent | StatusResponsePeersPeerIdFieldEvent | StatusResponsePeersAddrFieldEvent | StatusResponsePeersDirectionFieldEvent | StatusResponseListenAddrsFieldEvent | StatusResponseResourcesRssBytesFieldEvent | StatusResponseResourcesHeapUsedBytesFieldEvent | StatusResponseResourcesCpuUserUsFieldEvent | StatusResponseResourcesCpuSystemUsFieldEvent | StatusResponseResourcesDataDirBytesFieldEvent | StatusResponseTrafficBytesInFieldEvent | StatusResponseTrafficBytesOutFieldEvent | StatusResponsePhaseFieldEvent | StatusResponseStartedAtMsFieldEvent | StatusResponseReleasesPackageFieldEvent | StatusResponseReleasesVersionFieldEvent | StatusResponseReleasesChannelFieldEvent | StatusResponseReleasesStateFieldEvent | StatusResponseReleasesChunksHeldFieldEvent | StatusResponseReleasesChunksTotalFieldEvent | StatusResponseReleasesBytesTotalFieldEvent | StatusResponseReleasesErrorFieldEvent | StatusResponseTrustModeFieldEvent | StatusResponseTrustTimestampVersionFieldEvent | StatusResponseTrustStaleFieldEvent | StatusResponseTrustErrorFieldEvent | StatusResponseTrustLastRefreshMsFieldEvent | StatusResponseInstallsPackageFieldEvent | StatusResponseInstallsCurrentFieldEvent | StatusResponseInstallsPendingFieldEvent | StatusResponseInstallsStateFieldEvent | StatusResponseInstallsProgressDoneFieldEvent | StatusResponseInstallsProgressTotalFieldEvent | StatusResponseInstallsErrorFieldEvent | StatusResponseInstallsAvailableFieldEvent | StatusResponseInstallsRolloutFieldEvent | StatusResponseBandwidthUploadLimitFieldEvent | StatusResponseBandwidthDownloadLimitFieldEvent | StatusResponseBandwidthUploadedBytesFieldEvent | StatusResponseBandwidthDownloadedBytesFieldEvent | StatusResponseBandwidthUploadRateFieldEvent | StatusResponseBandwidthDownloadRateFieldEvent | StatusResponseBandwidthSwarmSessionsFieldEvent | StatusResponseBandwidthUploadQueueFieldEvent> {
     return streamMessage(buf, StatusResponse.codec(), opts)
   }
 }

@@ -29,7 +29,19 @@ export function statusJson (s: StatusResponse): Record<string, unknown> {
     traffic: s.traffic == null ? null : { bytesIn: Number(s.traffic.bytesIn), bytesOut: Number(s.traffic.bytesOut) },
     releases: s.releases.map(r => ({ package: r.package, version: r.version, channel: r.channel, state: r.state, chunksHeld: r.chunksHeld, chunksTotal: r.chunksTotal, bytesTotal: Number(r.bytesTotal), error: r.error })),
     trust: s.trust == null ? null : { mode: s.trust.mode, timestampVersion: s.trust.timestampVersion, stale: s.trust.stale, error: s.trust.error, lastRefreshMs: Number(s.trust.lastRefreshMs) },
-    installs: s.installs.map(p => ({ package: p.package, current: p.current, pending: p.pending, state: p.state, progressDone: Number(p.progressDone), progressTotal: Number(p.progressTotal), error: p.error, available: p.available, rollout: p.rollout }))
+    installs: s.installs.map(p => ({ package: p.package, current: p.current, pending: p.pending, state: p.state, progressDone: Number(p.progressDone), progressTotal: Number(p.progressTotal), error: p.error, available: p.available, rollout: p.rollout })),
+    bandwidth: s.bandwidth == null
+      ? null
+      : {
+          uploadLimit: Number(s.bandwidth.uploadLimit),
+          downloadLimit: Number(s.bandwidth.downloadLimit),
+          uploadedBytes: Number(s.bandwidth.uploadedBytes),
+          downloadedBytes: Number(s.bandwidth.downloadedBytes),
+          uploadRate: Number(s.bandwidth.uploadRate),
+          downloadRate: Number(s.bandwidth.downloadRate),
+          swarmSessions: s.bandwidth.swarmSessions,
+          uploadQueue: s.bandwidth.uploadQueue
+        }
   }
 }
 
@@ -55,6 +67,14 @@ export function bytes (n: number | bigint): string {
   return `${v} B`
 }
 
+function rateText (n: bigint): string {
+  return `${bytes(n)}/s`
+}
+
+function capText (n: bigint): string {
+  return n === 0n ? 'none' : rateText(n)
+}
+
 export function duration (ms: number | bigint): string {
   let s = Math.floor(Number(ms) / 1000)
   const d = Math.floor(s / 86400); s -= d * 86400
@@ -76,6 +96,7 @@ export function statusText (s: StatusResponse): string {
     `listening    ${s.listenAddrs.join('\n             ')}`,
     r == null ? '' : `resources    rss ${bytes(r.rssBytes)}, heap ${bytes(r.heapUsedBytes)}, cpu ${(Number(r.cpuUserUs) / 1e6).toFixed(1)}s user ${(Number(r.cpuSystemUs) / 1e6).toFixed(1)}s sys, data dir ${bytes(r.dataDirBytes)}`,
     s.traffic == null ? '' : `traffic      in ${bytes(s.traffic.bytesIn)}, out ${bytes(s.traffic.bytesOut)}`,
+    s.bandwidth == null ? '' : `chunks       up ${bytes(s.bandwidth.uploadedBytes)} (${rateText(s.bandwidth.uploadRate)}, cap ${capText(s.bandwidth.uploadLimit)}), down ${bytes(s.bandwidth.downloadedBytes)} (${rateText(s.bandwidth.downloadRate)}, cap ${capText(s.bandwidth.downloadLimit)}), ${s.bandwidth.swarmSessions} swarm sessions`,
     s.trust == null || s.trust.mode === '' ? '' : `trust        ${s.trust.mode}, timestamp v${s.trust.timestampVersion}${s.trust.stale ? ', STALE: the trusted metadata expired and no newer could be had' : ''}${s.trust.error !== '' ? ` (last refresh: ${s.trust.error})` : ''}`,
     ...s.releases.map(r => `release      ${releaseText(r)} (${r.channel}, ${r.state}, ${bytes(r.bytesTotal)})${r.error !== '' ? `: ${r.error}` : ''}`),
     ...s.installs.map(p => `installed    ${installText(p)}${p.available !== '' ? `, update available ${p.available}` : ''}${p.error !== '' ? `; last error: ${p.error}` : ''}${p.rollout !== '' ? `\n             ${p.rollout}` : ''}`)

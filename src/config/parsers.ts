@@ -86,3 +86,27 @@ export const peerIdText: Parser<string> = (value, field) => {
     throw new ConfigError(field, `expected a peer id (12D3Koo… or Qm…), found ${describe(value)}`)
   }
 }
+
+const RATE_UNITS: Record<string, number> = {
+  '': 1, b: 1, bps: 1,
+  kb: 1000, mb: 1000 ** 2, gb: 1000 ** 3,
+  kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3,
+  kbit: 1000 / 8, mbit: 1000 ** 2 / 8, gbit: 1000 ** 3 / 8
+}
+
+/**
+ * A rate in bytes per second: 0 (no limit), a number of bytes per second, or
+ * text with a unit: `20Mbit` (bits, 1000-based), `2.5MB` (bytes, 1000-based),
+ * `512KiB` (bytes, 1024-based), optionally ending in `/s`.
+ */
+export const rate: Parser<number> = (value, field) => {
+  if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return Math.round(value)
+  const m = typeof value === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)(?:\/s)?\s*$/.exec(value) : null
+  const unit = RATE_UNITS[m?.[2]?.toLowerCase() ?? 'none']
+  if (m == null || unit === undefined) {
+    throw new ConfigError(field, `expected a rate such as 20Mbit, 2.5MB, 512KiB or a number of bytes per second (0: no limit), found ${describe(value)}`)
+  }
+  const bytes = Math.round(Number(m[1]) * unit)
+  if (bytes > 1e12) throw new ConfigError(field, `expected a rate of at most 1 TB/s, found ${describe(value)}`)
+  return bytes
+}

@@ -5,7 +5,7 @@
  */
 import { homedir } from 'node:os'
 import { join } from 'node:path'
-import { boolean, integer, list, multiaddrText, oneOf, peerIdText, peerMultiaddrText, text } from './parsers.js'
+import { boolean, integer, list, multiaddrText, oneOf, peerIdText, peerMultiaddrText, rate, text } from './parsers.js'
 import { parsePackages } from '../install/config.js'
 import type { Parser } from './parsers.js'
 import type { PackageEntry } from '../install/config.js'
@@ -35,6 +35,8 @@ export interface NodeConfig {
   follow: string[]
   announceInterval: number
   checkInterval: number
+  uploadLimit: number
+  downloadLimit: number
   packages: Record<string, PackageEntry>
   tags: string[]
   maintenance: MaintenanceConfig
@@ -147,6 +149,14 @@ export const SCHEMA: OptionSpec[] = [
   option({
     key: 'checkInterval', parse: integer(5, 86_400), default: 60, flag: 'check-interval', arg: 'SECONDS', live: false,
     doc: 'a follower refreshes its metadata through its peers this often, announcement or not'
+  }),
+  option({
+    key: 'uploadLimit', parse: rate, default: 0, flag: 'upload-limit', arg: 'RATE', live: true,
+    doc: 'cap on the chunk data this node sends to peers, in bytes per second or with a unit (20Mbit, 2.5MB, 512KiB); 0: no cap. Keeps updates from saturating a production link'
+  }),
+  option({
+    key: 'downloadLimit', parse: rate, default: 0, flag: 'download-limit', arg: 'RATE', live: true,
+    doc: 'cap on the chunk data this node fetches from peers, same units; 0: no cap'
   }),
   option({
     key: 'packages', parse: parsePackages, default: {}, flag: 'packages', arg: 'JSON', live: false,

@@ -15,15 +15,21 @@ import { Announcements } from '../follow/announcements.js'
 import { Follower, parseFollow } from '../follow/follower.js'
 import { NodeTrust } from '../follow/node-trust.js'
 import { Publisher } from '../publish/publisher.js'
-import { releasesIn } from '../release/index.js'
+import { releasesIn, parseReleaseIndex } from '../release/index.js'
+import { Bandwidth, Swarm, piecesOf } from '../swarm/index.js'
+import { haveProtocol } from '../../protocols/have/index.js'
+import { targetFilePath } from '../trust/repository.js'
+import { createHash } from 'node:crypto'
 import { Metadata, MetadataKind } from '@tufjs/models'
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import type { ChunkStore } from '../content/index.js'
 import type { NodeConfig } from '../config/index.js'
 import type { MeshNode } from '../network/create-node.js'
 import type { TrustedState } from '../trust/announcement.js'
 import type { ReleaseState, TrustState } from '../../protocols/status/status.js'
 import type { IdentifyResult, PeerId } from '@libp2p/interface'
+import type { CID } from 'multiformats/cid'
+import type { Pieces } from '../swarm/index.js'
 
 export type ContentMode = 'publisher' | 'follower' | 'off'
 
@@ -42,12 +48,38 @@ export class Content {
     void this.catchUp(evt.detail.peerId)
   }
 
+  /** chunk traffic: caps, fair upload slots, what status shows */
+  readonly bandwidth: Bandwidth
+  /** the swarms of the releases this node fetches or serves (from the sync phase) */
+  swarm?: Swarm
   private unknownKeysAt = 0
   /** called when a followed release is held in full (the install engine's auto-update) */
   onHeld?: (pkg: string, version: string) => void
 
   constructor (private readonly config: NodeConfig, private readonly dataDir: string) {
     this.mode = config.repo != null ? 'publisher' : config.trustedRoot != null ? 'follower' : 'off'
+    this.bandwidth = new Bandwidth({ upload: config.uploadLimit, download: config.downloadLimit }, key => this.swarm?.holders(key) ?? 0)
+  }
+
+  /**
+   * The pieces of a release this node knows, by the CID of its index: a
+   * follower's verified index files, a publisher's repository targets.
+   */
+  private async piecesOf (release: CID): Promise<Pieces | undefined> {
+    const hex = Buffer.from(release.multihash.digest).toString('hex')
+    let file: string | undefined
+    if (this.publisher != null) {
+      const repo = this.publisher.repo()
+      const path = releasesIn(repo).find(r => repo.targets()[r.targetPath]?.hashes?.sha256 === hex)?.targetPath
+      if (path != null) file = join(repo.targetsDir, targetFilePath(path, hex))
+    } else if (this.trust != null) {
+      file = join(this.trust.targetsDir, `${hex}.index.json`)
+    }
+    if (file == null || !existsSync(file)) return undefined
+    const bytes = readFileSync(file)
+    // the file is named by its hash; a changed file is not that release
+    if (createHash('sha256').update(bytes).digest('hex') !== hex) return undefined
+    return piecesOf(parseReleaseIndex(bytes).files)
   }
 
   /** before the network starts: the services need the store and the mirror */
@@ -123,6 +155,7 @@ export class Content {
       log: logger('umesh:announce')
     })
     this.announcements.start()
+    this.startSwarm(node)
     if (this.mode === 'publisher') {
       this.publisher = new Publisher({ repoDir: this.config.repo!, announcements: this.announcements, log: logger('umesh:publisher'), republishMs: this.config.announceInterval * 1000 })
       this.publisher.start()
@@ -136,13 +169,10 @@ export class Content {
         network,
         trust: this.trust!,
         follow: parseFollow(this.config.follow),
-        store: this.store,
         dataDir: this.dataDir,
         log: logger('umesh:follower'),
         syncPeers: () => this.syncPeers(),
-        getChunks: (peer, cids, signal) => getChunks(node, peer, network, cids, { signal }),
-        isBadData: isPeerFault,
-        summaryOf: async (peer, signal) => await fetchSummary(node, peer, network, { signal }),
+        fetchRelease: async (release, pieces, onProgress) => { await this.swarm!.fetch(release, pieces, { onProgress }) },
         periodicMs: this.config.checkInterval * 1000,
         onHeld: (pkg, version) => { this.onHeld?.(pkg, version) }
       })
@@ -158,7 +188,36 @@ export class Content {
     return 'serving what it holds (no --repo or --trusted-root)'
   }
 
+  /** the have exchange and the downloads, for every mode: a publisher serves its releases' bitfields too */
+  private startSwarm (node: MeshNode): void {
+    const network = this.config.network
+    const have = haveProtocol(network)
+    this.swarm = new Swarm({
+      self: node.peerId,
+      opener: node,
+      network,
+      store: this.store,
+      resolve: async (release) => await this.piecesOf(release),
+      get: (peer, cids, signal) => getChunks(node, peer, network, cids, { signal }),
+      isBadData: isPeerFault,
+      candidates: () => node.getPeers().filter(p => this.speaks(p, have)),
+      findProviders: async function * (release, signal) {
+        for await (const provider of node.contentRouting.findProviders(release, { signal })) {
+          if (provider.id.equals(node.peerId)) continue
+          if (provider.multiaddrs.length > 0) await node.peerStore.merge(provider.id, { multiaddrs: provider.multiaddrs }).catch(() => {})
+          yield provider.id
+        }
+      },
+      download: this.bandwidth.download,
+      onPiece: (bytes) => { this.bandwidth.downloaded += bytes },
+      log: logger('umesh:swarm')
+    })
+    this.bandwidth.start()
+  }
+
   stop (): void {
+    this.bandwidth.stop()
+    this.swarm?.stop()
     this.node?.removeEventListener('peer:identify', this.onIdentify)
     this.publisher?.stop()
     this.follower?.stop()

@@ -183,7 +183,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
         datastore,
         version: VERSION,
         report: () => this.report(),
-        content: { mirrorRoot: () => content.mirrorRoot(), summary: () => content.summary(), store: content.store }
+        content: { mirrorRoot: () => content.mirrorRoot(), summary: () => content.summary(), store: content.store, upload: content.bandwidth.scheduler, swarm: () => content.swarm }
       })
       await this.parts.node.start()
     } catch (err) {
@@ -314,6 +314,8 @@ export class Daemon extends EventEmitter<DaemonEvents> {
         this.bootstrapDialer?.setList(next.config.bootstrap)
       } else if (key === 'targetPeers') {
         this.keeper?.setTarget(next.config.targetPeers)
+      } else if (key === 'uploadLimit' || key === 'downloadLimit') {
+        this.content?.bandwidth.setLimits({ upload: next.config.uploadLimit, download: next.config.downloadLimit })
       } else if (key === 'logLevel') {
         applyLogLevel(next.config.logLevel)
       }
@@ -369,7 +371,8 @@ export class Daemon extends EventEmitter<DaemonEvents> {
         bytesOut: BigInt(this.parts?.traffic.totals.bytesOut ?? 0)
       },
       ...(this.content?.report() ?? { releases: [] }),
-      installs: this.installReport()
+      installs: this.installReport(),
+      bandwidth: this.content == null ? undefined : { ...this.content.bandwidth.report(), swarmSessions: this.content.swarm?.stats().sessions ?? 0 }
     }
   }
 }

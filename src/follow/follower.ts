@@ -20,8 +20,8 @@ import { DownloadError } from 'tuf-js/dist/error.js'
 import { MeshFetcher, MESH_METADATA_URL, MESH_TARGETS_URL } from '../trust/mesh-fetcher.js'
 import { targetFilePath } from '../trust/repository.js'
 import { writeFileAtomic } from '../util/fs.js'
-import { fetchChunks } from './chunk-fetcher.js'
-import type { ChunkSink, FetchedChunk } from './chunk-fetcher.js'
+import { piecesOf } from '../swarm/index.js'
+import type { Pieces } from '../swarm/index.js'
 import type { NodeTrust } from './node-trust.js'
 import type { Channel, ReleaseIndex } from '../release/index.js'
 import type { Libp2p, Logger, PeerId } from '@libp2p/interface'
@@ -55,16 +55,12 @@ export interface FollowerInit {
   network: string
   trust: NodeTrust
   follow: FollowedPackage[]
-  store: ChunkSink
   dataDir: string
   log: Logger
   /** peers that speak the sync protocol, best first */
   syncPeers: () => PeerId[]
-  /** asks one peer for chunks, verified */
-  getChunks: (peer: PeerId, cids: CID[], signal: AbortSignal) => AsyncIterable<FetchedChunk> | Promise<FetchedChunk[]>
-  isBadData: (err: unknown) => boolean
-  /** a peer's sync summary: which releases it holds */
-  summaryOf: (peer: PeerId, signal: AbortSignal) => Promise<{ releases: string[] }>
+  /** fetches the pieces of a release (by its index CID) from the swarm, every one verified */
+  fetchRelease: (release: CID, pieces: Pieces, onProgress: (held: number, total: number) => void) => Promise<void>
   periodicMs?: number
   /** a release of a followed package is now held in full */
   onHeld?: (pkg: string, version: string) => void
@@ -355,52 +351,22 @@ export class Follower {
         throw new Error(`the index at ${targetPath} describes ${index.package} ${index.version}`)
       }
       this.init.trust.mirror(`targets/${targetFilePath(targetPath, hash)}`, bytes)
-      const cids = index.files.flatMap(f => f.chunks.map(c => CID.parse(c.cid)))
+      const pieces = piecesOf(index.files)
       progress.bytesTotal = index.totalSize
-      const holders = await this.holders(targetPath)
-      await fetchChunks({
-        cids,
-        store: this.init.store,
-        peers: () => holders,
-        get: this.init.getChunks,
-        isBadData: this.init.isBadData,
-        onProgress: (held, total) => { progress.chunksHeld = held; progress.chunksTotal = total },
-        log: this.init.log
-      })
+      progress.chunksTotal = pieces.cids.length
+      // partial holders serve what they have: peers find this node as soon as it fetches
+      this.provide(bytes)
+      await this.init.fetchRelease(chunkCid(bytes), pieces, (held, total) => { progress.chunksHeld = held; progress.chunksTotal = total })
       progress.state = 'held'
       this.held.add(targetPath)
       this.saveHeld()
       this.init.log('holding %s %s', index.package, index.version)
-      this.provide(bytes)
       this.init.onHeld?.(index.package, index.version)
     } catch (err) {
       progress.state = 'failed'
       progress.error = (err as Error).message
       throw err
     }
-  }
-
-  /**
-   * Peers that say they hold the whole release, in random order so the load
-   * spreads; every answer is still verified chunk by chunk. With none known,
-   * every sync peer is asked.
-   */
-  private async holders (targetPath: string): Promise<PeerId[]> {
-    const peers = this.init.syncPeers()
-    const answers = await Promise.all(peers.map(async peer => {
-      try {
-        return (await this.init.summaryOf(peer, AbortSignal.timeout(5_000))).releases.includes(targetPath) ? peer : undefined
-      } catch {
-        return undefined
-      }
-    }))
-    const holders = answers.filter((p): p is PeerId => p != null)
-    const chosen = holders.length > 0 ? holders : peers
-    for (let i = chosen.length - 1; i > 0; i--) {
-      const j = Math.floor(Math.random() * (i + 1));
-      [chosen[i], chosen[j]] = [chosen[j], chosen[i]]
-    }
-    return chosen
   }
 
   /** the verified index of a release on disk; downloadTarget checks the signed length and hash first */

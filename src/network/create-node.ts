@@ -15,12 +15,14 @@ import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
 import { chunks } from '../../protocols/chunks/index.js'
+import { have } from '../../protocols/have/index.js'
 import { status } from '../../protocols/status/index.js'
 import { sync } from '../../protocols/sync/index.js'
 import { meshGater } from './gater.js'
 import { TrafficMeter } from './traffic-meter.js'
 import { gossipTopics, protocolPrefix, dhtProtocol, mdnsServiceTag } from './protocol-ids.js'
-import type { ChunksService } from '../../protocols/chunks/index.js'
+import type { ChunksInit, ChunksService } from '../../protocols/chunks/index.js'
+import type { HaveInit, HaveService } from '../../protocols/have/index.js'
 import type { StatusReport, StatusService } from '../../protocols/status/index.js'
 import type { SyncService, SyncSummary } from '../../protocols/sync/index.js'
 import type { ChunkStore } from '../content/index.js'
@@ -43,6 +45,7 @@ export type MeshServices = {
   status: StatusService
   sync: SyncService
   chunks: ChunksService
+  have: HaveService
 }
 
 export type MeshNode = Libp2p<MeshServices>
@@ -59,6 +62,10 @@ export interface MeshNodeInit {
     mirrorRoot: () => string | undefined
     summary: () => SyncSummary
     store: ChunkStore
+    /** where chunk answers wait for a fair upload slot and the upload cap */
+    upload?: ChunksInit['upload']
+    /** answers the have exchange once the sync phase made it */
+    swarm?: HaveInit['swarm']
   }
 }
 
@@ -133,7 +140,8 @@ export async function createMeshNode (init: MeshNodeInit): Promise<MeshNodeParts
       }),
       status: status({ network: config.network, report: init.report }),
       sync: sync({ network: config.network, mirrorRoot: init.content.mirrorRoot, summary: init.content.summary }),
-      chunks: chunks({ network: config.network, store: init.content.store })
+      chunks: chunks({ network: config.network, store: init.content.store, upload: init.content.upload }),
+      have: have({ network: config.network, swarm: init.content.swarm ?? (() => undefined) })
     }
   })
   gater.countInbound = (ip) => node.getConnections().filter(c => c.direction === 'inbound' && c.remoteAddr.getComponents().some(p => p.value === ip)).length

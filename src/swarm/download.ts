@@ -1,0 +1,290 @@
+/**
+ * Fetches the pieces of one release this node lacks from the peers in its
+ * swarm. The picker chooses (random first pieces, then rarest first, stalled
+ * pieces again elsewhere, end-game copies); this part talks to peers:
+ *
+ * - sessions are opened with every candidate peer (the connected ones that
+ *   speak the have protocol, and DHT providers of the release), again every
+ *   second for those that did not know the release yet;
+ * - each peer gets several requests in flight, as many as its measured rate
+ *   needs to stay busy (2 to 6 chunks);
+ * - a request that overruns its deadline marks the piece stalled, so another
+ *   peer is asked too; whichever copy arrives first wins and the others are
+ *   cancelled;
+ * - a peer that sends a wrong chunk is dropped for this release at once, one
+ *   that fails three times in a row too; a peer that says it lacks a piece it
+ *   announced no longer counts for it;
+ * - the download cap (token bucket) is taken before each request;
+ * - every chunk is verified (by the chunks client, then the store) before it
+ *   counts, is stored at once and announced to every peer, so it is served
+ *   while the rest is still coming.
+ */
+import { PiecePicker } from './picker.js'
+import type { ReleaseSwarm, SwarmListener, SwarmPeer } from './release-swarm.js'
+import type { TokenBucket } from './token-bucket.js'
+import type { ChunkSink, FetchedChunk } from './types.js'
+import type { Logger, PeerId } from '@libp2p/interface'
+import type { CID } from 'multiformats/cid'
+
+export interface DownloadInit {
+  swarm: ReleaseSwarm
+  store: ChunkSink
+  /** asks one peer for chunks; yields those it has, verified; throws on a wrong chunk */
+  get: (peer: PeerId, cids: CID[], signal: AbortSignal) => AsyncIterable<FetchedChunk>
+  /** true when the error means the peer sent bad data */
+  isBadData: (err: unknown) => boolean
+  /** peers to open sessions with: connected peers that speak the have protocol */
+  candidates: () => PeerId[]
+  /** providers of the release from the DHT, dialable (their addresses known) */
+  findProviders?: (signal: AbortSignal) => AsyncIterable<PeerId>
+  bucket?: TokenBucket
+  onProgress?: (held: number, total: number) => void
+  /** a piece arrived: bytes, from whom */
+  onPiece?: (bytes: number, from: PeerId) => void
+  log: Logger
+  signal?: AbortSignal
+  /** time for one request, the hard limit (default 30 s) */
+  requestTimeoutMs?: number
+  /** give up when nothing arrives and nothing is asked for this long (default 30 s) */
+  idleMs?: number
+  random?: () => number
+}
+
+export class ChunksUnavailableError extends Error {
+  override readonly name = 'ChunksUnavailableError'
+}
+
+interface PeerStats {
+  inflight: number
+  failures: number
+  bytes: number
+  since: number
+}
+
+interface Request {
+  piece: number
+  peer: string
+  started: number
+  deadline: number
+  stalled: boolean
+  controller: AbortController
+}
+
+const TICK_MS = 250
+const DISCOVER_MS = 1_000
+const PROVIDERS_MS = 30_000
+const MAX_SESSIONS = 32
+const MIN_INFLIGHT = 2
+const MAX_INFLIGHT = 6
+/** a guess of a new peer's rate until it has sent something */
+const FIRST_RATE = 256 * 1024
+
+export async function downloadPieces (init: DownloadInit): Promise<void> {
+  await new PieceDownload(init).run()
+}
+
+class PieceDownload implements SwarmListener {
+  private readonly swarm: ReleaseSwarm
+  private readonly picker: PiecePicker
+  private readonly stats = new Map<string, PeerStats>()
+  private readonly counted = new Set<string>()
+  private readonly dropped = new Set<string>()
+  private readonly requests = new Map<string, Request>()
+  private readonly retryAt = new Map<string, number>()
+  private readonly controller = new AbortController()
+  private readonly averageSize: number
+  private lastProgress = Date.now()
+  private finish?: (err?: Error) => void
+
+  constructor (private readonly init: DownloadInit) {
+    this.swarm = init.swarm
+    this.picker = new PiecePicker(this.swarm.count, this.swarm.held, { random: init.random })
+    const sizes = this.swarm.pieces.sizes
+    this.averageSize = sizes.reduce((a, b) => a + b, 0) / Math.max(1, sizes.length)
+  }
+
+  async run (): Promise<void> {
+    if (this.swarm.held.complete) return
+    if (this.swarm.listener != null) throw new Error(`release ${this.swarm.key} is already being fetched`)
+    this.swarm.listener = this
+    for (const peer of this.swarm.peers.values()) this.peerJoined(peer)
+    const done = new Promise<void>((resolve, reject) => { this.finish = (err) => { err == null ? resolve() : reject(err) } })
+    const onAbort = (): void => { this.finish?.(this.init.signal!.reason as Error) }
+    this.init.signal?.addEventListener('abort', onAbort, { once: true })
+    const tick = setInterval(() => { this.tick() }, TICK_MS)
+    const discover = setInterval(() => { this.discover() }, DISCOVER_MS)
+    const providers = setInterval(() => { void this.providers() }, PROVIDERS_MS)
+    this.discover()
+    void this.providers()
+    this.schedule()
+    try {
+      await done
+    } finally {
+      clearInterval(tick)
+      clearInterval(discover)
+      clearInterval(providers)
+      this.init.signal?.removeEventListener('abort', onAbort)
+      this.controller.abort(new Error('download ended'))
+      for (const r of this.requests.values()) r.controller.abort(new Error('download ended'))
+      this.swarm.listener = undefined
+    }
+  }
+
+  peerJoined (peer: SwarmPeer): void {
+    if (this.dropped.has(peer.key) || this.counted.has(peer.key)) return
+    this.counted.add(peer.key)
+    this.picker.peerAdded(peer.have)
+    this.schedule()
+  }
+
+  peerHas (peer: SwarmPeer, piece: number): void {
+    if (!this.counted.has(peer.key)) return
+    this.picker.peerHas(piece)
+    this.schedule()
+  }
+
+  peerLeft (peer: SwarmPeer): void {
+    if (this.counted.delete(peer.key)) this.picker.peerRemoved(peer.have)
+    for (const r of this.requests.values()) if (r.peer === peer.key) r.controller.abort(new Error('the peer left the swarm'))
+  }
+
+  /** opens sessions with candidates that have none; those that did not know the release are asked again later */
+  private discover (): void {
+    const now = Date.now()
+    for (const peer of this.init.candidates()) {
+      const key = peer.toString()
+      if (this.swarm.peers.size >= MAX_SESSIONS) return
+      if (this.swarm.peers.has(key) || this.dropped.has(key) || (this.retryAt.get(key) ?? 0) > now) continue
+      this.retryAt.set(key, now + DISCOVER_MS)
+      this.swarm.connect(peer).catch(err => {
+        this.retryAt.set(key, Date.now() + 10_000)
+        this.init.log.trace('no have session with %p - %e', peer, err)
+      })
+    }
+  }
+
+  /** providers of the release from the DHT: those not connected are dialled by opening a session */
+  private async providers (): Promise<void> {
+    if (this.init.findProviders == null) return
+    try {
+      const signal = AbortSignal.any([this.controller.signal, AbortSignal.timeout(10_000)])
+      let n = 0
+      for await (const peer of this.init.findProviders(signal)) {
+        const key = peer.toString()
+        if (this.swarm.peers.has(key) || this.dropped.has(key)) continue
+        this.swarm.connect(peer).catch(err => { this.init.log.trace('no have session with provider %p - %e', peer, err) })
+        if (++n >= MAX_SESSIONS) break
+      }
+    } catch (err) {
+      if (!this.controller.signal.aborted) this.init.log.trace('provider lookup failed - %e', err)
+    }
+  }
+
+  private tick (): void {
+    const now = Date.now()
+    for (const r of this.requests.values()) {
+      if (!r.stalled && now > r.deadline) {
+        r.stalled = true
+        this.picker.stall(r.piece)
+      }
+    }
+    this.schedule()
+    if (this.requests.size === 0 && now - this.lastProgress > (this.init.idleMs ?? 30_000)) {
+      this.finish?.(new ChunksUnavailableError(`${this.picker.missing} of ${this.swarm.count} chunks: no peer of the ${this.swarm.peers.size} in the swarm sent any for ${Math.round((now - this.lastProgress) / 1000)} s; will retry when peers change`))
+    }
+  }
+
+  private stat (key: string): PeerStats {
+    let s = this.stats.get(key)
+    if (s == null) {
+      s = { inflight: 0, failures: 0, bytes: 0, since: Date.now() }
+      this.stats.set(key, s)
+    }
+    return s
+  }
+
+  private rate (s: PeerStats): number {
+    return s.bytes > 0 ? s.bytes / Math.max(1, (Date.now() - s.since) / 1000) : FIRST_RATE
+  }
+
+  /** requests a peer should have in flight: about a second of its rate, plus one */
+  private target (s: PeerStats): number {
+    return Math.min(MAX_INFLIGHT, Math.max(MIN_INFLIGHT, Math.ceil(this.rate(s) / this.averageSize) + 1))
+  }
+
+  private schedule (): void {
+    if (this.swarm.held.complete) {
+      this.finish?.()
+      return
+    }
+    for (const peer of this.swarm.peers.values()) {
+      if (this.dropped.has(peer.key) || !this.counted.has(peer.key)) continue
+      const s = this.stat(peer.key)
+      while (s.inflight < this.target(s)) {
+        const piece = this.picker.pick(peer.key, peer.have)
+        if (piece === undefined) break
+        this.request(peer, s, piece)
+      }
+    }
+  }
+
+  private request (peer: SwarmPeer, s: PeerStats, piece: number): void {
+    const size = this.swarm.pieces.sizes[piece]
+    const expectedMs = (s.inflight + 1) * size / this.rate(s) * 1000
+    const r: Request = { piece, peer: peer.key, started: Date.now(), deadline: Date.now() + 2_000 + 3 * expectedMs, stalled: false, controller: new AbortController() }
+    const id = `${piece}:${peer.key}`
+    this.requests.set(id, r)
+    this.picker.requested(piece, peer.key)
+    s.inflight++
+    void this.fetch(peer, s, r).finally(() => {
+      this.requests.delete(id)
+      s.inflight--
+      this.picker.finished(piece, peer.key)
+      this.schedule()
+    })
+  }
+
+  private async fetch (peer: SwarmPeer, s: PeerStats, r: Request): Promise<void> {
+    const cid = this.swarm.pieces.cids[r.piece]
+    const size = this.swarm.pieces.sizes[r.piece]
+    let got = false
+    try {
+      const signal = AbortSignal.any([r.controller.signal, this.controller.signal, AbortSignal.timeout(this.init.requestTimeoutMs ?? 30_000)])
+      await this.init.bucket?.take(size, signal)
+      for await (const chunk of this.init.get(peer.id, [cid], signal)) {
+        got = true
+        if (this.swarm.held.has(r.piece)) break
+        await this.init.store.put(chunk.cid, chunk.bytes)
+        s.bytes += chunk.bytes.byteLength
+        s.failures = 0
+        this.lastProgress = Date.now()
+        // announced first: markHeld sets the bit the picker shares
+        this.swarm.markHeld(r.piece)
+        for (const other of this.picker.received(r.piece, peer.key)) this.requests.get(`${r.piece}:${other}`)?.controller.abort(new Error('another peer sent the piece first'))
+        this.init.onPiece?.(chunk.bytes.byteLength, peer.id)
+        this.init.onProgress?.(this.swarm.held.count, this.swarm.count)
+      }
+      if (!got) {
+        // the peer answered NOT_FOUND: it does not hold the piece after all
+        this.swarm.peerLacks(peer, r.piece)
+        if (this.counted.has(peer.key)) this.picker.peerLost(r.piece)
+      }
+    } catch (err) {
+      if (r.controller.signal.aborted || this.controller.signal.aborted) return
+      if (this.init.isBadData(err)) {
+        this.drop(peer, err)
+      } else if (++s.failures >= 3) {
+        this.drop(peer, err)
+      } else {
+        this.init.log('chunk request to %p failed (%d) - %e', peer.id, s.failures, err)
+      }
+    }
+  }
+
+  private drop (peer: SwarmPeer, err: unknown): void {
+    this.init.log('dropping %p for release %s - %e', peer.id, this.swarm.key, err)
+    this.dropped.add(peer.key)
+    if (this.counted.delete(peer.key)) this.picker.peerRemoved(peer.have)
+    for (const r of this.requests.values()) if (r.peer === peer.key) r.controller.abort(new Error('peer dropped'))
+  }
+}

@@ -1,0 +1,21 @@
+/**
+ * The swarm: how a release's chunks spread through the mesh at the speed of
+ * the links. A piece picker (rarest first, random first pieces, end-game,
+ * stalled pieces asked again elsewhere), the have exchange's bookkeeping per
+ * release, downloads with several requests in flight per peer, fair upload
+ * slots with rare pieces first, and token buckets for the operator's upload
+ * and download caps.
+ */
+export { Bitfield } from './bitfield.js'
+export { PiecePicker } from './picker.js'
+export type { PickerOptions } from './picker.js'
+export { TokenBucket } from './token-bucket.js'
+export { UploadScheduler } from './upload-scheduler.js'
+export type { UploadSchedulerInit } from './upload-scheduler.js'
+export { Swarm, piecesOf } from './swarm.js'
+export type { SwarmInit, FetchOptions } from './swarm.js'
+export { ChunksUnavailableError } from './download.js'
+export type { Pieces } from './release-swarm.js'
+export { Bandwidth } from './bandwidth.js'
+export type { BandwidthLimits, BandwidthReport } from './bandwidth.js'
+export type { ChunkSink, FetchedChunk } from './types.js'
