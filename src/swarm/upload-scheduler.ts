@@ -6,7 +6,9 @@
  * waiting chunk that is rarest goes first (fewest known holders, then fewest
  * times this node has sent it), so a seeder sends every piece about once
  * before it sends any piece twice. The upload token bucket is taken from
- * inside the slot, so a cap paces the slots, not the queue.
+ * inside the slot, so a cap paces the slots, not the queue. A slot is given
+ * back after a short while even when its write is still blocked (a peer that
+ * stopped reading), so a few such peers cannot stop every upload.
  */
 import type { TokenBucket } from './token-bucket.js'
 
@@ -19,6 +21,11 @@ export interface UploadSchedulerInit {
   holders?: (key: string) => number
   /** chunks whose send counts are remembered (default 65536) */
   maxTracked?: number
+  /**
+   * a slot is given back after this long even if its write has not finished
+   * (default 2 s), so peers that stop reading cannot hold the slots
+   */
+  slotMs?: number
 }
 
 interface Waiter {
@@ -78,9 +85,11 @@ export class UploadScheduler {
     const free = (): void => {
       if (freed) return
       freed = true
+      clearTimeout(timer)
       this.active--
       this.dispatch()
     }
+    const timer = setTimeout(free, this.init.slotMs ?? 2_000)
     try {
       await this.init.bucket?.take(bytes, signal)
     } catch (err) {
