@@ -61,8 +61,9 @@ interface PeerStats {
   since: number
 }
 
+/** one GET to one peer for a few pieces */
 interface Request {
-  piece: number
+  pieces: number[]
   peer: string
   started: number
   deadline: number
@@ -76,6 +77,12 @@ const PROVIDERS_MS = 30_000
 const MAX_SESSIONS = 32
 const MIN_INFLIGHT = 2
 const MAX_INFLIGHT = 6
+/**
+ * pieces asked for in one GET: fewer streams (libp2p records every stream's
+ * protocol in the peer store, a LevelDB write each), still two requests in
+ * flight per peer at the smallest target
+ */
+const MAX_BATCH = 3
 /** a guess of a new peer's rate until it has sent something */
 const FIRST_RATE = 256 * 1024
 
@@ -89,7 +96,7 @@ class PieceDownload implements SwarmListener {
   private readonly stats = new Map<string, PeerStats>()
   private readonly counted = new Set<string>()
   private readonly dropped = new Set<string>()
-  private readonly requests = new Map<string, Request>()
+  private readonly requests = new Set<Request>()
   private readonly retryAt = new Map<string, number>()
   private readonly controller = new AbortController()
   private readonly averageSize: number
@@ -125,7 +132,7 @@ class PieceDownload implements SwarmListener {
       clearInterval(providers)
       this.init.signal?.removeEventListener('abort', onAbort)
       this.controller.abort(new Error('download ended'))
-      for (const r of this.requests.values()) r.controller.abort(new Error('download ended'))
+      for (const r of this.requests) r.controller.abort(new Error('download ended'))
       this.swarm.listener = undefined
     }
   }
@@ -145,7 +152,7 @@ class PieceDownload implements SwarmListener {
 
   peerLeft (peer: SwarmPeer): void {
     if (this.counted.delete(peer.key)) this.picker.peerRemoved(peer.have)
-    for (const r of this.requests.values()) if (r.peer === peer.key) r.controller.abort(new Error('the peer left the swarm'))
+    for (const r of this.requests) if (r.peer === peer.key) r.controller.abort(new Error('the peer left the swarm'))
   }
 
   /** opens sessions with candidates that have none; those that did not know the release are asked again later */
@@ -182,10 +189,10 @@ class PieceDownload implements SwarmListener {
 
   private tick (): void {
     const now = Date.now()
-    for (const r of this.requests.values()) {
+    for (const r of this.requests) {
       if (!r.stalled && now > r.deadline) {
         r.stalled = true
-        this.picker.stall(r.piece)
+        for (const piece of r.pieces) this.picker.stall(piece)
       }
     }
     this.schedule()
@@ -220,54 +227,62 @@ class PieceDownload implements SwarmListener {
     for (const peer of this.swarm.peers.values()) {
       if (this.dropped.has(peer.key) || !this.counted.has(peer.key)) continue
       const s = this.stat(peer.key)
-      while (s.inflight < this.target(s)) {
-        const piece = this.picker.pick(peer.key, peer.have)
-        if (piece === undefined) break
-        this.request(peer, s, piece)
+      for (let room = this.target(s) - s.inflight; room > 0;) {
+        const pieces: number[] = []
+        while (pieces.length < Math.min(room, MAX_BATCH)) {
+          const piece = this.picker.pick(peer.key, peer.have)
+          if (piece === undefined) break
+          // marked at once, so the next pick for this peer is another piece
+          this.picker.requested(piece, peer.key)
+          pieces.push(piece)
+        }
+        if (pieces.length === 0) break
+        room -= pieces.length
+        this.request(peer, s, pieces)
       }
     }
   }
 
-  private request (peer: SwarmPeer, s: PeerStats, piece: number): void {
-    const size = this.swarm.pieces.sizes[piece]
-    const expectedMs = (s.inflight + 1) * size / this.rate(s) * 1000
-    const r: Request = { piece, peer: peer.key, started: Date.now(), deadline: Date.now() + 2_000 + 3 * expectedMs, stalled: false, controller: new AbortController() }
-    const id = `${piece}:${peer.key}`
-    this.requests.set(id, r)
-    this.picker.requested(piece, peer.key)
-    s.inflight++
-    void this.fetch(peer, s, r).finally(() => {
-      this.requests.delete(id)
-      s.inflight--
-      this.picker.finished(piece, peer.key)
+  private request (peer: SwarmPeer, s: PeerStats, pieces: number[]): void {
+    const bytes = pieces.reduce((sum, i) => sum + this.swarm.pieces.sizes[i], 0)
+    const expectedMs = (s.inflight * this.averageSize + bytes) / this.rate(s) * 1000
+    const r: Request = { pieces, peer: peer.key, started: Date.now(), deadline: Date.now() + 2_000 + 3 * expectedMs, stalled: false, controller: new AbortController() }
+    this.requests.add(r)
+    s.inflight += pieces.length
+    void this.fetch(peer, s, r, bytes).finally(() => {
+      this.requests.delete(r)
+      s.inflight -= pieces.length
+      for (const piece of pieces) this.picker.finished(piece, peer.key)
       this.schedule()
     })
   }
 
-  private async fetch (peer: SwarmPeer, s: PeerStats, r: Request): Promise<void> {
-    const cid = this.swarm.pieces.cids[r.piece]
-    const size = this.swarm.pieces.sizes[r.piece]
-    let got = false
+  private async fetch (peer: SwarmPeer, s: PeerStats, r: Request, bytes: number): Promise<void> {
+    const got = new Set<number>()
     try {
       const signal = AbortSignal.any([r.controller.signal, this.controller.signal, AbortSignal.timeout(this.init.requestTimeoutMs ?? 30_000)])
-      await this.init.bucket?.take(size, signal)
-      for await (const chunk of this.init.get(peer.id, [cid], signal)) {
-        got = true
-        if (this.swarm.held.has(r.piece)) break
-        await this.init.store.put(chunk.cid, chunk.bytes)
+      await this.init.bucket?.take(bytes, signal)
+      const cids = r.pieces.map(i => this.swarm.pieces.cids[i])
+      for await (const chunk of this.init.get(peer.id, cids, signal)) {
+        const piece = r.pieces[cids.indexOf(chunk.cid)]
+        got.add(piece)
         s.bytes += chunk.bytes.byteLength
         s.failures = 0
+        if (this.swarm.held.has(piece)) continue
+        await this.init.store.put(chunk.cid, chunk.bytes)
         this.lastProgress = Date.now()
         // announced first: markHeld sets the bit the picker shares
-        this.swarm.markHeld(r.piece)
-        for (const other of this.picker.received(r.piece, peer.key)) this.requests.get(`${r.piece}:${other}`)?.controller.abort(new Error('another peer sent the piece first'))
+        this.swarm.markHeld(piece)
+        this.picker.received(piece, peer.key)
+        this.cancelDuplicates(piece, r)
         this.init.onPiece?.(chunk.bytes.byteLength, peer.id)
         this.init.onProgress?.(this.swarm.held.count, this.swarm.count)
       }
-      if (!got) {
+      for (const piece of r.pieces) {
+        if (got.has(piece)) continue
         // the peer answered NOT_FOUND: it does not hold the piece after all
-        this.swarm.peerLacks(peer, r.piece)
-        if (this.counted.has(peer.key)) this.picker.peerLost(r.piece)
+        this.swarm.peerLacks(peer, piece)
+        if (this.counted.has(peer.key)) this.picker.peerLost(piece)
       }
     } catch (err) {
       if (r.controller.signal.aborted || this.controller.signal.aborted) return
@@ -281,10 +296,18 @@ class PieceDownload implements SwarmListener {
     }
   }
 
+  /** other requests for a piece that just arrived are cancelled once every piece they ask for is held */
+  private cancelDuplicates (piece: number, from: Request): void {
+    for (const r of this.requests) {
+      if (r === from || !r.pieces.includes(piece)) continue
+      if (r.pieces.every(i => this.swarm.held.has(i))) r.controller.abort(new Error('other peers sent these pieces first'))
+    }
+  }
+
   private drop (peer: SwarmPeer, err: unknown): void {
     this.init.log('dropping %p for release %s - %e', peer.id, this.swarm.key, err)
     this.dropped.add(peer.key)
     if (this.counted.delete(peer.key)) this.picker.peerRemoved(peer.have)
-    for (const r of this.requests.values()) if (r.peer === peer.key) r.controller.abort(new Error('peer dropped'))
+    for (const r of this.requests) if (r.peer === peer.key) r.controller.abort(new Error('peer dropped'))
   }
 }
