@@ -39,7 +39,7 @@ export interface HaveSessionOptions {
 const LIMITS = { added: MAX_ADDED }
 
 export class HaveSession {
-  /** the peer's first message, checked */
+  /** the peer's first message, checked; `local` is the one this side sent */
   readonly remote: HaveHello
   events: HaveSessionEvents = {}
   private readonly lp: LengthPrefixedStream<Stream>
@@ -50,7 +50,7 @@ export class HaveSession {
   private writing: Promise<void> = Promise.resolve()
   private closed = false
 
-  private constructor (readonly peer: PeerId, readonly stream: Stream, lp: LengthPrefixedStream<Stream>, remote: HaveHello, private readonly options: HaveSessionOptions) {
+  private constructor (readonly peer: PeerId, readonly stream: Stream, lp: LengthPrefixedStream<Stream>, remote: HaveHello, readonly local: HaveHello, private readonly options: HaveSessionOptions) {
     this.lp = lp
     this.remote = remote
   }
@@ -65,7 +65,7 @@ export class HaveSession {
     const lp = framed(stream)
     try {
       await lp.write(HaveMessage.encode({ ...hello, added: [], unknown: false } as HaveMessage), { signal })
-      const answer = decode(await lp.read({ signal }))
+      const answer = decode(await read(lp, signal))
       if (answer.unknown) {
         await stream.close({ signal }).catch(() => {})
         return undefined
@@ -74,7 +74,7 @@ export class HaveSession {
         throw new HaveProtocolError(`peer ${peer.toString()} answered for another release or piece count (${answer.count}, expected ${hello.count})`)
       }
       checkBitfield(answer, peer)
-      return new HaveSession(peer, stream, lp, answer, options)
+      return new HaveSession(peer, stream, lp, answer, hello, options)
     } catch (err) {
       stream.abort(err as Error)
       throw err
@@ -90,7 +90,7 @@ export class HaveSession {
     const lp = framed(stream)
     const peer = connection.remotePeer
     try {
-      const hello = decode(await lp.read({ signal }))
+      const hello = decode(await read(lp, signal))
       if (hello.release.length === 0 || hello.release.length > MAX_RELEASE_BYTES) throw new HaveProtocolError(`peer ${peer.toString()} opened a have session without a release CID of at most ${MAX_RELEASE_BYTES} bytes`)
       checkBitfield(hello, peer)
       const ours = await lookup(hello.release, hello.count)
@@ -100,7 +100,7 @@ export class HaveSession {
         return undefined
       }
       await lp.write(HaveMessage.encode({ ...ours, added: [], unknown: false } as HaveMessage), { signal })
-      return new HaveSession(peer, stream, lp, hello, options)
+      return new HaveSession(peer, stream, lp, hello, ours, options)
     } catch (err) {
       stream.abort(err as Error)
       throw err
@@ -150,7 +150,7 @@ export class HaveSession {
   private async readLoop (): Promise<void> {
     try {
       for (;;) {
-        const message = decode(await this.lp.read({ signal: this.controller.signal }))
+        const message = decode(await read(this.lp, this.controller.signal))
         this.touch()
         for (const i of message.added) {
           if (!Number.isInteger(i) || i >= this.remote.count) throw new HaveProtocolError(`peer ${this.peer.toString()} announced piece ${i} of a release with ${this.remote.count}`)
@@ -174,6 +174,19 @@ export class HaveSession {
 
 function framed (stream: Stream): LengthPrefixedStream<Stream> {
   return lpStream(stream, { maxDataLength: MAX_MESSAGE_BYTES, maxBufferSize: 2 * MAX_MESSAGE_BYTES, lengthDecoder: boundedLengthDecoder(MAX_MESSAGE_BYTES) })
+}
+
+/** errors of the framing that mean the peer sent more than a message may hold */
+const OVERSIZE_ERRORS = new Set(['InvalidDataLengthError', 'InvalidDataLengthLengthError', 'StreamBufferError', 'MaxLengthError'])
+
+/** the next message's bytes; an oversized one, or a length prefix that never ends, is a HaveProtocolError */
+async function read (lp: LengthPrefixedStream<Stream>, signal: AbortSignal): Promise<{ subarray: () => Uint8Array }> {
+  try {
+    return await lp.read({ signal })
+  } catch (err) {
+    if (OVERSIZE_ERRORS.has((err as Error).name)) throw new HaveProtocolError(`the peer sent a have message larger than ${MAX_MESSAGE_BYTES} bytes (${(err as Error).message}); it was cut off`)
+    throw err
+  }
 }
 
 function decode (bytes: { subarray: () => Uint8Array }): HaveMessage {

@@ -121,11 +121,15 @@ class PieceDownload implements SwarmListener {
     const tick = setInterval(() => { this.tick() }, TICK_MS)
     const discover = setInterval(() => { this.discover() }, DISCOVER_MS)
     const providers = setInterval(() => { void this.providers() }, PROVIDERS_MS)
+    const started = Date.now()
+    this.init.log('fetching %s: %d of %d pieces held, %d peers in its swarm', this.swarm.key, this.swarm.held.count, this.swarm.count, this.swarm.peers.size)
     this.discover()
     void this.providers()
     this.schedule()
     try {
       await done
+      const from = [...this.stats.entries()].filter(([, s]) => s.bytes > 0).map(([peer, s]) => `${peer.slice(-6)} ${(s.bytes / 1048576).toFixed(1)} MiB`)
+      this.init.log('held %s in %d ms; from %s', this.swarm.key, Date.now() - started, from.join(', '))
     } finally {
       clearInterval(tick)
       clearInterval(discover)

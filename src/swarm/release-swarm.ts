@@ -135,6 +135,9 @@ export class ReleaseSwarm {
       }
     }
     session.start()
+    // pieces that arrived after our hello was made (while the session opened) are told now
+    const told = new Bitfield(this.count, session.local.bitfield)
+    for (let i = 0; i < this.count; i++) if (this.held.has(i) && !told.has(i)) session.announce(i)
     this.listener?.peerJoined(peer)
     this.closeIfDone(peer)
   }

@@ -11,6 +11,8 @@ export class TokenBucket {
   private rateBps: number
   private burstBytes: number
   private queue: Promise<void> = Promise.resolve()
+  /** the waiter sleeping for tokens, woken early by a new rate */
+  private wake?: () => void
   /** bytes taken since the start, for status */
   total = 0
 
@@ -31,16 +33,33 @@ export class TokenBucket {
     this.rateBps = rate
     this.burstBytes = burst ?? defaultBurst(rate)
     this.tokens = Math.min(this.tokens, this.burstBytes)
+    this.wake?.()
   }
 
   /** waits for its turn and for the bucket to be out of debt, then takes `bytes` */
   async take (bytes: number, signal?: AbortSignal): Promise<void> {
-    const turn = this.queue.then(async () => { await this.wait(signal) })
+    signal?.throwIfAborted()
+    const turn = this.queue.then(async () => {
+      await this.wait(signal)
+      this.tokens -= bytes
+      this.total += bytes
+    })
     // a waiter that gives up must not block the ones after it
     this.queue = turn.catch(() => {})
-    await turn
-    this.tokens -= bytes
-    this.total += bytes
+    if (signal == null) {
+      await turn
+      return
+    }
+    // a take aborted while it waits for its turn rejects at once
+    let onAbort: (() => void) | undefined
+    try {
+      await Promise.race([turn, new Promise<never>((_resolve, reject) => {
+        onAbort = () => { reject(signal.reason) }
+        signal.addEventListener('abort', onAbort, { once: true })
+      })])
+    } finally {
+      signal.removeEventListener('abort', onAbort!)
+    }
   }
 
   /** ms until a take could proceed now (0 when unlimited or not in debt) */
@@ -55,7 +74,8 @@ export class TokenBucket {
       signal?.throwIfAborted()
       const ms = this.delayMs()
       if (ms === 0) return
-      await sleep(ms, signal)
+      await sleep(ms, signal, (wake) => { this.wake = wake })
+      this.wake = undefined
     }
   }
 
@@ -72,9 +92,10 @@ function defaultBurst (rate: number): number {
   return Math.max(64 * 1024, Math.round(rate / 4))
 }
 
-async function sleep (ms: number, signal?: AbortSignal): Promise<void> {
+async function sleep (ms: number, signal: AbortSignal | undefined, onWake: (wake: () => void) => void): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(done, ms)
+    onWake(() => { clearTimeout(timer); done() })
     function done (): void {
       signal?.removeEventListener('abort', abort)
       resolve()

@@ -82,6 +82,7 @@ export class UploadScheduler {
       this.dispatch()
     })
     let freed = false
+    let timer: NodeJS.Timeout | undefined
     const free = (): void => {
       if (freed) return
       freed = true
@@ -89,13 +90,14 @@ export class UploadScheduler {
       this.active--
       this.dispatch()
     }
-    const timer = setTimeout(free, this.init.slotMs ?? 2_000)
     try {
       await this.init.bucket?.take(bytes, signal)
     } catch (err) {
       free()
       throw err
     }
+    // the write's time starts once the cap let it through: waiting for tokens keeps the slot
+    timer = setTimeout(free, this.init.slotMs ?? 2_000)
     this.count(key)
     return free
   }
