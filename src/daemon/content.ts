@@ -127,7 +127,8 @@ export class Content {
   private async catchUp (peer: PeerId): Promise<void> {
     try {
       const summary = await fetchSummary(this.node!, peer, this.config.network, { signal: AbortSignal.timeout(10_000) })
-      if (summary.timestampVersion > this.trust!.timestampVersion()) this.follower!.trigger(peer)
+      // a newer timestamp, or a node whose last refresh failed (at start, before it knew who speaks sync): a round now
+      if (summary.timestampVersion > this.trust!.timestampVersion() || this.follower!.refreshError !== '') this.follower!.trigger(peer)
     } catch (err) {
       this.log('no summary from %p - %e', peer, err)
     }

@@ -154,7 +154,10 @@ export class Follower {
    * snapshot not yet on any peer it asked) is retried a few times.
    */
   announce (from: PeerId, version: number, bytes: Uint8Array): void {
-    if (this.announced == null || version > this.announced.version) this.announced = { version, bytes, retries: ANNOUNCE_RETRIES }
+    if (this.announced == null || version > this.announced.version) {
+      this.init.log('announcement of timestamp v%d from %p', version, from)
+      this.announced = { version, bytes, retries: ANNOUNCE_RETRIES }
+    }
     this.trigger(from)
   }
 
@@ -238,8 +241,10 @@ export class Follower {
     const { trust, log } = this.init
     let updater: Updater
     let fetcher: MeshFetcher
+    const started = Date.now()
     try {
       ({ updater, fetcher } = await this.refresh())
+      this.init.log('refreshed to timestamp v%d in %d ms', trust.timestampVersion(), Date.now() - started)
       this.refreshError = ''
       this.stale = false
       this.lastRefresh = Date.now()
@@ -291,15 +296,19 @@ export class Follower {
     if (typeof scheme !== 'string' || !isScheme(scheme)) return
     const newest = newestOnChannel(scheme, candidates.map(([, t]) => t.custom?.version as string), wanted.channel)
     if (newest == null) return
-    await this.fetchIndexes(updater, candidates.map(([path]) => path))
     // a rollout may name a version that is not the newest on the channel: that one is held too
     const rollout = await this.fetchRollout(updater, wanted.package)
     const versions = [newest.text]
     if (rollout != null && rollout.version !== newest.text && candidates.some(([, t]) => t.custom?.version === rollout.version)) versions.unshift(rollout.version)
-    for (const version of versions) {
-      const [targetPath, t] = candidates.find(([, c]) => c.custom?.version === version) ?? []
-      if (targetPath == null || this.held.has(targetPath)) continue
-      await this.hold(updater, wanted, targetPath, version, (t?.custom?.channel ?? newest.channel) as Channel)
+    try {
+      for (const version of versions) {
+        const [targetPath, t] = candidates.find(([, c]) => c.custom?.version === version) ?? []
+        if (targetPath == null || this.held.has(targetPath)) continue
+        await this.hold(updater, wanted, targetPath, version, (t?.custom?.channel ?? newest.channel) as Channel)
+      }
+    } finally {
+      // every other version's index, for changelogs and update checks: after the fetch, not before it
+      await this.fetchIndexes(updater, candidates.map(([path]) => path))
     }
   }
 

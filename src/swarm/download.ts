@@ -97,6 +97,8 @@ class PieceDownload implements SwarmListener {
   private readonly counted = new Set<string>()
   private readonly dropped = new Set<string>()
   private readonly requests = new Set<Request>()
+  /** pieces being written to the store: a second copy arriving meanwhile is not stored again */
+  private readonly storing = new Set<number>()
   private readonly retryAt = new Map<string, number>()
   private readonly controller = new AbortController()
   private readonly averageSize: number
@@ -272,8 +274,13 @@ class PieceDownload implements SwarmListener {
         got.add(piece)
         s.bytes += chunk.bytes.byteLength
         s.failures = 0
-        if (this.swarm.held.has(piece)) continue
-        await this.init.store.put(chunk.cid, chunk.bytes)
+        if (this.swarm.held.has(piece) || this.storing.has(piece)) continue
+        this.storing.add(piece)
+        try {
+          await this.init.store.put(chunk.cid, chunk.bytes)
+        } finally {
+          this.storing.delete(piece)
+        }
         this.lastProgress = Date.now()
         // announced first: markHeld sets the bit the picker shares
         this.swarm.markHeld(piece)
@@ -289,7 +296,12 @@ class PieceDownload implements SwarmListener {
         if (this.counted.has(peer.key)) this.picker.peerLost(piece)
       }
     } catch (err) {
-      if (r.controller.signal.aborted || this.controller.signal.aborted) return
+      if (this.controller.signal.aborted) return
+      if (r.controller.signal.aborted) {
+        // cancelled because others sent its pieces first: a strike only if it had overrun its deadline (a stalling peer)
+        if (r.stalled && this.stats.get(peer.key) === s && ++s.failures >= 3) this.drop(peer, new Error(`three requests overran their deadlines`))
+        return
+      }
       if (this.init.isBadData(err)) {
         this.drop(peer, err)
       } else if (++s.failures >= 3) {

@@ -6,8 +6,8 @@
  * Give the Updater `metadataBaseUrl: MESH_METADATA_URL` and
  * `targetBaseUrl: MESH_TARGETS_URL`; a URL such as
  * `umesh:/metadata/2.snapshot.json` is fetched as the repository-relative
- * path `metadata/2.snapshot.json`. Candidates are tried in order until one
- * answers with the file. When no peer served it and at least one said
+ * path `metadata/2.snapshot.json`. Candidates are asked a few at a time, in
+ * order, until one answers with the file. When no peer served it and at least one said
  * NOT_FOUND, this throws tuf-js's DownloadHTTPError with status 404, which is
  * how the root walk learns it has the newest root (peers that broke the
  * protocol or refused do not change that); when none said so and a peer
@@ -31,6 +31,7 @@ export const MESH_METADATA_URL = 'umesh:/metadata'
 export const MESH_TARGETS_URL = 'umesh:/targets'
 export const DEFAULT_FETCH_TIMEOUT = 30_000
 export const DEFAULT_MAX_PEERS_PER_FILE = 8
+export const DEFAULT_PARALLEL = 4
 
 export type MeshPeer = PeerId | Multiaddr
 
@@ -44,6 +45,8 @@ export interface MeshFetcherInit {
   timeoutMs?: number
   /** candidates asked per file before giving up (default 8) */
   maxPeersPerFile?: number
+  /** candidates asked at once; the first to serve the file wins, the others are cancelled (default 4) */
+  parallel?: number
   /** aborts every download of this fetcher, e.g. when the node stops */
   signal?: AbortSignal
   /**
@@ -163,19 +166,37 @@ export class MeshFetcher implements Fetcher {
       throw new MeshDownloadError(`no peer to fetch ${path} from; connect to a peer that speaks /umesh/${this.init.network}/sync/1.0.0`)
     }
     const attempts: FailedAttempt[] = []
-    for (const peer of candidates) {
+    // a few peers at once: on a loaded mesh each answer waits behind chunk
+    // data on its connection, and a file most peers lack yet (the next root,
+    // a snapshot just announced) would otherwise cost one wait per peer
+    const parallel = this.init.parallel ?? DEFAULT_PARALLEL
+    for (let i = 0; i < candidates.length; i += parallel) {
       this.init.signal?.throwIfAborted()
+      const won = new AbortController()
       const timeout = AbortSignal.timeout(this.init.timeoutMs ?? DEFAULT_FETCH_TIMEOUT)
-      const signal = this.init.signal == null ? timeout : AbortSignal.any([timeout, this.init.signal])
+      const signal = AbortSignal.any([timeout, won.signal, ...(this.init.signal == null ? [] : [this.init.signal])])
+      let badPath: SyncPathError | undefined
       try {
-        const bytes = await fetchFile(this.init.opener, peer, this.init.network, path, maxLength, { signal })
-        this.sources.set(path, peer)
-        return bytes
-      } catch (err) {
-        if (err instanceof SyncPathError) throw new MeshDownloadError(err.message)
-        const attempt = { path, peer, error: err as Error }
-        attempts.push(attempt)
-        this.failed.push(attempt)
+        return await Promise.any(candidates.slice(i, i + parallel).map(async peer => {
+          try {
+            const bytes = await fetchFile(this.init.opener, peer, this.init.network, path, maxLength, { signal })
+            if (!won.signal.aborted) {
+              won.abort()
+              this.sources.set(path, peer)
+            }
+            return bytes
+          } catch (err) {
+            if (err instanceof SyncPathError) badPath = err
+            else if (!won.signal.aborted) {
+              const attempt = { path, peer, error: err as Error }
+              attempts.push(attempt)
+              this.failed.push(attempt)
+            }
+            throw err
+          }
+        }))
+      } catch {
+        if (badPath != null) throw new MeshDownloadError(badPath.message)
       }
     }
     throw this.outcome(path, maxLength, attempts)
