@@ -297,7 +297,9 @@ export class Follower {
     const newest = newestOnChannel(scheme, candidates.map(([, t]) => t.custom?.version as string), wanted.channel)
     if (newest == null) return
     // a rollout may name a version that is not the newest on the channel: that one is held too
+    const rolloutStarted = Date.now()
     const rollout = await this.fetchRollout(updater, wanted.package)
+    this.init.log('rollout of %s looked up in %d ms', wanted.package, Date.now() - rolloutStarted)
     const versions = [newest.text]
     if (rollout != null && rollout.version !== newest.text && candidates.some(([, t]) => t.custom?.version === rollout.version)) versions.unshift(rollout.version)
     try {
@@ -348,6 +350,7 @@ export class Follower {
   /** fetches the chunks of one release and holds it */
   private async hold (updater: Updater, wanted: FollowedPackage, targetPath: string, version: string, channel: Channel): Promise<void> {
     const newest = { text: version, channel }
+    const started = Date.now()
     const info = await updater.getTargetInfo(targetPath)
     if (info == null) throw new Error(`${targetPath} is not in the signed targets`)
     const progress: ReleaseProgress = { package: wanted.package, version: newest.text, channel: newest.channel, state: 'fetching', chunksHeld: 0, chunksTotal: 0, bytesTotal: 0, error: '', targetPath }
@@ -360,6 +363,7 @@ export class Follower {
         throw new Error(`the index at ${targetPath} describes ${index.package} ${index.version}`)
       }
       this.init.trust.mirror(`targets/${targetFilePath(targetPath, hash)}`, bytes)
+      this.init.log('index of %s %s verified in %d ms', index.package, index.version, Date.now() - started)
       const pieces = piecesOf(index.files)
       progress.bytesTotal = index.totalSize
       progress.chunksTotal = pieces.cids.length

@@ -83,6 +83,9 @@ export class NodeTrust {
     if (!/^(metadata|targets)\//.test(path)) throw new TrustError(`refusing to mirror ${JSON.stringify(path)}: not under metadata/ or targets/`)
     const target = join(this.mirrorDir, path)
     mkdirSync(dirname(target), { recursive: true })
-    writeFileAtomic(target, bytes)
+    // whole or absent (a rename), but not synced: the mirror is a cache of verified files, and a
+    // synchronous fsync here held the event loop for hundreds of ms on a busy disk, on the path
+    // from an announcement to the fetch
+    writeFileAtomic(target, bytes, 0o644, false)
   }
 }

@@ -118,7 +118,11 @@ export class Swarm implements HaveSwarm {
       const pieces = known ?? await this.init.resolve(release)
       if (pieces == null || pieces.cids.length === 0) return undefined
       const held = new Bitfield(pieces.cids.length)
-      for (const [i, cid] of pieces.cids.entries()) if (await this.init.store.has(cid)) held.set(i)
+      // looked up 256 at a time: one by one, a busy disk made this seconds on the way to the first request
+      for (let at = 0; at < pieces.cids.length; at += 256) {
+        const found = await Promise.all(pieces.cids.slice(at, at + 256).map(async cid => await this.init.store.has(cid)))
+        found.forEach((has, i) => { if (has) held.set(at + i) })
+      }
       const swarm = new ReleaseSwarm({ release, pieces, held, self: this.init.self, opener: this.init.opener, network: this.init.network, log: this.init.log })
       this.releases.set(key, swarm)
       this.evict()

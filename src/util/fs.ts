@@ -15,12 +15,12 @@ export function fsyncDir (dir: string): void {
   }
 }
 
-export function writeFileAtomic (path: string, data: string | Uint8Array, mode = 0o644): void {
+export function writeFileAtomic (path: string, data: string | Uint8Array, mode = 0o644, durable = true): void {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`)
   const fd = openSync(tmp, 'w', mode)
   try {
     writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data)
-    fsyncSync(fd)
+    if (durable) fsyncSync(fd)
   } catch (err) {
     closeSync(fd)
     rmSync(tmp, { force: true })
@@ -28,5 +28,5 @@ export function writeFileAtomic (path: string, data: string | Uint8Array, mode =
   }
   closeSync(fd)
   renameSync(tmp, path)
-  fsyncDir(dirname(path))
+  if (durable) fsyncDir(dirname(path))
 }
