@@ -9,6 +9,7 @@ export interface HaveMessage {
   bitfield: Uint8Array<ArrayBuffer>
   added: number[]
   unknown: boolean
+  fetching: number[]
 }
 
 export namespace HaveMessage {
@@ -48,6 +49,13 @@ export namespace HaveMessage {
           w.bool(obj.unknown)
         }
 
+        if (obj.fetching != null && obj.fetching.length > 0) {
+          for (const value of obj.fetching) {
+            w.uint32(48)
+            w.uint32(value)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -57,7 +65,8 @@ export namespace HaveMessage {
           count: 0,
           bitfield: uint8ArrayAlloc(0),
           added: [],
-          unknown: false
+          unknown: false,
+          fetching: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -90,6 +99,14 @@ export namespace HaveMessage {
               obj.unknown = reader.bool()
               break
             }
+            case 6: {
+              if (opts.limits?.fetching != null && obj.fetching.length === opts.limits.fetching) {
+                throw new MaxLengthError('Decode error - repeated field "fetching" had too many elements')
+              }
+
+              obj.fetching.push(reader.uint32())
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -100,7 +117,8 @@ export namespace HaveMessage {
         return obj
       }, function * (reader, length, prefix, opts = {}) {
         const obj = {
-          added: 0
+          added: 0,
+          fetching: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -152,6 +170,21 @@ export namespace HaveMessage {
               }
               break
             }
+            case 6: {
+              if (opts.limits?.fetching != null && obj.fetching === opts.limits.fetching) {
+                throw new MaxLengthError('Streaming decode error - repeated field "fetching" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.fetching[]`,
+                index: obj.fetching,
+                value: reader.uint32()
+              }
+
+              obj.fetching++
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -190,6 +223,12 @@ export namespace HaveMessage {
     value: boolean
   }
 
+  export interface HaveMessageFetchingFieldEvent {
+    field: '$.fetching[]'
+    index: number
+    value: number
+  }
+
   export function encode (obj: Partial<HaveMessage>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, HaveMessage.codec())
   }
@@ -198,7 +237,7 @@ export namespace HaveMessage {
     return decodeMessage(buf, HaveMessage.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<HaveMessage>): Generator<HaveMessageReleaseFieldEvent | HaveMessageCountFieldEvent | HaveMessageBitfieldFieldEvent | HaveMessageAddedFieldEvent | HaveMessageUnknownFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<HaveMessage>): Generator<HaveMessageReleaseFieldEvent | HaveMessageCountFieldEvent | HaveMessageBitfieldFieldEvent | HaveMessageAddedFieldEvent | HaveMessageUnknownFieldEvent | HaveMessageFetchingFieldEvent> {
     return streamMessage(buf, HaveMessage.codec(), opts)
   }
 }

@@ -27,6 +27,8 @@ export interface HaveHello {
 export interface HaveSessionEvents {
   /** the peer now holds these pieces (each checked < count) */
   onAdded?: (pieces: number[]) => void
+  /** the peer has asked some peer for these pieces (a hint; each checked < count) */
+  onFetching?: (pieces: number[]) => void
   /** the session ended; `err` when it ended by a fault or timeout */
   onClose?: (err?: Error) => void
 }
@@ -36,7 +38,7 @@ export interface HaveSessionOptions {
   idleTimeout?: number
 }
 
-const LIMITS = { added: MAX_ADDED }
+const LIMITS = { added: MAX_ADDED, fetching: MAX_ADDED }
 
 export class HaveSession {
   /** the peer's first message, checked; `local` is the one this side sent */
@@ -45,6 +47,7 @@ export class HaveSession {
   private readonly lp: LengthPrefixedStream<Stream>
   private readonly controller = new AbortController()
   private pending: number[] = []
+  private pendingFetching: number[] = []
   private flushTimer?: NodeJS.Timeout
   private idleTimer?: NodeJS.Timeout
   private writing: Promise<void> = Promise.resolve()
@@ -64,7 +67,7 @@ export class HaveSession {
     const stream = await opener.dialProtocol(peer, haveProtocol(network), { signal })
     const lp = framed(stream)
     try {
-      await lp.write(HaveMessage.encode({ ...hello, added: [], unknown: false } as HaveMessage), { signal })
+      await lp.write(HaveMessage.encode({ ...hello, added: [], fetching: [], unknown: false } as HaveMessage), { signal })
       const answer = decode(await read(lp, signal))
       if (answer.unknown) {
         await stream.close({ signal }).catch(() => {})
@@ -99,7 +102,7 @@ export class HaveSession {
         await stream.close({ signal }).catch(() => {})
         return undefined
       }
-      await lp.write(HaveMessage.encode({ ...ours, added: [], unknown: false } as HaveMessage), { signal })
+      await lp.write(HaveMessage.encode({ ...ours, added: [], fetching: [], unknown: false } as HaveMessage), { signal })
       return new HaveSession(peer, stream, lp, hello, ours, options)
     } catch (err) {
       stream.abort(err as Error)
@@ -117,6 +120,13 @@ export class HaveSession {
   announce (i: number): void {
     if (this.closed) return
     this.pending.push(i)
+    this.flushTimer ??= setTimeout(() => { this.flush() }, ADDED_FLUSH_MS)
+  }
+
+  /** we have asked a peer for piece i: a hint, sent with the next increments */
+  announceFetching (i: number): void {
+    if (this.closed) return
+    this.pendingFetching.push(i)
     this.flushTimer ??= setTimeout(() => { this.flush() }, ADDED_FLUSH_MS)
   }
 
@@ -138,10 +148,11 @@ export class HaveSession {
 
   private flush (): void {
     this.flushTimer = undefined
-    while (this.pending.length > 0 && !this.closed) {
+    while ((this.pending.length > 0 || this.pendingFetching.length > 0) && !this.closed) {
       const added = this.pending.splice(0, MAX_ADDED)
+      const fetching = this.pendingFetching.splice(0, MAX_ADDED)
       this.writing = this.writing.then(async () => {
-        await this.lp.write(HaveMessage.encode({ added } as unknown as HaveMessage), { signal: AbortSignal.any([this.controller.signal, AbortSignal.timeout(30_000)]) })
+        await this.lp.write(HaveMessage.encode({ added, fetching } as unknown as HaveMessage), { signal: AbortSignal.any([this.controller.signal, AbortSignal.timeout(30_000)]) })
         this.touch()
       }).catch(err => { this.close(err as Error) })
     }
@@ -152,10 +163,11 @@ export class HaveSession {
       for (;;) {
         const message = decode(await read(this.lp, this.controller.signal))
         this.touch()
-        for (const i of message.added) {
+        for (const i of [...message.added, ...message.fetching]) {
           if (!Number.isInteger(i) || i >= this.remote.count) throw new HaveProtocolError(`peer ${this.peer.toString()} announced piece ${i} of a release with ${this.remote.count}`)
         }
         if (message.added.length > 0) this.events.onAdded?.(message.added)
+        if (message.fetching.length > 0) this.events.onFetching?.(message.fetching)
       }
     } catch (err) {
       if (this.closed) return

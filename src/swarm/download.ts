@@ -107,7 +107,7 @@ class PieceDownload implements SwarmListener {
 
   constructor (private readonly init: DownloadInit) {
     this.swarm = init.swarm
-    this.picker = new PiecePicker(this.swarm.count, this.swarm.held, { random: init.random })
+    this.picker = new PiecePicker(this.swarm.count, this.swarm.held, { random: init.random, fetching: (i) => this.swarm.fetching[i] })
     const sizes = this.swarm.pieces.sizes
     this.averageSize = sizes.reduce((a, b) => a + b, 0) / Math.max(1, sizes.length)
   }
@@ -238,12 +238,16 @@ class PieceDownload implements SwarmListener {
         while (pieces.length < Math.min(room, MAX_BATCH)) {
           const piece = this.picker.pick(peer.key, peer.have)
           if (piece === undefined) break
+          // a seed (it holds everything: the publisher, mostly) is the swarm's bottleneck until every
+          // piece has left it once: ask it for a piece others hold or fetch only one at a time
+          if (peer.have.complete && !this.picker.endgame && this.picker.expected(piece) > 1 && s.inflight + pieces.length > 0) break
           // marked at once, so the next pick for this peer is another piece
           this.picker.requested(piece, peer.key)
           pieces.push(piece)
         }
         if (pieces.length === 0) break
         room -= pieces.length
+        this.swarm.markFetching(pieces)
         this.request(peer, s, pieces)
       }
     }

@@ -4,8 +4,9 @@
  *
  * - the first few pieces are picked at random, so a new node soon holds
  *   something the others lack and can trade;
- * - after that, rarest first: the piece the fewest known peers hold, ties
- *   broken at random so nodes do not all chase the same piece;
+ * - after that, rarest first: the piece the fewest known peers hold or are
+ *   fetching (their hint), ties broken at random so nodes do not all chase
+ *   the same piece;
  * - a piece is asked of one peer at a time, except a stalled one (the fetcher
  *   saw its request overrun) and, in the end-game (every missing piece is
  *   requested), any missing piece: up to `endgameCopies` peers, and the
@@ -21,6 +22,12 @@ export interface PickerOptions {
   endgameCopies?: number
   /** a source of numbers in [0, 1) (default Math.random) */
   random?: () => number
+  /**
+   * peers that said they are fetching piece i (default none): added to its
+   * availability, since they will hold it soon, so nodes spread their
+   * requests over the pieces instead of asking the seeder for the same ones
+   */
+  fetching?: (i: number) => number
 }
 
 export class PiecePicker {
@@ -32,6 +39,7 @@ export class PiecePicker {
   private readonly randomFirst: number
   private readonly endgameCopies: number
   private readonly random: () => number
+  private readonly fetching: (i: number) => number
   /** missing pieces with no request out */
   private unrequested: number
 
@@ -43,6 +51,7 @@ export class PiecePicker {
     this.randomFirst = options.randomFirst ?? 4
     this.endgameCopies = options.endgameCopies ?? 2
     this.random = options.random ?? Math.random
+    this.fetching = options.fetching ?? (() => 0)
     this.unrequested = size - this.held.count
   }
 
@@ -64,6 +73,11 @@ export class PiecePicker {
   /** a peer said it held piece i but did not: it no longer counts */
   peerLost (i: number): void {
     if (i >= 0 && i < this.size && this.availability[i] > 0) this.availability[i]--
+  }
+
+  /** peers that hold piece i or said they are fetching it */
+  expected (i: number): number {
+    return this.availability[i] + this.fetching(i)
   }
 
   /** how many known peers hold piece i */
@@ -89,7 +103,7 @@ export class PiecePicker {
     for (let i = 0; i < this.size; i++) {
       if (this.held.has(i) || !have.has(i) || this.requests[i] >= this.endgameCopies || this.requestedBy.get(i)?.has(peer) === true) continue
       let score: number
-      if (this.requests[i] === 0) score = random ? 0 : this.availability[i]
+      if (this.requests[i] === 0) score = (random ? 0 : this.availability[i]) + this.fetching(i)
       else if (this.stalled[i] === 1) score = -1 // a stalled piece holds the download up: it goes first
       else continue
       if (score < bestScore) {

@@ -25,6 +25,8 @@ export interface SwarmPeer {
   session: HaveSession
   /** what the peer holds, as it said; checked chunk by chunk when it sends */
   have: Bitfield
+  /** pieces the peer said it is fetching and does not hold yet */
+  fetching: Set<number>
 }
 
 /** what a running download hears from the swarm */
@@ -53,6 +55,8 @@ export class ReleaseSwarm {
   readonly index = new Map<string, number>()
   /** peers in sessions that hold each piece */
   readonly availability: Uint32Array
+  /** peers in sessions that said they are fetching each piece (a hint for the picker) */
+  readonly fetching: Uint32Array
   readonly peers = new Map<string, SwarmPeer>()
   listener?: SwarmListener
   lastUsed = Date.now()
@@ -64,6 +68,7 @@ export class ReleaseSwarm {
     this.count = init.pieces.cids.length
     this.held = init.held
     this.availability = new Uint32Array(this.count)
+    this.fetching = new Uint32Array(this.count)
     init.pieces.cids.forEach((cid, i) => this.index.set(cid.toString(), i))
   }
 
@@ -117,17 +122,26 @@ export class ReleaseSwarm {
       existing.session.close()
     }
     this.lastUsed = Date.now()
-    const peer: SwarmPeer = { id: session.peer, key, session, have: new Bitfield(this.count, session.remote.bitfield) }
+    const peer: SwarmPeer = { id: session.peer, key, session, have: new Bitfield(this.count, session.remote.bitfield), fetching: new Set() }
     this.peers.set(key, peer)
     for (let i = 0; i < this.count; i++) if (peer.have.has(i)) this.availability[i]++
     session.events = {
       onAdded: (pieces) => {
         for (const i of pieces) {
+          if (peer.fetching.delete(i)) this.fetching[i]--
           if (!peer.have.set(i)) continue
           this.availability[i]++
           this.listener?.peerHas(peer, i)
         }
         this.closeIfDone(peer)
+      },
+      onFetching: (pieces) => {
+        // bounded by the piece count: a peer can claim each piece once
+        for (const i of pieces) {
+          if (peer.have.has(i) || peer.fetching.has(i)) continue
+          peer.fetching.add(i)
+          this.fetching[i]++
+        }
       },
       onClose: (err) => {
         if (err != null) this.init.log('have session with %p about %s ended - %e', session.peer, this.key, err)
@@ -140,6 +154,14 @@ export class ReleaseSwarm {
     for (let i = 0; i < this.count; i++) if (this.held.has(i) && !told.has(i)) session.announce(i)
     this.listener?.peerJoined(peer)
     this.closeIfDone(peer)
+  }
+
+  /** this node asked a peer for these pieces: every peer hears of it, so it asks for others first */
+  markFetching (pieces: number[]): void {
+    for (const peer of this.peers.values()) {
+      if (peer.have.complete) continue
+      for (const i of pieces) peer.session.announceFetching(i)
+    }
   }
 
   /** a piece is now held here: every peer hears of it */
@@ -164,6 +186,8 @@ export class ReleaseSwarm {
 
   private remove (peer: SwarmPeer): void {
     this.peers.delete(peer.key)
+    for (const i of peer.fetching) this.fetching[i]--
+    peer.fetching.clear()
     for (let i = 0; i < this.count; i++) if (peer.have.has(i) && this.availability[i] > 0) this.availability[i]--
     this.listener?.peerLeft(peer)
   }
