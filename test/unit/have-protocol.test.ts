@@ -354,6 +354,26 @@ describe('have protocol', () => {
       assert.equal(onA.peers.size, 0)
     })
 
+    it('markFetching reaches the other side as a hint that ends when the piece is held or the peer leaves', async () => {
+      const onA = releaseSwarm(a, [0])
+      const onB = releaseSwarm(b, [])
+      swarmA = serving(onA)
+      swarmB = serving(onB)
+      assert.equal(await onA.connect(b.peerId), true)
+      await waitFor('B to take the session', () => onB.peers.size === 1)
+      onB.markFetching([3, 4])
+      onB.markFetching([3])
+      await waitFor('A to hear B fetches 3 and 4', () => onA.fetching[3] === 1 && onA.fetching[4] === 1)
+      await new Promise(resolve => setTimeout(resolve, 50))
+      assert.deepEqual([...onA.fetching], [0, 0, 0, 1, 1, 0, 0, 0], 'a piece counts once per peer')
+      onB.markHeld(3)
+      await waitFor('A to hear B holds 3', () => onA.availability[3] === 1)
+      assert.deepEqual([...onA.fetching], [0, 0, 0, 0, 1, 0, 0, 0], 'held is no longer fetching')
+      onB.close()
+      await waitFor('A to see B leave', () => onA.peers.size === 0)
+      assert.deepEqual([...onA.fetching], [0, 0, 0, 0, 0, 0, 0, 0], 'a peer that left fetches nothing')
+    })
+
     it('connect is false when the peer does not know the release', async () => {
       const onA = releaseSwarm(a, [])
       swarmA = serving(onA)

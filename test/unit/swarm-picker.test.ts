@@ -239,6 +239,28 @@ describe('PiecePicker', () => {
     })
   })
 
+  describe('fetching hints', () => {
+    it('counts pieces other peers said they are fetching as held by them: a seed is asked for the others first', () => {
+      // one seed holds all 6 pieces; peers said they fetch 0, 1, 2 and 3 (3 twice)
+      const fetching = [1, 1, 1, 2, 0, 0]
+      const picker = new PiecePicker(6, undefined, { randomFirst: 0, random: seeded(3), fetching: i => fetching[i] })
+      picker.peerAdded(all(6))
+      assert.deepEqual(range(0, 6).map(i => picker.expected(i)), [2, 2, 2, 3, 1, 1])
+      const first = drain(picker, 'seed', all(6))
+      assert.deepEqual(first.slice(0, 2).sort(), [4, 5], 'the pieces nobody fetches go first')
+      assert.equal(first[5], 3, 'the piece two peers fetch goes last')
+    })
+
+    it('applies them in the random first pieces too: a new node starts where no one else does', () => {
+      const fetching = [1, 1, 0, 1, 1, 1, 1, 1]
+      for (let seed = 0; seed < 20; seed++) {
+        const picker = new PiecePicker(8, undefined, { randomFirst: 4, random: seeded(seed), fetching: i => fetching[i] })
+        picker.peerAdded(all(8))
+        assert.equal(picker.pick('seed', all(8)), 2)
+      }
+    })
+  })
+
   describe('requests', () => {
     it('asks for a piece once outside the end-game, and never twice of one peer', () => {
       const picker = new PiecePicker(10, undefined, { randomFirst: 4, random: seeded(11) })
