@@ -169,7 +169,8 @@ export class MeshFetcher implements Fetcher {
     // a few peers at once: on a loaded mesh each answer waits behind chunk
     // data on its connection, and a file most peers lack yet (the next root,
     // a snapshot just announced) would otherwise cost one wait per peer
-    const parallel = this.init.parallel ?? DEFAULT_PARALLEL
+    // the root walk's next root is almost never there: every candidate at once, one round of NOT_FOUNDs
+    const parallel = /^metadata\/\d+\.root\.json$/.test(path) ? candidates.length : (this.init.parallel ?? DEFAULT_PARALLEL)
     for (let i = 0; i < candidates.length; i += parallel) {
       this.init.signal?.throwIfAborted()
       const won = new AbortController()
