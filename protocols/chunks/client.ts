@@ -13,6 +13,7 @@ import { ChunksRequest, ChunksResponse } from './chunks.js'
 import { chunksProtocol, DEFAULT_TIMEOUT, MAX_CHUNK_SIZE, MAX_GET_CIDS, MAX_GET_RESPONSE_BYTES, MAX_HAVE_CIDS, MAX_HAVE_RESPONSE_BYTES } from './constants.js'
 import { ChunkVerificationError, ChunksError, ChunksProtocolError, ChunksRefusedError, ChunksTimeoutError, TooManyChunksError } from './errors.js'
 import { boundedLengthDecoder } from '../sync/length-prefix.js'
+import { Bitfield } from '../../src/swarm/bitfield.js'
 import type { StreamOpener } from '../status/client.js'
 import type { AbortOptions, PeerId, Stream } from '@libp2p/interface'
 import type { LengthPrefixedStream } from '@libp2p/utils'
@@ -130,8 +131,7 @@ export async function haveChunks (opener: StreamOpener, peer: ChunksTarget, netw
     throw exchange.fail(new ChunksRefusedError(exchange.peer, answer.code, `peer ${exchange.peer} answered ${answer.code} to ${exchange.what}: ${answer.error}`))
   }
   const { bitfield } = answer
-  const spare = bitfield.length * 8 - cids.length
-  if (bitfield.length !== Math.ceil(cids.length / 8) || (spare > 0 && (bitfield[bitfield.length - 1] & ((1 << spare) - 1)) !== 0)) {
+  if (!Bitfield.valid(cids.length, bitfield)) {
     throw exchange.fail(new ChunksProtocolError(exchange.peer, `peer ${exchange.peer} answered ${exchange.what} with a bitfield of ${bitfield.length} bytes; expected ${Math.ceil(cids.length / 8)} bytes with unused bits zero`))
   }
   await exchange.end(1)

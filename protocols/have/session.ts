@@ -9,6 +9,7 @@
  * which chunk, and every chunk is verified by its hash when it arrives.
  */
 import { lpStream } from '@libp2p/utils'
+import { Bitfield } from '../../src/swarm/bitfield.js'
 import { boundedLengthDecoder } from '../sync/length-prefix.js'
 import { HaveMessage } from './have.js'
 import { ADDED_FLUSH_MS, DEFAULT_HELLO_TIMEOUT, DEFAULT_IDLE_TIMEOUT, MAX_ADDED, MAX_MESSAGE_BYTES, MAX_PIECES, MAX_RELEASE_BYTES, haveProtocol } from './constants.js'
@@ -211,10 +212,8 @@ function decode (bytes: { subarray: () => Uint8Array }): HaveMessage {
 
 function checkBitfield (hello: HaveHello, peer: PeerId): void {
   if (hello.count < 1 || hello.count > MAX_PIECES) throw new HaveProtocolError(`peer ${peer.toString()} gave a piece count of ${hello.count}; expected 1 to ${MAX_PIECES}`)
-  const bytes = Math.ceil(hello.count / 8)
-  const spare = bytes * 8 - hello.count
-  if (hello.bitfield.length !== bytes || (spare > 0 && (hello.bitfield[bytes - 1] & ((1 << spare) - 1)) !== 0)) {
-    throw new HaveProtocolError(`peer ${peer.toString()} sent a bitfield of ${hello.bitfield.length} bytes for ${hello.count} pieces; expected ${bytes} bytes with unused bits zero`)
+  if (!Bitfield.valid(hello.count, hello.bitfield)) {
+    throw new HaveProtocolError(`peer ${peer.toString()} sent a bitfield of ${hello.bitfield.length} bytes for ${hello.count} pieces; expected ${Math.ceil(hello.count / 8)} bytes with unused bits zero`)
   }
 }
 

@@ -13,7 +13,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Updater } from 'tuf-js'
-import { CID } from 'multiformats/cid'
+import type { CID } from 'multiformats/cid'
 import { chunkCid } from '../content/index.js'
 import { parseReleaseIndex, newestOnChannel, isScheme } from '../release/index.js'
 import { DownloadError } from 'tuf-js/dist/error.js'
