@@ -69,9 +69,7 @@ export class Content {
     const hex = Buffer.from(release.multihash.digest).toString('hex')
     let file: string | undefined
     if (this.publisher != null) {
-      const repo = this.publisher.repo()
-      const path = releasesIn(repo).find(r => repo.targets()[r.targetPath]?.hashes?.sha256 === hex)?.targetPath
-      if (path != null) file = join(repo.targetsDir, targetFilePath(path, hex))
+      file = this.publishedIndexes().get(hex)
     } else if (this.trust != null) {
       file = join(this.trust.targetsDir, `${hex}.index.json`)
     }
@@ -81,6 +79,27 @@ export class Content {
     if (createHash('sha256').update(bytes).digest('hex') !== hex) return undefined
     return piecesOf(parseReleaseIndex(bytes).files)
   }
+
+  /**
+   * A publisher's release index files by their sha256, read again only when
+   * the timestamp changes: any peer may ask about any release, and opening the
+   * repository for each question would let it make this node do that work.
+   */
+  private publishedIndexes (): Map<string, string> {
+    const version = this.publisher!.timestampVersion()
+    if (this.indexFiles?.version !== version) {
+      const repo = this.publisher!.repo()
+      const files = new Map<string, string>()
+      for (const r of releasesIn(repo)) {
+        const hash = repo.targets()[r.targetPath]?.hashes?.sha256
+        if (typeof hash === 'string') files.set(hash, join(repo.targetsDir, targetFilePath(r.targetPath, hash)))
+      }
+      this.indexFiles = { version, files }
+    }
+    return this.indexFiles.files
+  }
+
+  private indexFiles?: { version: number, files: Map<string, string> }
 
   /** before the network starts: the services need the store and the mirror */
   async open (): Promise<void> {
