@@ -44,7 +44,9 @@ import { dirname, join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { defaultLogger } from '@libp2p/logger'
 import { openChunkStore } from '../src/content/chunk-store.js'
+import { BACKUP_KEY_FILE, loadOrCreateBackupKey } from '../src/install/backup-key.js'
 import { Installer } from '../src/install/installer.js'
 import { promoteStaged, stageVersion, versionDir } from '../src/install/stage.js'
 import { readCurrent, switchCurrent } from '../src/install/switch.js'
@@ -412,7 +414,14 @@ async function installRound (r: number, store: ChunkStore, indexes: Map<string, 
 
   const log: Array<{ at: number, line: string }> = []
   const config = (statePaths: string[]): PackageInstallConfig => ({ installRoot, keepVersions: 3, autoUpdate: false, hooks: { timeoutMs: 60_000 }, statePaths, encryptBackups: false, dependencies: 'ignore', minFreeMemory: 0, allowDowngrade: false })
-  const base = { package: PKG, dataDir: join(runDir, 'data'), store, index: (v: string) => indexes.get(v), say: (line: string) => { log.push({ at: performance.now(), line }) } }
+  const base = {
+    package: PKG,
+    store,
+    index: (v: string) => indexes.get(v),
+    backupKey: () => loadOrCreateBackupKey(join(runDir, 'data', BACKUP_KEY_FILE)),
+    logger: defaultLogger(),
+    say: (line: string) => { log.push({ at: performance.now(), line }) }
+  }
   const plain = new Installer({ ...base, config: config([]) })
   const withState = new Installer({ ...base, config: config([stateDir]) })
 

@@ -42,10 +42,6 @@ export class PhaseError extends UmeshError {
   }
 }
 
-export class StatusRequestError extends UmeshError {
-  override readonly name = 'StatusRequestError'
-}
-
 export class DaemonNotRunningError extends UmeshError {
   override readonly name = 'DaemonNotRunningError'
 }

@@ -5,8 +5,8 @@
  * current one is written, and each write waiting for the stream to drain.
  */
 import { pbStream } from '@libp2p/utils'
-import { decodeChunkCid } from '../../src/content/cid.js'
-import { boundedLengthDecoder } from '../sync/length-prefix.js'
+import { decodeChunkCid } from '../shared/chunk-cid.js'
+import { boundedLengthDecoder } from '../shared/length-prefix.js'
 import { ChunksRequest, ChunksResponse } from './chunks.js'
 import {
   chunksProtocol, DEFAULT_MAX_CONCURRENT, DEFAULT_MAX_INBOUND_STREAMS, DEFAULT_MAX_OUTBOUND_STREAMS, DEFAULT_TIMEOUT,

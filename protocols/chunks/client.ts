@@ -8,18 +8,17 @@
  */
 import { lpStream } from '@libp2p/utils'
 import { CID } from 'multiformats/cid'
-import { assertChunkCid, chunkCid, verifyChunk } from '../../src/content/cid.js'
+import { assertChunkCid, chunkCid, verifyChunk } from '../shared/chunk-cid.js'
 import { ChunksRequest, ChunksResponse } from './chunks.js'
 import { chunksProtocol, DEFAULT_TIMEOUT, MAX_CHUNK_SIZE, MAX_GET_CIDS, MAX_GET_RESPONSE_BYTES, MAX_HAVE_CIDS, MAX_HAVE_RESPONSE_BYTES } from './constants.js'
 import { ChunkVerificationError, ChunksError, ChunksProtocolError, ChunksRefusedError, ChunksTimeoutError, TooManyChunksError } from './errors.js'
-import { boundedLengthDecoder } from '../sync/length-prefix.js'
-import { Bitfield } from '../../src/swarm/bitfield.js'
-import type { StreamOpener } from '../status/client.js'
+import { boundedLengthDecoder } from '../shared/length-prefix.js'
+import { Bitfield } from '../shared/bitfield.js'
+import type { StreamOpener } from '../shared/stream-opener.js'
 import type { AbortOptions, PeerId, Stream } from '@libp2p/interface'
 import type { LengthPrefixedStream } from '@libp2p/utils'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
-export type { StreamOpener }
 export type ChunksTarget = PeerId | Multiaddr | Multiaddr[]
 
 export interface ChunksRequestOptions extends AbortOptions {

@@ -1,4 +1,4 @@
-import { DEFAULT_MAX_SIZE } from '../../src/content/fastcdc.js'
+import { MAX_CHUNK_BYTES } from '../shared/chunk-cid.js'
 
 export const PROTOCOL_NAME = 'chunks'
 export const PROTOCOL_VERSION = '1.0.0'
@@ -12,7 +12,7 @@ export const MAX_HAVE_CIDS = 1024
 /** CIDs in one GET request; its answers hold at most 32 MiB of chunk data */
 export const MAX_GET_CIDS = 32
 /** the largest chunk sent or accepted: the chunker's maximum (1 MiB) */
-export const MAX_CHUNK_SIZE = DEFAULT_MAX_SIZE
+export const MAX_CHUNK_SIZE = MAX_CHUNK_BYTES
 /** a binary chunk CID: version, codec, hash code, digest length, 32-byte digest */
 export const CHUNK_CID_BYTES = 36
 /**

@@ -5,10 +5,10 @@
  * answered an error code, ChunksTimeoutError for a peer that was too slow,
  * and TooManyChunksError, before dialling, for a request too large to send.
  */
-import { UmeshError } from '../../src/errors.js'
+import { ProtocolError } from '../shared/errors.js'
 import type { CID } from 'multiformats/cid'
 
-export class ChunksError extends UmeshError {
+export class ChunksError extends ProtocolError {
   override readonly name: string = 'ChunksError'
 }
 

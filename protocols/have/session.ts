@@ -9,12 +9,12 @@
  * which chunk, and every chunk is verified by its hash when it arrives.
  */
 import { lpStream } from '@libp2p/utils'
-import { Bitfield } from '../../src/swarm/bitfield.js'
-import { boundedLengthDecoder } from '../sync/length-prefix.js'
+import { Bitfield } from '../shared/bitfield.js'
+import { boundedLengthDecoder } from '../shared/length-prefix.js'
 import { HaveMessage } from './have.js'
 import { ADDED_FLUSH_MS, DEFAULT_HELLO_TIMEOUT, DEFAULT_IDLE_TIMEOUT, MAX_ADDED, MAX_MESSAGE_BYTES, MAX_PIECES, MAX_RELEASE_BYTES, haveProtocol } from './constants.js'
 import { HaveProtocolError } from './errors.js'
-import type { StreamOpener } from '../status/client.js'
+import type { StreamOpener } from '../shared/stream-opener.js'
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import type { LengthPrefixedStream } from '@libp2p/utils'
 

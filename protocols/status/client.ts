@@ -2,15 +2,11 @@
  * Asks one peer for its status. Used by the CLI, the demo and tests.
  */
 import { pbStream } from '@libp2p/utils'
-import { StatusRequestError } from '../../src/errors.js'
+import { StatusRequestError } from './errors.js'
 import { DEFAULT_TIMEOUT, MAX_RESPONSE_BYTES, RESPONSE_LIMITS, REVISION, statusProtocol } from './constants.js'
 import { StatusRequest, StatusResponse } from './status.js'
-import type { AbortOptions, Stream } from '@libp2p/interface'
-
-/** Whatever can open a stream: a libp2p node or its connection manager. */
-export interface StreamOpener {
-  dialProtocol: (target: any, protocol: string, options?: AbortOptions) => Promise<Stream>
-}
+import type { StreamOpener } from '../shared/stream-opener.js'
+import type { AbortOptions } from '@libp2p/interface'
 
 export async function fetchStatus (node: StreamOpener, target: unknown, network: string, options: AbortOptions = {}): Promise<StatusResponse> {
   const signal = options.signal ?? AbortSignal.timeout(DEFAULT_TIMEOUT)

@@ -13,7 +13,9 @@ import type { Registrar } from '@libp2p/interface-internal'
 
 export { statusProtocol, REVISION, MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES } from './constants.js'
 export { StatusRequest, StatusResponse, Phase as StatusPhase } from './status.js'
+export type { ReleaseState, TrustState } from './status.js'
 export { fetchStatus } from './client.js'
+export { StatusRequestError } from './errors.js'
 
 /** Everything in a response but the code and error, produced by the daemon. */
 export type StatusReport = Omit<StatusResponse, 'code' | 'error'>

@@ -6,15 +6,14 @@
 import { lpStream } from '@libp2p/utils'
 import { DEFAULT_TIMEOUT, MAX_SUMMARY_BYTES, MAX_SUMMARY_RELEASES, RESPONSE_OVERHEAD_BYTES, SUMMARY_LIMITS, syncProtocol } from './constants.js'
 import { SyncNotFoundError, SyncOversizedResponseError, SyncProtocolError, SyncRefusedError, SyncTooLargeError } from './errors.js'
-import { boundedLengthDecoder } from './length-prefix.js'
+import { boundedLengthDecoder } from '../shared/length-prefix.js'
 import { checkSyncPath } from './mirror-files.js'
 import { SyncRequest, SyncResponse } from './sync.js'
 import type { SyncSummary } from './index.js'
-import type { StreamOpener } from '../status/client.js'
+import type { StreamOpener } from '../shared/stream-opener.js'
 import type { AbortOptions, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
-export type { StreamOpener }
 export type SyncTarget = PeerId | Multiaddr | Multiaddr[]
 
 /** errors that mean "the peer sent more than the read allows" */

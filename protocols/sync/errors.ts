@@ -5,9 +5,9 @@
  * `SyncProtocolError`); the server uses the path and size errors to pick the
  * code it answers with.
  */
-import { UmeshError } from '../../src/errors.js'
+import { ProtocolError } from '../shared/errors.js'
 
-export class SyncError extends UmeshError {
+export class SyncError extends ProtocolError {
   override readonly name: string = 'SyncError'
 }
 

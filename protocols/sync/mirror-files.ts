@@ -10,7 +10,7 @@
 import { constants } from 'node:fs'
 import { lstat, open, readlink, realpath } from 'node:fs/promises'
 import { join, sep } from 'node:path'
-import { UnsafeTreeError, checkEntryPath } from '../../src/release/tree-rules.js'
+import { pathProblem } from '../shared/path-rules.js'
 import { SyncNotFoundError, SyncPathError } from './errors.js'
 import type { FileHandle } from 'node:fs/promises'
 
@@ -30,12 +30,8 @@ export function checkSyncPath (path: string): string {
     return path
   }
   if (path.startsWith('targets/')) {
-    try {
-      checkEntryPath(path.slice('targets/'.length))
-    } catch (err) {
-      if (err instanceof UnsafeTreeError) throw new SyncPathError(path, err.reason)
-      throw err
-    }
+    const problem = pathProblem(path.slice('targets/'.length))
+    if (problem != null) throw new SyncPathError(path, problem)
     return path
   }
   throw new SyncPathError(path, 'expected a repository-relative path under metadata/ or targets/')

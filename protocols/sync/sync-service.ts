@@ -4,7 +4,7 @@ import {
   MAX_ERROR_CHARS, MAX_REQUEST_BUFFER_BYTES, MAX_REQUEST_BYTES, MAX_SUMMARY_BYTES, MAX_SUMMARY_RELEASES, RESPONSE_OVERHEAD_BYTES, syncProtocol
 } from './constants.js'
 import { SyncNotFoundError, SyncPathError } from './errors.js'
-import { boundedLengthDecoder } from './length-prefix.js'
+import { boundedLengthDecoder } from '../shared/length-prefix.js'
 import { openMirrorFile, readOpened } from './mirror-files.js'
 import { SyncRequest, SyncResponse } from './sync.js'
 import type { SyncComponents, SyncInit } from './index.js'

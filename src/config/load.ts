@@ -4,7 +4,8 @@
  * operator wrote it (a file key, an environment variable or a flag).
  */
 import { existsSync, readFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { resolve } from 'node:path'
+import { dataPaths } from '../data-dir/index.js'
 import { ConfigError } from '../errors.js'
 import { SCHEMA, defaults } from './schema.js'
 import type { NodeConfig, OptionKey, OptionSpec } from './schema.js'
@@ -91,8 +92,8 @@ export function loadConfig (sources: ConfigSources): LoadedConfig {
   let configFile: string | null = null
   if (sources.configFile != null) {
     configFile = resolve(sources.configFile)
-  } else if (existsSync(join(dataDir, 'config.json'))) {
-    configFile = join(dataDir, 'config.json')
+  } else if (existsSync(dataPaths(dataDir).config)) {
+    configFile = dataPaths(dataDir).config
   }
   let fileLayer: Layer | undefined
   if (configFile != null) {
@@ -114,8 +115,8 @@ export function loadConfig (sources: ConfigSources): LoadedConfig {
     const v = layer?.values.bootstrapFile
     if (v != null) bootstrapFile = resolve(bootstrapSpec.parse(v, layer!.field(bootstrapSpec)) as string)
   }
-  if (bootstrapFile == null && existsSync(join(dataDir, 'bootstrap.json'))) {
-    bootstrapFile = join(dataDir, 'bootstrap.json')
+  if (bootstrapFile == null && existsSync(dataPaths(dataDir).bootstrap)) {
+    bootstrapFile = dataPaths(dataDir).bootstrap
   }
   if (bootstrapFile != null) {
     const values = readJsonObject(bootstrapFile, '--bootstrap')

@@ -12,8 +12,11 @@ import type { PackageEntry } from '../install/config.js'
 import { parseMaintenance } from '../rollout/windows.js'
 import type { MaintenanceConfig } from '../rollout/types.js'
 
-export const LOG_LEVELS = ['error', 'warn', 'info', 'debug', 'trace'] as const
-export type LogLevel = typeof LOG_LEVELS[number]
+import { LOG_LEVELS } from '../util/log-level.js'
+import type { LogLevel } from '../util/log-level.js'
+
+export { LOG_LEVELS }
+export type { LogLevel }
 
 export interface NodeConfig {
   dataDir: string

@@ -26,10 +26,11 @@
 import { createHash } from 'node:crypto'
 import { open } from 'node:fs/promises'
 import { UmeshError } from '../errors.js'
+import { MAX_CHUNK_BYTES } from '../../protocols/shared/chunk-cid.js'
 
 export const DEFAULT_MIN_SIZE = 64 * 1024
 export const DEFAULT_AVG_SIZE = 256 * 1024
-export const DEFAULT_MAX_SIZE = 1024 * 1024
+export const DEFAULT_MAX_SIZE = MAX_CHUNK_BYTES
 /** the paper's "NC2": masks of bits + 2 and bits - 2 one-bits */
 export const DEFAULT_NORMALIZATION = 2
 /** no chunker may make chunks larger than this, whatever its options */

@@ -3,6 +3,8 @@
  * cuts files at content-defined boundaries (so versions share chunks), each
  * chunk is named by a CIDv1 (raw, sha2-256), and the chunk store keeps them on
  * disk, checking every chunk's hash when it is stored and again when it is read.
+ *
+ * Imports: protocols/shared (chunk CIDs, the largest chunk), errors.
  */
 export {
   chunkBytes, chunkSource, cutPoint, fastCdcParams, spreadMask, ChunkerOptionsError, GEAR, GEAR_SEED_PREFIX,
@@ -12,7 +14,7 @@ export type { Chunk, ChunkSource, FastCdcOptions, FastCdcParams } from './fastcd
 export {
   assertChunkCid, chunkCid, chunkCidFromDigest, decodeChunkCid, formatChunkCid, isChunkCid, parseChunkCid, sha256Digest, verifyChunk,
   InvalidChunkCidError, CHUNK_CODEC, CHUNK_HASH
-} from './cid.js'
+} from '../../protocols/shared/index.js'
 export {
   ChunkStore, openChunkStore, ChunkCorruptError, ChunkHashMismatchError, ChunkNotFoundError, ChunkTooLargeError, DEFAULT_WRITE_CONCURRENCY
 } from './chunk-store.js'

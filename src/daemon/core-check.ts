@@ -7,12 +7,12 @@ import { mkdirSync, rmSync, statfsSync, writeFileSync, readFileSync } from 'node
 import { join } from 'node:path'
 import { CoreCheckError } from '../errors.js'
 import { acquireLock } from '../identity/index.js'
+import { dataPaths } from '../data-dir/index.js'
 import type { DataDirLock } from '../identity/index.js'
 
 /** no clock on a machine running this code reads earlier than this */
 export const CLOCK_FLOOR = Date.UTC(2025, 0, 1)
 export const MIN_FREE_BYTES = 64 * 1024 * 1024
-const CLOCK_FILE = 'clock.json'
 
 export interface CoreCheckResult {
   lock: DataDirLock
@@ -34,7 +34,7 @@ export function checkClock (dataDir: string, now = Date.now()): string[] {
     throw new CoreCheckError(`the system clock reads ${new Date(now).toISOString()}, before ${new Date(CLOCK_FLOOR).toISOString()}; set the clock (NTP) before starting: signature expiry checks depend on it`)
   }
   try {
-    const last = JSON.parse(readFileSync(join(dataDir, CLOCK_FILE), 'utf8')).lastSeen
+    const last = JSON.parse(readFileSync(dataPaths(dataDir).clock, 'utf8')).lastSeen
     if (typeof last === 'number' && last - now > 5 * 60_000) {
       return [`the clock reads ${Math.round((last - now) / 1000)} s earlier than when this node last ran; check NTP`]
     }
@@ -44,7 +44,7 @@ export function checkClock (dataDir: string, now = Date.now()): string[] {
 
 /** records the time, so the next start can tell a clock that went backwards */
 export function stampClock (dataDir: string, now = Date.now()): void {
-  writeFileSync(join(dataDir, CLOCK_FILE), JSON.stringify({ lastSeen: now }) + '\n')
+  writeFileSync(dataPaths(dataDir).clock, JSON.stringify({ lastSeen: now }) + '\n')
 }
 
 export function checkDataDir (dataDir: string): void {

@@ -4,12 +4,12 @@
  * trusted only while the data dir's lock is held by that pid.
  */
 import { readFileSync, rmSync } from 'node:fs'
-import { join } from 'node:path'
 import { DaemonNotRunningError } from '../errors.js'
 import { lockOwner } from '../identity/index.js'
 import { writeFileAtomic } from '../util/fs.js'
+import { DATA_FILES, dataPaths } from '../data-dir/index.js'
 
-export const DAEMON_FILE = 'daemon.json'
+export const DAEMON_FILE = DATA_FILES.daemonInfo
 
 export interface DaemonFile {
   pid: number
@@ -21,18 +21,18 @@ export interface DaemonFile {
 }
 
 export function writeDaemonFile (dataDir: string, info: DaemonFile): void {
-  writeFileAtomic(join(dataDir, DAEMON_FILE), JSON.stringify(info, null, 2) + '\n', 0o600)
+  writeFileAtomic(dataPaths(dataDir).daemonInfo, JSON.stringify(info, null, 2) + '\n', 0o600)
 }
 
 export function removeDaemonFile (dataDir: string): void {
-  rmSync(join(dataDir, DAEMON_FILE), { force: true })
+  rmSync(dataPaths(dataDir).daemonInfo, { force: true })
 }
 
 export function readDaemonFile (dataDir: string): DaemonFile {
   const owner = lockOwner(dataDir)
   let info: DaemonFile
   try {
-    info = JSON.parse(readFileSync(join(dataDir, DAEMON_FILE), 'utf8'))
+    info = JSON.parse(readFileSync(dataPaths(dataDir).daemonInfo, 'utf8'))
   } catch {
     throw new DaemonNotRunningError(`no daemon is running on ${dataDir} (no ${DAEMON_FILE}); start one with: umesh node --data-dir ${dataDir}`)
   }

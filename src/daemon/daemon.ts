@@ -1,43 +1,52 @@
 /**
- * The daemon: composes config, identity, network and discovery into phases
- * (core, config, keys, network, bootstrap, discovery, sync, background),
- * starts them in order with one AbortSignal, stops them in reverse, reloads
- * what it can on request, and reports its status.
+ * The daemon, the one composition root: it builds each part in its phase
+ * (core, config, keys, installs, network, bootstrap, discovery, sync,
+ * background), gives each what it needs at construction, starts them in
+ * order with one AbortSignal and stops them in reverse, reloads what it can
+ * on request, and reports status. The parts hold the logic; the daemon only
+ * chooses them and passes one to another.
  */
 import { EventEmitter } from 'node:events'
-import { join } from 'node:path'
 import { LevelDatastore } from 'datastore-level'
 import { logger } from '@libp2p/logger'
-import { peerIdFromString } from '@libp2p/peer-id'
+import { announcements } from '../announce/index.js'
 import { loadConfig } from '../config/index.js'
 import { resolveDataDir } from '../config/load.js'
-import { loadOrCreateIdentity } from '../identity/index.js'
-import { createMeshNode } from '../network/create-node.js'
-import { NetworkGuard } from '../network/network-guard.js'
+import { openChunkStore } from '../content/index.js'
+import { dataPaths, HeldReleases, parseFollow } from '../data-dir/index.js'
 import { BootstrapDialer } from '../discovery/bootstrap-dialer.js'
 import { PeerKeeper } from '../discovery/peer-keeper.js'
+import { FollowedReleases, NodeTrust, follower } from '../follow/index.js'
+import { loadOrCreateIdentity } from '../identity/index.js'
+import { AutoUpdater, InstallManager, runOperation, startControlServer } from '../install/index.js'
+import { createMeshNode } from '../network/create-node.js'
+import { NetworkGuard } from '../network/network-guard.js'
+import { PublishedReleases, publisher } from '../publish/index.js'
+import { coordinator, nodeRollouts } from '../rollout/index.js'
+import { Bandwidth, ReleaseSwarms, swarm } from '../swarm/index.js'
 import { applyLogLevel } from '../util/log-level.js'
 import { VERSION } from '../version.js'
 import { coreCheck, stampClock } from './core-check.js'
 import { removeDaemonFile, writeDaemonFile } from './daemon-file.js'
+import { operatorLogger } from './operator-log.js'
 import { PhaseRunner } from './phases.js'
+import { checkReleaseOptions } from './release-options.js'
+import { applyLive, diffConfig } from './reload.js'
 import { ResourceSampler } from './resources.js'
-import { diffConfig } from './reload.js'
-import { Content } from './content.js'
-import { startControlServer } from '../install/control.js'
-import { InstallManager } from '../install/manager.js'
-import { runOperation } from '../install/operations.js'
-import { reportsTopic } from '../network/protocol-ids.js'
-import { Coordinator } from '../rollout/coordinator.js'
-import { NodeRollouts } from '../rollout/node-rollouts.js'
-import { checkContentOptions } from './content-options.js'
+import { statusReport } from './status-report.js'
+import type { Follower } from '../follow/index.js'
+import type { Announcements } from '../announce/index.js'
 import type { ConfigSources, LoadedConfig, LogLevel, NodeConfig } from '../config/index.js'
+import type { ChunkStore } from '../content/index.js'
+import type { DataPaths } from '../data-dir/index.js'
 import type { Identity } from '../identity/index.js'
 import type { MeshNodeParts, Role } from '../network/create-node.js'
+import type { NodeRollouts } from '../rollout/index.js'
+import type { Swarm } from '../swarm/index.js'
 import type { StatusReport } from '../../protocols/status/index.js'
 import type { PhaseDefinition, PhaseRecord, PhaseResult } from './phases.js'
 import type { ReloadOutcome } from './reload.js'
-import type { ConnectionManager } from '@libp2p/interface-internal'
+import type { ComponentLogger } from '@libp2p/interface'
 
 export type DaemonState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped'
 
@@ -51,24 +60,39 @@ export interface DaemonEvents {
   log: [LogLevel, string]
 }
 
+/** what this node does with releases: publish a repository, follow one, or neither */
+export type ReleaseMode = 'publisher' | 'follower' | 'off'
+
+/** the parts the phases build, each once, in this order */
+export interface DaemonParts {
+  store?: ChunkStore
+  installs?: InstallManager
+  releases?: PublishedReleases | FollowedReleases
+  bandwidth?: Bandwidth
+  mesh?: MeshNodeParts<Swarm>
+  announcements?: Announcements
+  follower?: Follower
+  rollouts?: NodeRollouts
+  autoUpdate?: AutoUpdater
+}
+
 export class Daemon extends EventEmitter<DaemonEvents> {
   readonly role: Role
   readonly dataDir: string
+  readonly paths: DataPaths
   state: DaemonState = 'idle'
   readonly phases: PhaseRunner
   loaded?: LoadedConfig
   identity?: Identity
-  parts?: MeshNodeParts
+  readonly parts: DaemonParts = {}
   private readonly sources: ConfigSources
   private readonly startedAt = Date.now()
   private readonly log = logger('umesh:daemon')
+  private readonly logger: ComponentLogger
   private readonly resources: ResourceSampler
-  private guard?: NetworkGuard
   private bootstrapDialer?: BootstrapDialer
   private keeper?: PeerKeeper
-  content?: Content
-  installs?: InstallManager
-  rollouts?: NodeRollouts
+  private guard?: NetworkGuard
   private readonly abort = new AbortController()
 
   constructor (init: DaemonInit) {
@@ -76,7 +100,9 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     this.role = init.role
     this.sources = init.sources
     this.dataDir = resolveDataDir(init.sources)
+    this.paths = dataPaths(this.dataDir)
     this.resources = new ResourceSampler(this.dataDir)
+    this.logger = operatorLogger(line => { this.emit('log', 'warn', line) })
     const phases: PhaseDefinition[] = [
       { name: 'core', run: async () => this.core() },
       { name: 'config', run: async () => this.configPhase() },
@@ -94,6 +120,10 @@ export class Daemon extends EventEmitter<DaemonEvents> {
   get config (): NodeConfig {
     if (this.loaded == null) throw new Error('the config phase has not run')
     return this.loaded.config
+  }
+
+  get mode (): ReleaseMode {
+    return this.config.repo != null ? 'publisher' : this.config.trustedRoot != null ? 'follower' : 'off'
   }
 
   async start (): Promise<void> {
@@ -130,7 +160,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
       this.emit('log', 'warn', 'a bootstrap node is always a DHT server: ignoring dhtMode=client')
       this.loaded.config.dhtMode = 'server'
     }
-    checkContentOptions(this.role, this.loaded.config)
+    checkReleaseOptions(this.role, this.loaded.config)
     applyLogLevel(this.loaded.config.logLevel)
     const files = [this.loaded.configFile, this.loaded.bootstrapFile].filter(f => f != null)
     return { detail: `network ${this.loaded.config.network}${files.length > 0 ? `; ${files.join(', ')}` : ''}` }
@@ -141,6 +171,12 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     return { detail: `${this.identity.created ? 'created' : 'loaded'} ${this.identity.peerId.toString()}` }
   }
 
+  /** the chunk store, opened by the first phase that needs it: a publisher's is its repository's */
+  private async chunkStore (): Promise<ChunkStore> {
+    this.parts.store ??= await openChunkStore(this.config.repo != null ? `${this.config.repo}/chunks` : this.paths.chunks)
+    return this.parts.store
+  }
+
   /**
    * The install engine: installs a crash interrupted are finished or undone
    * before the node joins the mesh, and the control socket opens for
@@ -148,19 +184,11 @@ export class Daemon extends EventEmitter<DaemonEvents> {
    */
   private async installsPhase (): Promise<PhaseResult> {
     if (this.role !== 'node') return { skipped: 'a bootstrap node installs nothing' }
-    const log = logger('umesh:install')
-    const manager = new InstallManager({
-      dataDir: this.dataDir,
-      packages: this.config.packages,
-      // chunks are read only when staging, after the network phase opened the store
-      store: { get: async (cid) => await this.content!.store.get(cid) },
-      say: line => { log(line) },
-      log: line => { this.emit('log', 'warn', line) }
-    })
-    const recovered = await manager.recoverAll()
+    const manager = new InstallManager({ paths: this.paths, store: await this.chunkStore(), logger: this.logger }, { packages: this.config.packages, signal: this.abort.signal })
+    const recovered = await manager.recoverAll({ signal: this.abort.signal })
     for (const e of recovered) this.emit('log', e.outcome === 'installed' ? 'info' : 'warn', `recovered the interrupted install of ${e.package} ${e.to}: ${e.outcome}${e.reason !== '' ? ` (${e.reason})` : ''}`)
-    const server = await startControlServer(this.dataDir, async (request, say) => await runOperation(manager, request, say), line => { log(line) })
-    this.installs = manager
+    const server = await startControlServer(this.dataDir, async (request, say) => await runOperation(manager, request, say), this.logger.forComponent('umesh:install'))
+    this.parts.installs = manager
     const count = manager.installers.size
     return {
       detail: `${count} package${count === 1 ? '' : 's'} with install settings${recovered.length > 0 ? `; recovered ${recovered.length} interrupted install${recovered.length === 1 ? '' : 's'}` : ''}; control socket open`,
@@ -168,30 +196,50 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     }
   }
 
+  /** what the protocols serve: the publisher's repository, the follower's verified state, or nothing */
+  private releaseCatalog (): PublishedReleases | FollowedReleases | undefined {
+    if (this.mode === 'publisher') return new PublishedReleases(this.config.repo!)
+    if (this.mode !== 'follower') return undefined
+    const trust = new NodeTrust(this.paths)
+    trust.init(this.config.trustedRoot!)
+    return new FollowedReleases({ trust, paths: this.paths, held: new HeldReleases(this.paths.held, parseFollow(this.config.follow)) })
+  }
+
   private async network (): Promise<PhaseResult> {
-    const content = new Content(this.config, this.dataDir)
-    await content.open()
-    this.content = content
-    content.onHeld = () => { void this.installs?.autoUpdate() }
-    const datastore = new LevelDatastore(join(this.dataDir, 'datastore'))
+    const store = await this.chunkStore()
+    const releases = this.parts.releases = this.releaseCatalog()
+    const catalog = releases ?? { piecesOf: async () => undefined }
+    const swarms = new ReleaseSwarms()
+    const bandwidth = this.parts.bandwidth = new Bandwidth({ upload: this.config.uploadLimit, download: this.config.downloadLimit }, swarms)
+    const datastore = new LevelDatastore(this.paths.datastore)
     await datastore.open()
+    let mesh: MeshNodeParts<Swarm> | undefined
     try {
-      this.parts = await createMeshNode({
+      mesh = await createMeshNode({
         config: this.config,
         role: this.role,
         privateKey: this.identity!.privateKey,
         datastore,
         version: VERSION,
         report: () => this.report(),
-        content: { mirrorRoot: () => content.mirrorRoot(), summary: () => content.summary(), store: content.store, upload: content.bandwidth.scheduler, swarm: () => content.swarm }
+        serve: {
+          mirrorRoot: () => releases?.mirrorRoot(),
+          summary: () => releases?.summary() ?? { timestampVersion: 0, releases: [] },
+          store,
+          upload: bandwidth.scheduler
+        },
+        swarm: (node, peers) => swarm({ network: this.config.network })({ node, store, catalog, peers, swarms, bandwidth, logger: this.logger })
       })
-      await this.parts.node.start()
+      await mesh.node.start()
     } catch (err) {
-      await Promise.resolve(this.parts?.node.stop()).catch(() => {})
+      await Promise.resolve(mesh?.node.stop()).catch(() => {})
       await datastore.close()
       throw err
     }
-    const node = this.parts.node
+    this.parts.mesh = mesh
+    const { node, peers } = mesh
+    peers.start()
+    bandwidth.start()
     this.guard = new NetworkGuard(node, this.config.network, logger('umesh:guard'))
     this.guard.start()
     const addrs = node.getMultiaddrs().map(a => a.toString())
@@ -201,6 +249,9 @@ export class Daemon extends EventEmitter<DaemonEvents> {
       undo: async () => {
         removeDaemonFile(this.dataDir)
         this.guard?.stop()
+        bandwidth.stop()
+        mesh.swarm.stop()
+        peers.stop()
         await node.stop()
         await datastore.close()
       }
@@ -208,9 +259,8 @@ export class Daemon extends EventEmitter<DaemonEvents> {
   }
 
   private async bootstrap (signal: AbortSignal): Promise<PhaseResult> {
-    const node = this.parts!.node
-    this.bootstrapDialer = new BootstrapDialer({ node, list: this.config.bootstrap, log: logger('umesh:bootstrap') })
-    const dialer = this.bootstrapDialer
+    const node = this.parts.mesh!.node
+    const dialer = this.bootstrapDialer = new BootstrapDialer({ node, list: this.config.bootstrap, log: logger('umesh:bootstrap') })
     dialer.start()
     const undo = (): void => { dialer.stop() }
     if (dialer.size === 0) {
@@ -224,16 +274,14 @@ export class Daemon extends EventEmitter<DaemonEvents> {
   }
 
   private async discovery (): Promise<PhaseResult> {
-    const node = this.parts!.node
-    const gater = this.parts!.gater
-    this.keeper = new PeerKeeper({
+    const { node, gater } = this.parts.mesh!
+    const keeper = this.keeper = new PeerKeeper({
       node,
       targetPeers: this.config.targetPeers,
       log: logger('umesh:discovery'),
       allowed: peer => !gater.settings.denyPeers.has(peer.toString()) && this.guard?.isForeign(peer) !== true
     })
-    this.keeper.start()
-    const keeper = this.keeper
+    keeper.start()
     const known = (await node.peerStore.all()).length
     return {
       detail: `dht ${this.config.dhtMode}, mdns ${this.config.mdns ? 'on' : 'off'}, ${known} known peers, target ${this.config.targetPeers}`,
@@ -241,48 +289,54 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     }
   }
 
+  /** announcements, then the publisher (and coordinator) or the follower (and the node's rollouts and auto-update) */
   private async syncPhase (): Promise<PhaseResult> {
-    const content = this.content!
-    const node = this.parts!.node
-    let detail = content.start(node)
-    const stops: Array<() => void | Promise<void>> = [() => { content.stop() }]
-    const topic = reportsTopic(this.config.network)
-    if (content.mode === 'publisher' && this.config.coordinator) {
-      const log = logger('umesh:coordinator')
-      const coordinator = new Coordinator({ repoDir: this.config.repo!, pubsub: node.services.pubsub, topic, webhooks: this.config.webhooks, log: line => { log(line) } })
-      coordinator.start()
-      stops.unshift(async () => { await coordinator.stop() })
-      detail += '; coordinating rollouts'
-    }
-    const installs = this.installs
-    if (content.mode === 'follower' && installs != null && installs.installers.size > 0) {
-      const log = logger('umesh:rollout')
-      const rollouts = new NodeRollouts({
-        peerId: node.peerId.toString(),
-        privateKey: this.identity!.privateKey,
-        tags: this.config.tags,
-        maintenance: this.config.maintenance,
-        manager: installs,
-        pubsub: node.services.pubsub,
-        topic,
-        rolloutFile: pkg => content.follower?.rollouts.get(pkg),
-        signedReleases: () => content.trust?.targets() ?? {},
-        allowDowngrade: pkg => this.config.packages[pkg]?.allowDowngrade === true,
-        log: line => { log(line) },
-        ...(process.env.UMESH_TEST_CLOCK_OFFSET_MS != null ? { now: () => new Date(Date.now() + Number(process.env.UMESH_TEST_CLOCK_OFFSET_MS)) } : {})
-      })
-      installs.governed = pkg => rollouts.governs(pkg)
-      rollouts.start()
-      this.rollouts = rollouts
-      stops.unshift(() => { rollouts.stop() })
-    }
+    const { node, peers, swarm } = this.parts.mesh!
+    const { network } = this.config
+    const releases = this.parts.releases
+    const logger = this.logger
+    const announce = this.parts.announcements = announcements({ network })({ pubsub: node.services.pubsub, trust: releases, logger })
+    announce.start()
+    const stops: Array<() => void | Promise<void>> = [() => { announce.stop() }]
     const undo = async (): Promise<void> => { for (const stop of stops) await stop() }
-    return content.mode === 'off' ? { undo, skipped: `no --repo or --trusted-root: ${detail}` } : { undo, detail }
+    if (releases instanceof PublishedReleases) {
+      const pub = publisher({ republishMs: this.config.announceInterval * 1000 })({ releases, announcements: announce, logger })
+      pub.start()
+      stops.unshift(() => { pub.stop() })
+      let detail = `publishing ${releases.repoDir}: timestamp v${releases.timestampVersion()}, ${releases.summary().releases.length} releases`
+      if (this.config.coordinator) {
+        const coord = coordinator({ repoDir: releases.repoDir, network, webhooks: this.config.webhooks })({ pubsub: node.services.pubsub, logger })
+        coord.start()
+        stops.unshift(async () => { await coord.stop() })
+        detail += '; coordinating rollouts'
+      }
+      return { undo, detail }
+    }
+    if (releases instanceof FollowedReleases) {
+      const follow = this.parts.follower = follower({ network, follow: parseFollow(this.config.follow), periodicMs: this.config.checkInterval * 1000 })({ node, releases, paths: this.paths, swarm, peers, announcements: announce, logger })
+      const installs = this.parts.installs
+      if (installs != null && installs.installers.size > 0) {
+        const rollouts = this.parts.rollouts = nodeRollouts({
+          network,
+          tags: this.config.tags,
+          maintenance: this.config.maintenance,
+          allowDowngrade: pkg => this.config.packages[pkg]?.allowDowngrade === true
+        })({ identity: this.identity!, manager: installs, pubsub: node.services.pubsub, documents: follow.rollouts, trust: releases.trust, logger })
+        const auto = this.parts.autoUpdate = new AutoUpdater({ manager: installs, releases: follow, rollouts, logger })
+        rollouts.start()
+        auto.start()
+        stops.unshift(() => { rollouts.stop() }, () => { auto.stop() })
+      }
+      follow.start()
+      stops.unshift(() => { follow.stop() })
+      return { undo, detail: `following ${this.config.follow.join(', ') || 'no packages (verifying and relaying only)'}; trusted timestamp v${releases.trust.timestampVersion()}` }
+    }
+    return { undo, skipped: 'no --repo or --trusted-root: serving what it holds (no --repo or --trusted-root)' }
   }
 
   private async background (): Promise<PhaseResult> {
     // releases held before this start that were never installed
-    void this.installs?.autoUpdate()
+    void this.parts.autoUpdate?.run()
     stampClock(this.dataDir)
     const timer = setInterval(() => {
       try { stampClock(this.dataDir) } catch (err) { this.log.error('could not record the clock - %e', err) }
@@ -293,86 +347,33 @@ export class Daemon extends EventEmitter<DaemonEvents> {
 
   /** Re-reads the config; applies what can change live, lists what needs a restart. Throws ConfigError and keeps the old config when the new one is invalid. */
   async reload (): Promise<ReloadOutcome> {
-    if (this.state !== 'running' || this.loaded == null || this.parts == null) {
+    const mesh = this.parts.mesh
+    if (this.state !== 'running' || this.loaded == null || mesh == null) {
       throw new Error(`cannot reload while ${this.state}`)
     }
     const next = loadConfig(this.sources)
     if (this.role === 'bootstrap') next.config.dhtMode = 'server'
     const outcome = diffConfig(this.loaded.config, next.config)
-    const { gater, node } = this.parts
-    for (const key of outcome.applied) {
-      const value = next.config[key]
-      if (key === 'denyPeers') {
-        gater.settings.denyPeers = new Set(next.config.denyPeers)
-        for (const id of next.config.denyPeers) await node.hangUp(peerIdFromString(id)).catch(() => {})
-      } else if (key === 'maxInboundPerIp') {
-        gater.settings.maxInboundPerIp = next.config.maxInboundPerIp
-      } else if (key === 'maxConnections') {
-        // setMaxConnections is on the connection manager, which libp2p exposes only through its components
-        (node as unknown as { components: { connectionManager: ConnectionManager } }).components.connectionManager.setMaxConnections(next.config.maxConnections)
-      } else if (key === 'bootstrap' || key === 'bootstrapFile') {
-        this.bootstrapDialer?.setList(next.config.bootstrap)
-      } else if (key === 'targetPeers') {
-        this.keeper?.setTarget(next.config.targetPeers)
-      } else if (key === 'uploadLimit' || key === 'downloadLimit') {
-        this.content?.bandwidth.setLimits({ upload: next.config.uploadLimit, download: next.config.downloadLimit })
-      } else if (key === 'logLevel') {
-        applyLogLevel(next.config.logLevel)
-      }
-      this.log('applied %s = %o', key, value)
-    }
+    await applyLive(outcome.applied, next.config, { mesh, bootstrapDialer: this.bootstrapDialer, keeper: this.keeper, bandwidth: this.parts.bandwidth })
+    for (const key of outcome.applied) this.log('applied %s = %o', key, next.config[key])
     // what needs a restart keeps its running value, so status tells the truth
     for (const key of outcome.restartNeeded) (next.config as any)[key] = this.loaded.config[key]
     this.loaded = next
     return outcome
   }
 
-  private rolloutText (pkg: string): string {
-    const v = this.rollouts?.view(pkg)
-    if (v == null || v.rolloutId === 'none') return ''
-    return `rollout ${v.rolloutId} of ${v.version}: wave ${v.wave}, ${v.outcome}${v.reason !== '' ? ` (${v.reason})` : ''}`.slice(0, 1024)
-  }
-
-  private installReport (): StatusReport['installs'] {
-    const fetching = new Set((this.content?.report().releases ?? []).filter(r => r.state === 'fetching').map(r => r.package))
-    return (this.installs?.status() ?? []).slice(0, 64).map(p => ({
-      package: p.package,
-      current: p.current ?? '',
-      pending: p.pending,
-      state: p.state === 'idle' && fetching.has(p.package) ? 'fetching' : p.state,
-      progressDone: BigInt(p.progress.done),
-      progressTotal: BigInt(p.progress.total),
-      error: p.lastError,
-      available: p.available ?? '',
-      rollout: this.rolloutText(p.package)
-    }))
-  }
-
   report (): StatusReport {
-    const node = this.parts?.node
-    const connections = node?.getConnections() ?? []
     const current = this.phases.current()
-    const phaseNow = this.state === 'running' ? 'ready' : this.state === 'stopping' ? 'stopping' : current?.name ?? this.state
-    return {
+    return statusReport({
       peerId: this.identity?.peerId.toString() ?? '',
       role: this.role,
       network: this.loaded?.config.network ?? '',
-      version: VERSION,
-      uptimeMs: BigInt(Date.now() - this.startedAt),
-      startedAtMs: BigInt(this.startedAt),
-      phase: phaseNow,
-      phases: this.phases.records.map(r => ({ name: r.name, state: r.state, durationMs: r.durationMs, detail: r.detail })),
-      connections: connections.length,
-      peers: connections.slice(0, 256).map(c => ({ peerId: c.remotePeer.toString(), addr: c.remoteAddr.toString(), direction: c.direction })),
-      listenAddrs: node?.getMultiaddrs().map(a => a.toString()) ?? [],
+      mode: this.loaded == null ? 'off' : this.mode,
+      startedAt: this.startedAt,
+      phase: this.state === 'running' ? 'ready' : this.state === 'stopping' ? 'stopping' : current?.name ?? this.state,
+      phases: this.phases.records,
       resources: this.resources.usage(),
-      traffic: {
-        bytesIn: BigInt(this.parts?.traffic.totals.bytesIn ?? 0),
-        bytesOut: BigInt(this.parts?.traffic.totals.bytesOut ?? 0)
-      },
-      ...(this.content?.report() ?? { releases: [] }),
-      installs: this.installReport(),
-      bandwidth: this.content == null ? undefined : { ...this.content.bandwidth.report(), swarmSessions: this.content.swarm?.stats().sessions ?? 0 }
-    }
+      parts: this.parts
+    })
   }
 }

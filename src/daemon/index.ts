@@ -1,5 +1,10 @@
 /**
- * The long-running daemon: phases, lifecycle, reload and status report.
+ * The long-running daemon and the one composition root: the start-up phases
+ * (phases.ts) and what each builds (daemon.ts), the core check, the config
+ * reload, the status report, daemon.json, resource sampling, the operator
+ * log. It holds no logic of the parts it composes.
+ *
+ * Imports: every engine folder it composes (not cli/, demo/, view/).
  */
 export { Daemon } from './daemon.js'
 export type { DaemonInit, DaemonState } from './daemon.js'

@@ -2,7 +2,7 @@
  * The demo's live table: one row per process, filled from its status
  * response (or from its exit, if it died).
  */
-import { bytes, duration, installText, releaseText } from '../cli/status-view.js'
+import { bytes, duration, installText, releaseText } from '../view/index.js'
 import type { StatusResponse } from '../../protocols/status/index.js'
 
 export interface Row {

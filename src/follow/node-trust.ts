@@ -16,16 +16,17 @@ import { writeFileAtomic } from '../util/fs.js'
 import { TrustError } from '../trust/errors.js'
 import { checkEntryPath } from '../release/tree-rules.js'
 import type { Root } from '@tufjs/models'
+import type { DataPaths } from '../data-dir/index.js'
 
 export class NodeTrust {
   readonly metadataDir: string
   readonly mirrorDir: string
   readonly targetsDir: string
 
-  constructor (readonly dataDir: string) {
-    this.metadataDir = join(dataDir, 'tuf', 'metadata')
-    this.mirrorDir = join(dataDir, 'tuf', 'mirror')
-    this.targetsDir = join(dataDir, 'tuf', 'targets')
+  constructor (paths: DataPaths) {
+    this.metadataDir = paths.tufMetadata
+    this.mirrorDir = paths.tufMirror
+    this.targetsDir = paths.tufTargets
   }
 
   /** installs the trust anchor on first start; later starts keep what rotations made of it */

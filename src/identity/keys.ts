@@ -5,7 +5,6 @@
  * refused instead of silently becoming a different node.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs'
-import { join } from 'node:path'
 import * as ed from '@noble/ed25519'
 import { generateKeyPairFromSeed, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
@@ -13,9 +12,10 @@ import { fromString, toString } from 'uint8arrays'
 import { equals } from 'uint8arrays/equals'
 import { IdentityError } from '../errors.js'
 import { writeFileAtomic } from '../util/fs.js'
+import { DATA_FILES, dataPaths } from '../data-dir/index.js'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 
-export const IDENTITY_FILE = 'identity.json'
+export const IDENTITY_FILE = DATA_FILES.identity
 
 export interface Identity {
   privateKey: PrivateKey
@@ -31,7 +31,7 @@ interface IdentityFile {
 }
 
 export function identityPath (dataDir: string): string {
-  return join(dataDir, IDENTITY_FILE)
+  return dataPaths(dataDir).identity
 }
 
 export async function createIdentity (dataDir: string): Promise<Identity> {

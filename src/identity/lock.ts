@@ -3,10 +3,10 @@
  * A lock whose process is gone is taken over; a live one is refused.
  */
 import { openSync, writeSync, closeSync, readFileSync, rmSync, fsyncSync } from 'node:fs'
-import { join } from 'node:path'
 import { DataDirLockedError } from '../errors.js'
+import { DATA_FILES, dataPaths } from '../data-dir/index.js'
 
-export const LOCK_FILE = 'daemon.lock'
+export const LOCK_FILE = DATA_FILES.lock
 
 function alive (pid: number): boolean {
   try {
@@ -20,7 +20,7 @@ function alive (pid: number): boolean {
 /** The pid holding the data dir's lock, or null when none is alive. */
 export function lockOwner (dataDir: string): number | null {
   try {
-    const pid = Number.parseInt(readFileSync(join(dataDir, LOCK_FILE), 'utf8'), 10)
+    const pid = Number.parseInt(readFileSync(dataPaths(dataDir).lock, 'utf8'), 10)
     return Number.isInteger(pid) && pid > 0 && alive(pid) ? pid : null
   } catch {
     return null
@@ -32,7 +32,7 @@ export interface DataDirLock {
 }
 
 export function acquireLock (dataDir: string): DataDirLock {
-  const path = join(dataDir, LOCK_FILE)
+  const path = dataPaths(dataDir).lock
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(path, 'wx', 0o600)

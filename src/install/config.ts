@@ -22,7 +22,7 @@
  * held, never installed: where it goes and how to tell it works are the
  * operator's to say.
  */
-import { isAbsolute, join, normalize } from 'node:path'
+import { isAbsolute, normalize } from 'node:path'
 import { ConfigError } from '../errors.js'
 import type { DependencyPolicy, HealthCheck, HealthConfig, PackageInstallConfig } from './types.js'
 
@@ -155,8 +155,8 @@ export function parsePackages (value: unknown, field: string): Record<string, Pa
 }
 
 /** the install settings of one package, with its install root resolved; undefined when the package has no entry */
-export function packageInstallConfig (packages: Record<string, PackageEntry>, dataDir: string, pkg: string): PackageInstallConfig | undefined {
+export function packageInstallConfig (packages: Record<string, PackageEntry>, pkg: string, defaultRoot: string): PackageInstallConfig | undefined {
   const e = packages[pkg]
   if (e == null) return undefined
-  return { ...e, installRoot: e.installRoot ?? join(dataDir, 'installs', pkg) }
+  return { ...e, installRoot: e.installRoot ?? defaultRoot }
 }

@@ -11,11 +11,12 @@
  */
 import { chmodSync, existsSync, rmSync } from 'node:fs'
 import { createConnection, createServer } from 'node:net'
-import { join } from 'node:path'
+import { DATA_FILES, dataPaths } from '../data-dir/index.js'
 import { UmeshError } from '../errors.js'
 import type { Server, Socket } from 'node:net'
+import type { Logger } from '@libp2p/interface'
 
-export const CONTROL_SOCKET = 'control.sock'
+export const CONTROL_SOCKET = DATA_FILES.controlSocket
 /** a request is a few flags; anything longer is not a request */
 const MAX_REQUEST_BYTES = 64 * 1024
 /** one answer line (a history listing is the largest) */
@@ -46,7 +47,7 @@ export class RemoteError extends UmeshError {
 }
 
 export function controlSocketPath (dataDir: string): string {
-  return join(dataDir, CONTROL_SOCKET)
+  return dataPaths(dataDir).controlSocket
 }
 
 export type ControlHandler = (request: ControlRequest, say: (line: string) => void) => Promise<unknown>
@@ -56,7 +57,7 @@ function send (socket: Socket, line: ControlLine): void {
 }
 
 /** listens on `<dataDir>/control.sock`; stale sockets from a crashed daemon are replaced (the data dir lock says none is alive) */
-export async function startControlServer (dataDir: string, handler: ControlHandler, log: (line: string) => void): Promise<{ close: () => Promise<void> }> {
+export async function startControlServer (dataDir: string, handler: ControlHandler, log: Logger): Promise<{ close: () => Promise<void> }> {
   const path = controlSocketPath(dataDir)
   if (Buffer.byteLength(path) > 100) throw new ControlError(`the control socket path ${path} is longer than a Unix socket allows (about 100 bytes); use a shorter --data-dir`)
   if (existsSync(path)) rmSync(path, { force: true })
@@ -88,7 +89,7 @@ export async function startControlServer (dataDir: string, handler: ControlHandl
         socket.end()
         return
       }
-      log(`control: ${request.op}`)
+      log('control: %s', request.op)
       handler(request, line => { send(socket, { type: 'say', line }) }).then(value => {
         send(socket, { type: 'result', ok: true, value })
       }, (err: any) => {

@@ -7,35 +7,50 @@
  *
  * The daemon owns one; the CLI makes its own when no daemon runs on the data
  * dir (it holds the data dir lock meanwhile, so the two never act at once).
+ * A release the follower just verified can be handed over with its index
+ * (`remember`), so installing it does not read the index back from disk.
  */
-import { createHash } from 'node:crypto'
-import { existsSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { UmeshError } from '../errors.js'
-import { readLocalState } from '../follow/local-state.js'
-import { channelSees, compareVersions, parseReleaseIndex } from '../release/index.js'
+import { defaultInstallRoot, readLocalIndex, readLocalState } from '../data-dir/index.js'
+import { channelSees, compareVersions } from '../release/index.js'
+import { loadOrCreateBackupKey } from './backup-key.js'
 import { packageInstallConfig } from './config.js'
 import { checkUpgradeRules, planInstall } from './deps.js'
 import { Installer } from './installer.js'
 import { InstallInProgressError } from './lock.js'
 import type { InstallResult } from './installer.js'
 import type { PackageEntry } from './config.js'
-import type { PublishedRelease } from '../follow/local-state.js'
+import type { DataPaths, PublishedRelease } from '../data-dir/index.js'
 import type { Channel, ReleaseIndex } from '../release/index.js'
 import type { HistoryEntry, PackageState } from './types.js'
+import type { ComponentLogger, Logger } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
 
 export class NotInstallableError extends UmeshError {
   override readonly name = 'NotInstallableError'
 }
 
-export interface ManagerInit {
-  dataDir: string
+export interface InstallManagerInit {
+  /** install settings per package (the config's `packages`) */
   packages: Record<string, PackageEntry>
-  store: { get: (cid: CID) => Promise<Uint8Array> }
-  say?: (line: string) => void
-  log?: (line: string) => void
+  /**
+   * the owner's lifetime (the daemon's): once aborted, an install under way
+   * stops at its next step and is left for the next start's recovery, as
+   * after a crash there
+   */
+  signal?: AbortSignal
 }
+
+export interface InstallManagerComponents {
+  /** where the trusted targets, held releases, indexes and the backup key live */
+  paths: DataPaths
+  /** verified chunks to stage from */
+  store: { get: (cid: CID) => Promise<Uint8Array> }
+  logger: ComponentLogger
+}
+
+/** indexes handed over by the follower, kept for the installs that follow */
+const MAX_REMEMBERED_INDEXES = 64
 
 export type VersionChoice = { to: string } | { latest: true } | { stable: true }
 
@@ -64,16 +79,38 @@ export interface PackageStatus {
 export class InstallManager {
   readonly installers = new Map<string, Installer>()
   private running?: string
-  /** packages whose installs a rollout decides (then plain autoUpdate leaves them alone) */
-  governed?: (pkg: string) => boolean
+  private readonly log: Logger
   private say: (line: string) => void
+  private readonly remembered = new Map<string, ReleaseIndex>()
 
-  constructor (private readonly init: ManagerInit) {
-    this.say = init.say ?? (() => {})
+  constructor (private readonly components: InstallManagerComponents, private readonly init: InstallManagerInit) {
+    this.log = components.logger.forComponent('umesh:install')
+    // progress lines go to the component log; a CLI command adds its own stream (withSay)
+    this.say = line => { this.log('%s', line) }
+    const { paths } = components
     for (const pkg of Object.keys(init.packages)) {
-      const config = packageInstallConfig(init.packages, init.dataDir, pkg)!
-      this.installers.set(pkg, new Installer({ package: pkg, config, dataDir: init.dataDir, store: init.store, index: v => this.indexOf(pkg, v), say: line => { this.say(`${pkg}: ${line}`) } }))
+      const config = packageInstallConfig(init.packages, pkg, defaultInstallRoot(paths, pkg))!
+      this.installers.set(pkg, new Installer({
+        package: pkg,
+        config,
+        store: components.store,
+        index: v => this.indexOf(pkg, v),
+        backupKey: () => loadOrCreateBackupKey(paths.backupKey),
+        logger: components.logger,
+        say: line => { this.say(`${pkg}: ${line}`) }
+      }))
     }
+  }
+
+  /**
+   * A release the follower holds now, with the index it verified: used for
+   * installs of that version instead of reading the index back from disk.
+   */
+  remember (pkg: string, version: string, index: ReleaseIndex): void {
+    const key = `${pkg}@${version}`
+    this.remembered.delete(key)
+    this.remembered.set(key, index)
+    if (this.remembered.size > MAX_REMEMBERED_INDEXES) this.remembered.delete(this.remembered.keys().next().value!)
   }
 
   /** progress lines go here while a command runs (the CLI streams them) */
@@ -85,7 +122,7 @@ export class InstallManager {
 
   private releases (): PublishedRelease[] {
     try {
-      return readLocalState(this.init.dataDir).releases
+      return readLocalState(this.components.paths).releases
     } catch {
       return []
     }
@@ -93,23 +130,22 @@ export class InstallManager {
 
   private followed (): Map<string, Channel> {
     try {
-      return new Map(readLocalState(this.init.dataDir).follow.map(f => [f.package, f.channel]))
+      return new Map(readLocalState(this.components.paths).follow.map(f => [f.package, f.channel]))
     } catch {
       return new Map()
     }
   }
 
-  /** the verified index of a held release; the file's sha256 is checked against the signed target again */
+  /**
+   * The verified index of a held release: the one the follower handed over,
+   * else the file on disk, whose sha256 is checked against the signed target
+   * again (HashMismatchError when it changed).
+   */
   indexOf (pkg: string, version: string): ReleaseIndex | undefined {
+    const handed = this.remembered.get(`${pkg}@${version}`)
+    if (handed != null) return handed
     const release = this.releases().find(r => r.package === pkg && r.version === version && r.held)
-    if (release == null) return undefined
-    const file = join(this.init.dataDir, 'tuf', 'targets', `${release.sha256}.index.json`)
-    if (!existsSync(file)) return undefined
-    const bytes = readFileSync(file)
-    if (createHash('sha256').update(bytes).digest('hex') !== release.sha256) {
-      throw new NotInstallableError(`the index of ${pkg} ${version} on disk (${file}) does not match its signed hash; it is not used. Delete it and the node fetches it again`)
-    }
-    return parseReleaseIndex(bytes)
+    return release == null ? undefined : readLocalIndex(this.components.paths, release)
   }
 
   installer (pkg: string | undefined): Installer {
@@ -121,13 +157,23 @@ export class InstallManager {
   }
 
   /** finishes or undoes interrupted installs of every package */
-  async recoverAll (): Promise<HistoryEntry[]> {
+  async recoverAll (options: { signal?: AbortSignal } = {}): Promise<HistoryEntry[]> {
     const done: HistoryEntry[] = []
     for (const installer of this.installers.values()) {
-      const entry = await installer.recoverLocked()
+      const entry = await installer.recoverLocked(options)
       if (entry != null) done.push(entry)
     }
     return done
+  }
+
+  /** an install runs now */
+  get busy (): boolean {
+    return this.running != null
+  }
+
+  /** whether the package's settings say to install new releases by themselves */
+  autoUpdates (pkg: string): boolean {
+    return this.init.packages[pkg]?.autoUpdate === true
   }
 
   /** one install at a time on this node: a second is refused while one runs, not queued behind it */
@@ -188,14 +234,18 @@ export class InstallManager {
         const dep = step.package === pkg ? installer : this.installers.get(step.package)
         if (dep == null) throw new NotInstallableError(`${step.reason}, but ${step.package} has no install settings in this node's config; add \`packages.${step.package}\``)
         if (step.package !== pkg) this.say(`${pkg}: installing the dependency ${step.package} ${step.version} first (${step.reason})`)
-        results.push(await dep.install(step.version, { kind: step.package === pkg ? kind : 'upgrade', dryRun: req.dryRun === true }))
+        results.push(await dep.install(step.version, { kind: step.package === pkg ? kind : 'upgrade', dryRun: req.dryRun === true, ...this.signal() }))
       }
       return results
     })
   }
 
   async rollback (pkg: string | undefined, updateId?: string): Promise<HistoryEntry> {
-    return await this.serial(async () => await this.installer(pkg).rollback(updateId))
+    return await this.serial(async () => await this.installer(pkg).rollback(updateId, this.signal()))
+  }
+
+  private signal (): { signal?: AbortSignal } {
+    return this.init.signal == null ? {} : { signal: this.init.signal }
   }
 
   private policy (pkg: string): 'install' | 'require' | 'ignore' {
@@ -255,26 +305,5 @@ export class InstallManager {
         autoUpdate: this.init.packages[pkg].autoUpdate
       }
     })
-  }
-
-  /**
-   * With autoUpdate, installs the newest held release of each followed
-   * package when it is newer than the current one. The daemon calls it when
-   * a release is held. Failures are recorded in the history, not thrown.
-   */
-  async autoUpdate (): Promise<void> {
-    for (const [pkg] of this.installers) {
-      if (!this.init.packages[pkg].autoUpdate || this.running != null || this.governed?.(pkg) === true) continue
-      const next = this.availableUpdate(pkg)
-      if (next == null) continue
-      // a version this node already tried and rolled back is not retried automatically
-      const tried = this.installers.get(pkg)!.history().some(h => h.to === next && h.kind !== 'rollback' && h.outcome !== 'installed')
-      if (tried) continue
-      try {
-        await this.upgrade({ package: pkg, choice: { to: next } })
-      } catch (err) {
-        this.init.log?.(`auto-update of ${pkg} to ${next} did not complete: ${(err as Error).message}`)
-      }
-    }
   }
 }

@@ -8,7 +8,9 @@
  *
  * Scripts run without a shell, with UMESH_OLD_VERSION, UMESH_NEW_VERSION,
  * UMESH_OLD_DIR, UMESH_NEW_DIR and UMESH_MIGRATION in their environment and
- * the hooks' time limit.
+ * the hooks' time limit. A cancelled install stops the script under way (its
+ * process group is killed) and rethrows the signal's reason: the script is
+ * not recorded as applied, and no later one runs.
  */
 import { lstatSync, mkdirSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -118,6 +120,8 @@ interface RunContext {
   newDir: string
   timeoutMs: number
   env?: Record<string, string>
+  /** stops the running script (its process group is killed) and the migrations after it */
+  signal?: AbortSignal
 }
 
 async function runScript (id: string, direction: 'up' | 'down', script: string, cwd: string, ctx: RunContext): Promise<void> {
@@ -129,7 +133,10 @@ async function runScript (id: string, direction: 'up' | 'down', script: string, 
     UMESH_NEW_DIR: ctx.newDir,
     UMESH_MIGRATION: id
   }
-  const result = await runCommand([script], { cwd, env, timeoutMs: ctx.timeoutMs })
+  ctx.signal?.throwIfAborted()
+  const result = await runCommand([script], { cwd, env, timeoutMs: ctx.timeoutMs, signal: ctx.signal })
+  // cancelled: the script was stopped, not failed; the ledger does not record it as applied
+  if (result.aborted) ctx.signal?.throwIfAborted()
   if (result.code === 0) return
   const tail = result.stderr.trim().split('\n').slice(-5).join('\n')
   throw new MigrationFailedError(id, direction, `migration ${id} (${direction}) failed: ${describeRun([script], result)}${tail !== '' ? `\n--- its stderr ends with ---\n${tail}` : ''}\nfix the script or the data it migrates and install again; state saved before the install is in its rollback point`, result)

@@ -102,6 +102,28 @@ function groupAlive (pgid: number): boolean {
   }
 }
 
+/** SIGTERM to the process group, SIGKILL after a grace period while anything of it is left */
+function terminateGroup (pid: number): void {
+  killGroup(pid, 'SIGTERM')
+  const killTimer = setTimeout(() => { clearInterval(groupWatch); killGroup(pid, 'SIGKILL') }, KILL_GRACE_MS)
+  // the SIGKILL is needed only while something of the group is left
+  const groupWatch = setInterval(() => {
+    if (!groupAlive(pid)) {
+      clearInterval(groupWatch)
+      clearTimeout(killTimer)
+    }
+  }, 50)
+}
+
+/** why a program could not be started, and what to check */
+function spawnError (program: string, cwd: string | undefined, err: NodeJS.ErrnoException): CommandError {
+  const where = cwd != null ? ` in ${cwd}` : ''
+  const hint = err.code === 'ENOENT'
+    ? `check that ${program} exists and is on PATH${cwd != null ? `, and that ${cwd} exists` : ''}`
+    : err.code === 'EACCES' ? `check that ${program} is executable` : 'check the command'
+  return new CommandError(`cannot run \`${program}\`${where}: ${err.message}; ${hint}`)
+}
+
 export async function runCommand (argv: string[], opts: RunOptions): Promise<RunResult> {
   if (argv.length === 0 || argv[0] === '') throw new CommandError('cannot run an empty command: give the program to run as the first element of the argv list')
   if (!Number.isSafeInteger(opts.timeoutMs) || opts.timeoutMs <= 0) throw new RangeError(`runCommand timeoutMs: expected a positive integer, found ${String(opts.timeoutMs)}`)
@@ -122,21 +144,12 @@ export async function runCommand (argv: string[], opts: RunOptions): Promise<Run
     let timedOut = false
     let aborted = false
     let settled = false
-    let killTimer: NodeJS.Timeout | undefined
-    let groupWatch: NodeJS.Timeout | undefined
+    let stopping = false
     let closeTimer: NodeJS.Timeout | undefined
     const stop = (): void => {
-      if (child.pid == null || child.exitCode != null || child.signalCode != null || killTimer != null) return
-      const pid = child.pid
-      killGroup(pid, 'SIGTERM')
-      killTimer = setTimeout(() => { clearInterval(groupWatch); killGroup(pid, 'SIGKILL') }, KILL_GRACE_MS)
-      // the SIGKILL is needed only while something of the group is left
-      groupWatch = setInterval(() => {
-        if (!groupAlive(pid)) {
-          clearInterval(groupWatch)
-          clearTimeout(killTimer)
-        }
-      }, 50)
+      if (child.pid == null || child.exitCode != null || child.signalCode != null || stopping) return
+      stopping = true
+      terminateGroup(child.pid)
     }
     const timer = setTimeout(() => { timedOut = true; stop() }, opts.timeoutMs)
     const onAbort = (): void => { aborted = true; stop() }
@@ -167,11 +180,7 @@ export async function runCommand (argv: string[], opts: RunOptions): Promise<Run
       if (child.pid == null) {
         settled = true
         cleanup()
-        const where = opts.cwd != null ? ` in ${opts.cwd}` : ''
-        const hint = err.code === 'ENOENT'
-          ? `check that ${program} exists and is on PATH${opts.cwd != null ? `, and that ${opts.cwd} exists` : ''}`
-          : err.code === 'EACCES' ? `check that ${program} is executable` : 'check the command'
-        reject(new CommandError(`cannot run \`${program}\`${where}: ${err.message}; ${hint}`))
+        reject(spawnError(program, opts.cwd, err))
       }
     })
     child.on('close', finish)

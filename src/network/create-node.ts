@@ -2,7 +2,8 @@
  * Assembles the libp2p node of a daemon: TCP, Noise, Yamux, identify, ping,
  * the network's own Kademlia DHT, gossipsub, mDNS, the bootstrap list, the
  * status protocol, a persistent LevelDB datastore (peer store and DHT
- * records survive restarts), the connection gater and a byte counter.
+ * records survive restarts), the connection gater, a byte counter, what
+ * each peer speaks, and the node's swarm (built as soon as the node exists).
  */
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
@@ -20,13 +21,12 @@ import { status } from '../../protocols/status/index.js'
 import { sync } from '../../protocols/sync/index.js'
 import { meshGater } from './gater.js'
 import { TrafficMeter } from './traffic-meter.js'
+import { PeerProtocols } from './peer-protocols.js'
 import { gossipTopics, protocolPrefix, dhtProtocol, mdnsServiceTag } from './protocol-ids.js'
-import type { ChunksInit, ChunksService } from '../../protocols/chunks/index.js'
-import type { HaveInit, HaveService } from '../../protocols/have/index.js'
+import type { ChunkReader, ChunksInit, ChunksService } from '../../protocols/chunks/index.js'
+import type { HaveService, HaveSwarm } from '../../protocols/have/index.js'
 import type { StatusReport, StatusService } from '../../protocols/status/index.js'
 import type { SyncService, SyncSummary } from '../../protocols/sync/index.js'
-import type { ChunkStore } from '../content/index.js'
-import type { NodeConfig } from '../config/index.js'
 import type { MeshGater } from './gater.js'
 import type { GossipSub } from '@libp2p/gossipsub'
 import type { Identify } from '@libp2p/identify'
@@ -50,35 +50,58 @@ export type MeshServices = {
 
 export type MeshNode = Libp2p<MeshServices>
 
-export interface MeshNodeInit {
-  config: NodeConfig
+/** the node config's network options (src/config's NodeConfig has them all) */
+export interface MeshNodeConfig {
+  network: string
+  listen: string[]
+  announce: string[]
+  bootstrap: string[]
+  mdns: boolean
+  dhtMode: 'server' | 'client'
+  privateAddresses: boolean
+  maxConnections: number
+  maxInboundPerIp: number
+  denyPeers: string[]
+  /** the publisher's re-announcement interval, in seconds: gossipsub's seen cache must forget sooner */
+  announceInterval: number
+}
+
+export interface MeshNodeInit<S extends HaveSwarm> {
+  config: MeshNodeConfig
   role: Role
   privateKey: PrivateKey
   datastore: Datastore
   version: string
   report: () => StatusReport | Promise<StatusReport>
   /** what the sync and chunks protocols serve */
-  content: {
+  serve: {
     mirrorRoot: () => string | undefined
     summary: () => SyncSummary
-    store: ChunkStore
+    store: ChunkReader
     /** where chunk answers wait for a fair upload slot and the upload cap */
     upload?: ChunksInit['upload']
-    /** answers the have exchange once the sync phase made it */
-    swarm?: HaveInit['swarm']
   }
+  /**
+   * The node's swarm, made as soon as the node exists (before it starts):
+   * it answers the have exchange and needs the node to dial. The one place
+   * where a service and the part it serves are made in two steps.
+   */
+  swarm?: (node: MeshNode, peers: PeerProtocols) => S
 }
 
-export interface MeshNodeParts {
+export interface MeshNodeParts<S> {
   node: MeshNode
   gater: MeshGater
   traffic: TrafficMeter
+  /** what each peer speaks, from identify */
+  peers: PeerProtocols
+  swarm: S
 }
 
 /** gossip messages are signed TUF metadata and reports: small */
 const MAX_GOSSIP_MESSAGE_BYTES = 1024 * 1024
 
-export async function createMeshNode (init: MeshNodeInit): Promise<MeshNodeParts> {
+export async function createMeshNode<S extends HaveSwarm> (init: MeshNodeInit<S>): Promise<MeshNodeParts<S>> {
   const { config, role } = init
   const gater = meshGater({ denyPeers: new Set(config.denyPeers), maxInboundPerIp: config.maxInboundPerIp })
   const traffic = new TrafficMeter()
@@ -92,6 +115,7 @@ export async function createMeshNode (init: MeshNodeInit): Promise<MeshNodeParts
     peerDiscovery.push(mdns({ serviceTag: mdnsServiceTag(config.network), interval: 5_000 }))
   }
 
+  let swarm: S | undefined
   const node = await createLibp2p<MeshServices>({
     start: false,
     privateKey: init.privateKey,
@@ -139,11 +163,13 @@ export async function createMeshNode (init: MeshNodeInit): Promise<MeshNodeParts
         seenTTL: Math.min(120_000, config.announceInterval * 500)
       }),
       status: status({ network: config.network, report: init.report }),
-      sync: sync({ network: config.network, mirrorRoot: init.content.mirrorRoot, summary: init.content.summary }),
-      chunks: chunks({ network: config.network, store: init.content.store, upload: init.content.upload }),
-      have: have({ network: config.network, swarm: init.content.swarm ?? (() => undefined) })
+      sync: sync({ network: config.network, mirrorRoot: init.serve.mirrorRoot, summary: init.serve.summary }),
+      chunks: chunks({ network: config.network, store: init.serve.store, upload: init.serve.upload }),
+      have: have({ network: config.network, swarm: () => swarm })
     }
   })
   gater.countInbound = (ip) => node.getConnections().filter(c => c.direction === 'inbound' && c.remoteAddr.getComponents().some(p => p.value === ip)).length
-  return { node, gater, traffic }
+  const peers = new PeerProtocols({ node })
+  swarm = init.swarm?.(node, peers)
+  return { node, gater, traffic, peers, swarm: swarm as S }
 }

@@ -9,16 +9,22 @@
 import { statSync, readFileSync, watch } from 'node:fs'
 import type { FSWatcher } from 'node:fs'
 import { join } from 'node:path'
-import { Repository } from '../trust/repository.js'
-import type { Announcements } from '../follow/announcements.js'
-import type { Logger } from '@libp2p/interface'
+import type { ComponentLogger, Logger } from '@libp2p/interface'
+import type { PublishedReleases } from './published-releases.js'
 
 export interface PublisherInit {
-  repoDir: string
-  announcements: Announcements
-  log: Logger
+  /** the timestamp is checked this often besides the folder watch (default 0.5 s) */
   pollMs?: number
+  /** the current timestamp is announced again this often (default 30 s) */
   republishMs?: number
+}
+
+export interface PublisherComponents {
+  /** the repository this node publishes */
+  releases: PublishedReleases
+  /** where timestamps are announced */
+  announcements: { announce: (bytes: Uint8Array) => Promise<number> }
+  logger: ComponentLogger
 }
 
 export class Publisher {
@@ -28,24 +34,15 @@ export class Publisher {
   private lastAnnounce = 0
   private busy = false
   private again = false
+  private readonly log: Logger
   announced = 0
 
-  constructor (private readonly init: PublisherInit) {}
+  constructor (private readonly components: PublisherComponents, private readonly init: PublisherInit = {}) {
+    this.log = components.logger.forComponent('umesh:publisher')
+  }
 
   get timestampFile (): string {
-    return join(this.init.repoDir, 'metadata', 'timestamp.json')
-  }
-
-  repo (): Repository {
-    return Repository.open(this.init.repoDir)
-  }
-
-  timestampVersion (): number {
-    try {
-      return JSON.parse(readFileSync(this.timestampFile, 'utf8')).signed.version
-    } catch {
-      return 0
-    }
+    return join(this.components.releases.repoDir, 'metadata', 'timestamp.json')
   }
 
   start (): void {
@@ -53,7 +50,7 @@ export class Publisher {
     this.timer.unref()
     try {
       // the timestamp is replaced by a rename: the folder reports it
-      this.watcher = watch(join(this.init.repoDir, 'metadata'), (_event, name) => { if (name === 'timestamp.json') void this.tick() })
+      this.watcher = watch(join(this.components.releases.repoDir, 'metadata'), (_event, name) => { if (name === 'timestamp.json') void this.tick() })
       this.watcher.on('error', () => { this.watcher?.close() })
       this.watcher.unref()
     } catch {
@@ -75,26 +72,26 @@ export class Publisher {
     }
     this.busy = true
     try {
-      const repo = this.repo()
+      const repo = this.components.releases.repo()
       // re-sign when less than half the timestamp's lifetime is left
       const lifetime = repo.settings.expiry.timestamp * 86_400_000
       if (repo.timestampExpires().getTime() - Date.now() < lifetime / 2) {
         repo.refreshTimestamp()
-        this.init.log('re-signed the timestamp before it expires')
+        this.log('re-signed the timestamp before it expires')
       }
       const st = statSync(this.timestampFile)
       const stamp = `${st.mtimeMs}:${st.size}`
       const due = Date.now() - this.lastAnnounce > (this.init.republishMs ?? 30_000)
       if (stamp !== this.lastStamp || due) {
         const bytes = readFileSync(this.timestampFile)
-        const recipients = await this.init.announcements.announce(bytes)
+        const recipients = await this.components.announcements.announce(bytes)
         this.lastStamp = stamp
         this.lastAnnounce = Date.now()
         this.announced++
-        this.init.log('announced timestamp version %d to %d peers', this.timestampVersion(), recipients)
+        this.log('announced timestamp version %d to %d peers', this.components.releases.timestampVersion(), recipients)
       }
     } catch (err) {
-      this.init.log.error('publisher tick failed - %e', err)
+      this.log.error('publisher tick failed - %e', err)
     } finally {
       this.busy = false
       if (this.again) {

@@ -2,6 +2,9 @@
  * Releases: the source tree a release is made from (checked before anything
  * is stored), version schemes and channels, the signed release index, and
  * `release add`, which ties them to the content store and the TUF repository.
+ *
+ * Imports: content/ (chunking), trust/ (signing the index into the
+ * repository), protocols/shared (path rules, the largest chunk), errors.
  */
 export { addRelease, releasesIn, ReleaseError } from './add-release.js'
 export type { AddReleaseOptions, AddedRelease, ReleaseSummary } from './add-release.js'

@@ -8,6 +8,7 @@
  */
 import { CID } from 'multiformats/cid'
 import { UmeshError } from '../errors.js'
+import { MAX_CHUNK_BYTES } from '../../protocols/shared/chunk-cid.js'
 import { checkEntryPath } from './tree-rules.js'
 import { CHANNELS, parseRange } from './version.js'
 import type { Channel } from './version.js'
@@ -15,7 +16,7 @@ import type { Channel } from './version.js'
 export const INDEX_FORMAT = 'umesh-release/1'
 export const MAX_INDEX_BYTES = 64 * 1024 * 1024
 export const MAX_FILES = 100_000
-export const MAX_CHUNK_BYTES = 1024 * 1024
+export { MAX_CHUNK_BYTES }
 export const MAX_CHANGELOG_BYTES = 64 * 1024
 export const PACKAGE_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/
 /** at most this many `requires`, and as many `conflicts`, per release */

@@ -6,11 +6,12 @@
  * refused before a byte is stored, naming the entry and what to do instead.
  */
 import { UmeshError } from '../errors.js'
+import { pathProblem, quotePath } from '../../protocols/shared/path-rules.js'
+
+export { quotePath, MAX_PATH_BYTES, MAX_COMPONENT_BYTES } from '../../protocols/shared/path-rules.js'
 
 export const DEFAULT_MAX_ENTRIES = 100_000
 export const DEFAULT_MAX_TOTAL_BYTES = 4 * 1024 ** 3
-export const MAX_PATH_BYTES = 4096
-export const MAX_COMPONENT_BYTES = 255
 /** slack per entry for tar headers, pax records and padding when capping a decompressed archive */
 const ARCHIVE_BYTES_PER_ENTRY = 2048
 const ARCHIVE_SLACK_BYTES = 1024 * 1024
@@ -57,49 +58,13 @@ export class ReleaseSourceError extends UmeshError {
   }
 }
 
-// characters that would break the one-line message or disguise the name on a terminal
-const INVISIBLE = /[\p{Cc}\p{Zl}\p{Zp}\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu
-const FORBIDDEN = /[\p{Cc}\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/u
-
-/** a path in double quotes with control characters escaped, shortened if very long */
-export function quotePath (path: string): string {
-  const short = path.length > 200 ? `${path.slice(0, 100)}…${path.slice(-60)}` : path
-  const escaped = short.replace(/["\\]/g, '\\$&')
-    .replace(INVISIBLE, c => `\\u{${c.codePointAt(0)?.toString(16) ?? ''}}`)
-  return `"${escaped}"`
-}
-
-function codePoints (text: string): string {
-  return [...text].map(c => `U+${(c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`).join(' ')
-}
-
 /**
  * Checks one path as written in the source (posix separators, relative) and
  * returns it unchanged. Throws UnsafeTreeError for the first rule it breaks.
  */
 export function checkEntryPath (path: string): string {
-  const reject = (reason: string): never => { throw new UnsafeTreeError(path, reason) }
-  if (path.length === 0) reject('the entry has an empty name; remove it or give it a name')
-  if (path.startsWith('/')) reject('the path is absolute; a release may only contain files below its root, so store it relative to the tree root')
-  if (Buffer.byteLength(path) > MAX_PATH_BYTES) reject(`the path is ${Buffer.byteLength(path)} bytes long, more than the ${MAX_PATH_BYTES} allowed; shorten it`)
-  if (path.includes('\\')) reject('the name contains a backslash, which some systems read as a path separator; rename it')
-  if (path.includes('\ufffd')) reject('the name is not valid UTF-8 (or contains U+FFFD); rename it to valid UTF-8')
-  const bad = FORBIDDEN.exec(path)
-  if (bad != null) reject(`the name contains the control character ${codePoints(bad[0])}; rename it using printable characters only`)
-  for (const component of path.split('/')) {
-    if (component === '') reject('the path has an empty component ("//" or a trailing "/"); remove the extra "/"')
-    if (component === '.') reject('a path component is "."; write the path without "./" parts')
-    if (component === '..') reject('a path component is ".."; a release may only contain files below its root')
-    if (Buffer.byteLength(component) > MAX_COMPONENT_BYTES) {
-      reject(`the name ${quotePath(component.slice(0, 40) + '…')} is ${Buffer.byteLength(component)} bytes long, more than the ${MAX_COMPONENT_BYTES} a file system allows; shorten it`)
-    }
-    const nfc = component.normalize('NFC')
-    if (nfc !== component) {
-      let i = 0
-      while (i < component.length && component[i] === nfc[i]) i++
-      reject(`the name is not NFC-normalized Unicode (it spells ${codePoints(component.slice(Math.max(0, i - 1), i + 2))} where NFC has ${codePoints(nfc.slice(Math.max(0, i - 1), i + 1))}); rename it to its NFC form, e.g. with convmv --nfc`)
-    }
-  }
+  const problem = pathProblem(path)
+  if (problem != null) throw new UnsafeTreeError(path, problem)
   return path
 }
 

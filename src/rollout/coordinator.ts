@@ -15,12 +15,14 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { writeFileAtomic } from '../util/fs.js'
+import { reportsTopic } from '../network/protocol-ids.js'
 import { Repository } from '../trust/repository.js'
 import { changeRollout, listRollouts } from './repo-rollouts.js'
 import { ReportBook, reportValidator } from './reports.js'
 import { chooseCountPeers, gateDecision, waveOf, waveTally } from './waves.js'
 import { Notifier } from './webhooks.js'
 import type { GossipSub } from '@libp2p/gossipsub'
+import type { ComponentLogger, Logger } from '@libp2p/interface'
 import type { NodeReport, RolloutDocument, RolloutEvent } from './types.js'
 
 export const COORDINATOR_DIR = 'coordinator'
@@ -29,12 +31,18 @@ export const STATE_FILE = 'state.json'
 export const UNREACHABLE_MS = 90_000
 
 export interface CoordinatorInit {
+  /** the repository whose rollouts this node steers (it holds the rollouts key) */
   repoDir: string
-  pubsub: GossipSub
-  topic: string
+  network: string
+  /** URLs that get every rollout event as JSON */
   webhooks: string[]
-  log: (line: string) => void
+  /** one pass over every rollout this often (default 1 s) */
   tickMs?: number
+}
+
+export interface CoordinatorComponents {
+  pubsub: GossipSub
+  logger: ComponentLogger
 }
 
 interface RolloutProgress {
@@ -70,17 +78,22 @@ export class Coordinator {
   private readonly notifier: Notifier
   private timer?: NodeJS.Timeout
   private busy = false
+  private readonly log: Logger
+  private readonly topic: string
 
-  constructor (private readonly init: CoordinatorInit) {
+  constructor (private readonly components: CoordinatorComponents, private readonly init: CoordinatorInit) {
+    this.log = components.logger.forComponent('umesh:coordinator')
+    this.topic = reportsTopic(init.network)
     const saved = readCoordinatorState(init.repoDir)
     this.book = saved?.book != null ? ReportBook.fromJSON(saved.book as any) : new ReportBook()
     for (const [id, p] of Object.entries(saved?.rollouts ?? {})) this.progress.set(id, p)
-    this.notifier = new Notifier({ urls: init.webhooks, log: init.log })
+    this.notifier = new Notifier({ urls: init.webhooks, log: components.logger.forComponent('umesh:webhooks') })
   }
 
   start (): void {
-    const { pubsub, topic } = this.init
-    pubsub.topicValidators.set(topic, reportValidator((report) => { this.onReport(report) }, this.init.log))
+    const { pubsub } = this.components
+    const topic = this.topic
+    pubsub.topicValidators.set(topic, reportValidator((report) => { this.onReport(report) }, this.log))
     pubsub.subscribe(topic)
     this.timer = setInterval(() => { void this.tick() }, this.init.tickMs ?? 1_000)
     this.timer.unref()
@@ -89,8 +102,8 @@ export class Coordinator {
   /** stops taking reports and steering; webhook events still queued get up to 2 s to go out */
   async stop (): Promise<void> {
     clearInterval(this.timer)
-    this.init.pubsub.unsubscribe(this.init.topic)
-    this.init.pubsub.topicValidators.delete(this.init.topic)
+    this.components.pubsub.unsubscribe(this.topic)
+    this.components.pubsub.topicValidators.delete(this.topic)
     await this.notifier.flush(2_000).catch(() => {})
     this.notifier.stop()
   }
@@ -111,7 +124,7 @@ export class Coordinator {
     const p = this.progress.get(rolloutId)
     p?.events.push({ at: new Date().toISOString(), event, detail })
     if (p != null && p.events.length > 200) p.events.splice(0, p.events.length - 200)
-    this.init.log(`rollout ${rolloutId}: ${event}: ${detail}`)
+    this.log('rollout %s: %s: %s', rolloutId, event, detail)
     this.notifier.notify(event, { rolloutId, detail, ...data })
   }
 
@@ -134,7 +147,7 @@ export class Coordinator {
       for (const doc of listRollouts(repo)) this.step(repo, doc)
       this.save()
     } catch (err) {
-      this.init.log(`coordinator tick failed: ${(err as Error).message}`)
+      this.log.error('coordinator tick failed - %e', err)
     } finally {
       this.busy = false
     }

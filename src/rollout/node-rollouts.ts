@@ -23,37 +23,42 @@
  * document again after a start, the node waits rather than letting plain
  * autoUpdate install a held release whose wave may be closed.
  */
-import { createHash } from 'node:crypto'
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { basename, join } from 'node:path'
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { reportsTopic } from '../network/protocol-ids.js'
 import { parseRolloutDocument } from './document.js'
 import { ReportBook, reportValidator, signReport } from './reports.js'
 import { installSlot, nodePosition, waveOf } from './waves.js'
 import { installAllowed } from './windows.js'
 import type { InstallManager } from '../install/manager.js'
 import type { GossipSub } from '@libp2p/gossipsub'
-import type { PrivateKey } from '@libp2p/interface'
+import type { ComponentLogger, Logger, PrivateKey } from '@libp2p/interface'
 import type { MaintenanceConfig, NodeOutcome, NodeReport, RolloutDocument } from './types.js'
 
 export interface NodeRolloutsInit {
-  peerId: string
-  privateKey: PrivateKey
+  network: string
   tags: string[]
   maintenance: MaintenanceConfig
+  /** packages whose install settings follow a rollout that moves them back */
+  allowDowngrade: (pkg: string) => boolean
+  /** a report of every package goes out this often, changed or not (default 20 s) */
+  heartbeatMs?: number
+  /** one stagger slot (default 2 s) */
+  slotMs?: number
+}
+
+export interface NodeRolloutsComponents {
+  /** this node's peer id and key: reports are signed with it */
+  identity: { peerId: { toString: () => string }, privateKey: PrivateKey }
   manager: InstallManager
   pubsub: GossipSub
-  topic: string
-  /** the verified rollout document file of a package, if any */
-  rolloutFile: (pkg: string) => string | undefined
+  /** the verified rollout document of a package, if any (HashMismatchError when its file changed) */
+  documents: { document: (pkg: string) => Uint8Array | undefined }
   /** the signed targets this node trusts */
-  signedReleases: () => Record<string, { custom?: Record<string, any> }>
-  allowDowngrade: (pkg: string) => boolean
-  log: (line: string) => void
-  /** a clock the tests can move (maintenance windows) */
-  now?: () => Date
-  heartbeatMs?: number
-  /** one stagger slot */
-  slotMs?: number
+  trust: { targets: () => Record<string, { custom?: Record<string, any> }> }
+  logger: ComponentLogger
+  /** the wall clock maintenance windows are judged by; unit tests move it */
+  clock?: () => Date
 }
 
 interface PackageView {
@@ -69,6 +74,9 @@ const NONE = 'none'
 export const GOVERNED_MARK = '.rollout-governed'
 
 export class NodeRollouts {
+  private readonly log: Logger
+  private readonly peerId: string
+  private readonly topic: string
   private readonly book = new ReportBook()
   private readonly views = new Map<string, PackageView>()
   private readonly slotStart = new Map<string, number>()
@@ -77,15 +85,20 @@ export class NodeRollouts {
   private heartbeat?: NodeJS.Timeout
   private busy = false
 
-  constructor (private readonly init: NodeRolloutsInit) {}
+  constructor (private readonly components: NodeRolloutsComponents, private readonly init: NodeRolloutsInit) {
+    this.log = components.logger.forComponent('umesh:rollout')
+    this.peerId = components.identity.peerId.toString()
+    this.topic = reportsTopic(init.network)
+  }
 
   private now (): Date {
-    return this.init.now?.() ?? new Date()
+    return this.components.clock?.() ?? new Date()
   }
 
   start (): void {
-    const { pubsub, topic } = this.init
-    pubsub.topicValidators.set(topic, reportValidator((report) => { this.book.accept(report) }, this.init.log))
+    const { pubsub } = this.components
+    const topic = this.topic
+    pubsub.topicValidators.set(topic, reportValidator((report) => { this.book.accept(report) }, this.log))
     pubsub.subscribe(topic)
     this.timer = setInterval(() => { void this.tick() }, 1_000)
     this.timer.unref()
@@ -97,8 +110,8 @@ export class NodeRollouts {
   stop (): void {
     clearInterval(this.timer)
     clearInterval(this.heartbeat)
-    this.init.pubsub.unsubscribe(this.init.topic)
-    this.init.pubsub.topicValidators.delete(this.init.topic)
+    this.components.pubsub.unsubscribe(this.topic)
+    this.components.pubsub.topicValidators.delete(this.topic)
   }
 
   /** what the node says about a package in status (rollout, wave, outcome) */
@@ -117,7 +130,7 @@ export class NodeRollouts {
   }
 
   private markFile (pkg: string): string | undefined {
-    const root = this.init.manager.installers.get(pkg)?.root
+    const root = this.components.manager.installers.get(pkg)?.root
     return root == null ? undefined : join(root, GOVERNED_MARK)
   }
 
@@ -134,24 +147,24 @@ export class NodeRollouts {
       mkdirSync(join(file, '..'), { recursive: true })
       writeFileSync(file, 'installs of this package follow rollout documents\n')
     } catch (err) {
-      this.init.log(`could not mark ${pkg} as governed by rollouts: ${(err as Error).message}`)
+      this.log.error('could not mark %s as governed by rollouts - %e', pkg, err)
     }
   }
 
   private document (pkg: string): RolloutDocument | undefined {
-    const file = this.init.rolloutFile(pkg)
-    if (file == null || !existsSync(file)) return undefined
-    const bytes = readFileSync(file)
-    // the file is named by the sha256 tuf-js verified; check it again before use
-    const hash = basename(file).split('.')[0]
-    if (createHash('sha256').update(bytes).digest('hex') !== hash) {
-      this.init.log(`the rollout document ${file} does not match its signed hash; ignored`)
+    let bytes
+    try {
+      // the file is named by the sha256 tuf-js verified; the data dir checks it again before use
+      bytes = this.components.documents.document(pkg)
+    } catch (err) {
+      this.log.error('the rollout document of %s is not used - %e', pkg, err)
       return undefined
     }
+    if (bytes == null) return undefined
     try {
       return parseRolloutDocument(bytes)
     } catch (err) {
-      this.init.log(`the rollout document of ${pkg} does not parse: ${(err as Error).message}`)
+      this.log.error('the rollout document of %s does not parse - %e', pkg, err)
       return undefined
     }
   }
@@ -160,12 +173,12 @@ export class NodeRollouts {
     if (this.busy) return
     this.busy = true
     try {
-      for (const status of this.init.manager.status()) {
+      for (const status of this.components.manager.status()) {
         if (status.followed == null) continue
         await this.decide(status.package, status.current, status.autoUpdate)
       }
     } catch (err) {
-      this.init.log(`rollout tick failed: ${(err as Error).message}`)
+      this.log.error('rollout tick failed - %e', err)
     } finally {
       this.busy = false
     }
@@ -187,28 +200,15 @@ export class NodeRollouts {
       return
     }
     this.mark(pkg)
-    const wave = waveOf({ peerId: this.init.peerId, tags: this.init.tags, doc })
+    const wave = waveOf({ peerId: this.peerId, tags: this.init.tags, doc })
     const base = { wave, rolloutId: doc.id, version: doc.version }
-    if (this.init.signedReleases()[`releases/${doc.package}/${doc.version}.json`] == null) {
+    if (this.components.trust.targets()[`releases/${doc.package}/${doc.version}.json`] == null) {
       await this.set(pkg, { ...base, outcome: 'refused', reason: `${doc.package} ${doc.version} is not a signed release; the rollout is not followed` })
       return
     }
-    const installer = this.init.manager.installers.get(pkg)!
-    const history = installer.history()
+    const history = this.components.manager.installers.get(pkg)!.history()
     if (doc.rollback && doc.state === 'halted') {
-      if (current === doc.version) {
-        await this.set(pkg, { ...base, outcome: 'installing', reason: 'rollback requested by the coordinator' })
-        try {
-          await this.init.manager.rollback(pkg)
-          await this.set(pkg, { ...base, outcome: 'rolled-back', reason: 'rolled back at the coordinator\'s request' })
-        } catch (err) {
-          await this.set(pkg, { ...base, outcome: 'failed', reason: `rollback failed: ${(err as Error).message}` })
-        }
-        return
-      }
-      const mine = this.views.get(pkg)
-      if (mine?.rolloutId === doc.id && ['failed', 'rolled-back'].includes(mine.outcome)) return
-      await this.set(pkg, { ...base, outcome: 'waiting', reason: `the rollout is halted: ${doc.reason}` })
+      await this.halted(pkg, doc, base, current)
       return
     }
     if (current === doc.version) {
@@ -218,7 +218,7 @@ export class NodeRollouts {
     const tried = history.filter(h => h.to === doc.version && h.outcome !== 'installed' && Date.parse(h.startedAt) >= Date.parse(doc.created))
     if (tried.length > 0) {
       const last = tried[tried.length - 1]
-      await this.set(pkg, { ...base, outcome: last.outcome === 'rolled-back' ? 'failed' : 'failed', reason: last.reason })
+      await this.set(pkg, { ...base, outcome: 'failed', reason: last.reason })
       return
     }
     // a completed rollout is open to every wave: a node that joins later catches up
@@ -240,35 +240,59 @@ export class NodeRollouts {
       await this.set(pkg, { ...base, outcome: 'deferred', reason: window.reason })
       return
     }
-    if (this.init.manager.indexOf(pkg, doc.version) == null) {
+    if (this.components.manager.indexOf(pkg, doc.version) == null) {
       await this.set(pkg, { ...base, outcome: 'waiting', reason: `fetching ${doc.version}` })
       return
     }
-    // staggered without a lock service: the slot by rank, then the others' reports
+    const wait = this.staggered(doc, wave)
+    if (wait != null) {
+      await this.set(pkg, { ...base, outcome: 'waiting', reason: wait })
+      return
+    }
+    await this.set(pkg, { ...base, outcome: 'installing', reason: '' })
+    try {
+      await this.components.manager.upgrade({ package: pkg, choice: { to: doc.version }, force: doc.downgrade })
+      await this.set(pkg, { ...base, outcome: 'healthy', reason: '' })
+    } catch (err) {
+      await this.set(pkg, { ...base, outcome: 'failed', reason: (err as Error).message })
+    }
+  }
+
+  /** a halted rollout that asks for rollback: a node running its version rolls back */
+  private async halted (pkg: string, doc: RolloutDocument, base: Pick<PackageView, 'wave' | 'rolloutId' | 'version'>, current: string | null): Promise<void> {
+    if (current === doc.version) {
+      await this.set(pkg, { ...base, outcome: 'installing', reason: 'rollback requested by the coordinator' })
+      try {
+        await this.components.manager.rollback(pkg)
+        await this.set(pkg, { ...base, outcome: 'rolled-back', reason: 'rolled back at the coordinator\'s request' })
+      } catch (err) {
+        await this.set(pkg, { ...base, outcome: 'failed', reason: `rollback failed: ${(err as Error).message}` })
+      }
+      return
+    }
+    const mine = this.views.get(pkg)
+    if (mine?.rolloutId === doc.id && ['failed', 'rolled-back'].includes(mine.outcome)) return
+    await this.set(pkg, { ...base, outcome: 'waiting', reason: `the rollout is halted: ${doc.reason}` })
+  }
+
+  /**
+   * Staggered without a lock service: this node's slot by its rank in the
+   * wave, then the others' reports. Why it must wait still, or undefined
+   * when it may install now.
+   */
+  private staggered (doc: RolloutDocument, wave: number): string | undefined {
     const key = `${doc.id}:${doc.open}`
     if (!this.slotStart.has(key)) this.slotStart.set(key, Date.now())
     const spec = doc.waves[wave]
     const previousFraction = wave === 0 ? 0 : (doc.waves.slice(0, wave).reverse().find(w => w.fraction != null)?.fraction ?? 0)
     const peers = this.book.latest(doc.id).filter(r => r.wave === wave)
     const expected = Math.max(peers.length, 1)
-    const slot = installSlot({ position: nodePosition(this.init.peerId, doc.id), wave: spec, previousFraction, expectedNodes: expected, maxParallel: doc.maxParallel, peerId: this.init.peerId })
+    const slot = installSlot({ position: nodePosition(this.peerId, doc.id), wave: spec, previousFraction, expectedNodes: expected, maxParallel: doc.maxParallel, peerId: this.peerId })
     const slotMs = this.init.slotMs ?? 2_000
-    if (Date.now() - this.slotStart.get(key)! < slot * slotMs) {
-      await this.set(pkg, { ...base, outcome: 'waiting', reason: `waiting for install slot ${slot} (maxParallel ${doc.maxParallel})` })
-      return
-    }
-    const installing = peers.filter(r => r.peerId !== this.init.peerId && r.outcome === 'installing' && Date.now() - r.at < 120_000).length
-    if (installing >= doc.maxParallel) {
-      await this.set(pkg, { ...base, outcome: 'waiting', reason: `${installing} nodes of wave ${spec.name} are installing (maxParallel ${doc.maxParallel})` })
-      return
-    }
-    await this.set(pkg, { ...base, outcome: 'installing', reason: '' })
-    try {
-      await this.init.manager.upgrade({ package: pkg, choice: { to: doc.version }, force: doc.downgrade })
-      await this.set(pkg, { ...base, outcome: 'healthy', reason: '' })
-    } catch (err) {
-      await this.set(pkg, { ...base, outcome: 'failed', reason: (err as Error).message })
-    }
+    if (Date.now() - this.slotStart.get(key)! < slot * slotMs) return `waiting for install slot ${slot} (maxParallel ${doc.maxParallel})`
+    const installing = peers.filter(r => r.peerId !== this.peerId && r.outcome === 'installing' && Date.now() - r.at < 120_000).length
+    if (installing >= doc.maxParallel) return `${installing} nodes of wave ${spec.name} are installing (maxParallel ${doc.maxParallel})`
+    return undefined
   }
 
   private async reportAll (): Promise<void> {
@@ -278,9 +302,9 @@ export class NodeRollouts {
   private async report (pkg: string): Promise<void> {
     const view = this.views.get(pkg)
     if (view == null) return
-    const status = this.init.manager.status().find(s => s.package === pkg)
+    const status = this.components.manager.status().find(s => s.package === pkg)
     const report: NodeReport = {
-      peerId: this.init.peerId,
+      peerId: this.peerId,
       rolloutId: view.rolloutId,
       package: pkg,
       version: view.version,
@@ -293,10 +317,10 @@ export class NodeRollouts {
       seq: ++this.seq
     }
     try {
-      const bytes = await signReport(report, this.init.privateKey)
-      await this.init.pubsub.publish(this.init.topic, bytes)
+      const bytes = await signReport(report, this.components.identity.privateKey)
+      await this.components.pubsub.publish(this.topic, bytes)
     } catch (err) {
-      this.init.log(`could not publish a report: ${(err as Error).message}`)
+      this.log('could not publish a report - %e', err)
     }
   }
 }

@@ -23,7 +23,7 @@
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { Message } from '@libp2p/gossipsub'
-import type { PeerId, PrivateKey } from '@libp2p/interface'
+import type { Logger, PeerId, PrivateKey } from '@libp2p/interface'
 import type { NodeOutcome, NodeReport, SignedReport } from './types.js'
 
 export const MAX_REPORT_BYTES = 8 * 1024
@@ -205,21 +205,21 @@ export async function verifyReport (bytes: Uint8Array): Promise<VerifyResult> {
  * is not judged here: the caller's ReportBook drops it. Rejections are
  * logged, at most 20 lines a minute (the rest are counted).
  */
-export function reportValidator (onReport: (report: NodeReport, from: PeerId) => void, log: (line: string) => void): (from: PeerId, msg: Message) => Promise<TopicValidatorResult> {
+export function reportValidator (onReport: (report: NodeReport, from: PeerId) => void, log: Logger): (from: PeerId, msg: Message) => Promise<TopicValidatorResult> {
   let windowStart = 0
   let lines = 0
   let suppressed = 0
-  const logRejection = (line: string): void => {
+  const logRejection = (from: PeerId, reason: string): void => {
     const now = Date.now()
     if (now - windowStart >= 60_000) {
-      if (suppressed > 0) log(`${suppressed} more rejected reports not logged`)
+      if (suppressed > 0) log('%d more rejected reports not logged', suppressed)
       windowStart = now
       lines = 0
       suppressed = 0
     }
     if (lines < 20) {
       lines++
-      log(line)
+      log('rejecting a report from %p: %s', from, reason)
     } else {
       suppressed++
     }
@@ -229,17 +229,17 @@ export function reportValidator (onReport: (report: NodeReport, from: PeerId) =>
     try {
       result = await verifyReport(msg.data)
     } catch (err) {
-      log(`cannot judge a report from ${from.toString()}: ${(err as Error).message}`)
+      log.error('cannot judge a report from %p - %e', from, err)
       return TopicValidatorResult.Ignore
     }
     if (!result.ok) {
-      logRejection(`rejecting a report from ${from.toString()}: ${result.reason}`)
+      logRejection(from, result.reason)
       return TopicValidatorResult.Reject
     }
     try {
       onReport(result.report, from)
     } catch (err) {
-      log(`handling a report of ${result.report.peerId} failed: ${(err as Error).message}`)
+      log.error('handling a report of %s failed - %e', result.report.peerId, err)
     }
     return TopicValidatorResult.Accept
   }

@@ -15,6 +15,7 @@
  */
 import { ConfigError } from '../errors.js'
 import type { RolloutEvent } from './types.js'
+import type { Logger } from '@libp2p/interface'
 
 export interface NotifierOptions {
   urls: string[]
@@ -26,7 +27,8 @@ export interface NotifierOptions {
   backoffMs?: number
   /** events waiting per URL (default 1000) */
   maxQueue?: number
-  log?: (line: string) => void
+  /** component log (default: none) */
+  log?: Logger
   fetchImpl?: typeof fetch
 }
 
@@ -108,7 +110,7 @@ export class Notifier {
   private readonly retries: number
   private readonly backoffMs: number
   private readonly maxQueue: number
-  private readonly log: (line: string) => void
+  private readonly log: Logger | undefined
   private readonly fetchImpl: typeof fetch
   private readonly stopper = new AbortController()
   private counts = { delivered: 0, failed: 0, dropped: 0 }
@@ -134,7 +136,7 @@ export class Notifier {
     this.retries = Math.floor(nonNegative('retries', opts.retries, 3))
     this.backoffMs = nonNegative('backoffMs', opts.backoffMs, 1000)
     this.maxQueue = Math.max(1, Math.floor(nonNegative('maxQueue', opts.maxQueue, 1000)))
-    this.log = opts.log ?? (() => {})
+    this.log = opts.log
     this.fetchImpl = opts.fetchImpl ?? fetch
   }
 
@@ -165,14 +167,14 @@ export class Notifier {
     try {
       body = JSON.stringify(eventBody(event, data))
     } catch (err) {
-      this.log(`webhook: cannot encode the ${event} event: ${(err as Error).message}`)
+      this.log?.error('webhook: cannot encode the %s event - %e', event, err)
       return
     }
     for (const target of this.targets) {
       if (target.queue.length >= this.maxQueue) {
         const dropped = target.queue.shift()!
         this.counts.dropped++
-        this.log(`webhook ${target.label}: ${this.maxQueue} events waiting; dropped the oldest (${dropped.event})`)
+        this.log?.error('webhook %s: %d events waiting; dropped the oldest (%s)', target.label, this.maxQueue, dropped.event)
       }
       target.queue.push({ event, body })
       if (!target.running) {
@@ -214,7 +216,7 @@ export class Notifier {
         await this.deliver(target, item)
       }
     } catch (err) {
-      this.log(`webhook ${target.label}: ${(err as Error).message}`)
+      this.log?.('webhook %s: %s', target.label, (err as Error).message)
     } finally {
       target.running = false
     }
@@ -251,7 +253,7 @@ export class Notifier {
       return
     }
     this.counts.failed++
-    this.log(`webhook ${target.label}: gave up on the ${item.event} event after ${this.retries + 1} attempts: ${lastError}`)
+    this.log?.error('webhook %s: gave up on the %s event after %d attempts: %s', target.label, item.event, this.retries + 1, lastError)
   }
 
   /** false if stopped while waiting */

@@ -33,10 +33,11 @@ export class Bandwidth {
   private readonly samples: Array<{ t: number, up: number, down: number }> = []
   private timer?: NodeJS.Timeout
 
-  constructor (limits: BandwidthLimits, holders?: (key: string) => number) {
+  /** `rarity`: how many known peers hold a chunk (the swarms' registry), so the upload slots serve rare chunks first */
+  constructor (limits: BandwidthLimits, rarity?: { holders: (key: string) => number }) {
     this.upload = new TokenBucket(limits.upload)
     this.download = new TokenBucket(limits.download)
-    this.scheduler = new UploadScheduler({ bucket: this.upload, holders })
+    this.scheduler = new UploadScheduler({ bucket: this.upload, ...(rarity != null ? { holders: key => rarity.holders(key) } : {}) })
   }
 
   start (): void {

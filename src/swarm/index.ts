@@ -5,17 +5,25 @@
  * release, downloads with several requests in flight per peer, fair upload
  * slots with rare pieces first, and token buckets for the operator's upload
  * and download caps.
+ *
+ * Imports: protocols/ (chunks, have, shared), libraries; nothing else in src/.
  */
-export { Bitfield } from './bitfield.js'
+import { Swarm } from './swarm.js'
+import type { SwarmComponents, SwarmInit } from './swarm.js'
 export { PiecePicker } from './picker.js'
 export type { PickerOptions } from './picker.js'
 export { TokenBucket } from './token-bucket.js'
 export { UploadScheduler } from './upload-scheduler.js'
 export type { UploadSchedulerInit } from './upload-scheduler.js'
 export { Swarm, piecesOf } from './swarm.js'
-export type { SwarmInit, FetchOptions } from './swarm.js'
+export type { SwarmComponents, SwarmInit, FetchOptions } from './swarm.js'
+export { ReleaseSwarms } from './release-swarms.js'
 export { ChunksUnavailableError } from './download.js'
 export type { Pieces } from './release-swarm.js'
 export { Bandwidth } from './bandwidth.js'
 export type { BandwidthLimits, BandwidthReport } from './bandwidth.js'
 export type { ChunkSink, FetchedChunk } from './types.js'
+
+export function swarm (init: SwarmInit): (components: SwarmComponents) => Swarm {
+  return (components) => new Swarm(components, init)
+}

@@ -13,7 +13,7 @@
  *   losers are cancelled when the first copy arrives;
  * - a peer is never asked twice for the same piece at once.
  */
-import { Bitfield } from './bitfield.js'
+import { Bitfield } from '../../protocols/shared/index.js'
 
 export interface PickerOptions {
   /** pieces picked at random before rarest-first takes over (default 4) */

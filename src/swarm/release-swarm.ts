@@ -7,9 +7,9 @@
  * (rare pieces first) read. A download, when one runs, hears of every change.
  */
 import { HaveSession } from '../../protocols/have/index.js'
-import { Bitfield } from './bitfield.js'
+import { Bitfield } from '../../protocols/shared/index.js'
 import type { HaveHello } from '../../protocols/have/index.js'
-import type { StreamOpener } from '../../protocols/status/client.js'
+import type { StreamOpener } from '../../protocols/shared/index.js'
 import type { Logger, PeerId } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
 

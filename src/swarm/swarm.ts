@@ -1,39 +1,40 @@
 /**
- * The node's swarms, one per release it fetches or serves: answers the have
- * exchange for any release this node knows (a follower's verified indexes,
- * a publisher's repository), runs downloads, and tells the upload scheduler
- * how many peers hold a chunk. Releases nobody asked about for a while are
- * forgotten (at most MAX_RELEASES kept), their sessions closed.
+ * The node's swarm: answers the have exchange for any release this node
+ * knows (a follower's verified indexes, a publisher's repository: the
+ * catalog resolves them), runs downloads, and keeps each release's swarm in
+ * the registry the upload scheduler reads rarity from.
  */
 import { CID } from 'multiformats/cid'
-import { decodeChunkCid } from '../content/cid.js'
-import { Bitfield } from './bitfield.js'
+import { getChunks, isPeerFault } from '../../protocols/chunks/index.js'
+import { haveProtocol } from '../../protocols/have/index.js'
+import { Bitfield, decodeChunkCid } from '../../protocols/shared/index.js'
 import { downloadPieces } from './download.js'
 import { ReleaseSwarm } from './release-swarm.js'
+import type { Bandwidth } from './bandwidth.js'
 import type { DownloadInit } from './download.js'
 import type { Pieces } from './release-swarm.js'
-import type { TokenBucket } from './token-bucket.js'
+import type { ReleaseSwarms } from './release-swarms.js'
+import type { ChunkSink } from './types.js'
 import type { HaveHello, HaveSession, HaveSwarm } from '../../protocols/have/index.js'
-import type { StreamOpener } from '../../protocols/status/client.js'
-import type { ChunkSink, FetchedChunk } from './types.js'
-import type { Logger, PeerId } from '@libp2p/interface'
-
-const MAX_RELEASES = 16
+import type { ComponentLogger, Libp2p, Logger, PeerId } from '@libp2p/interface'
 
 export interface SwarmInit {
-  self: PeerId
-  opener: StreamOpener
   network: string
+}
+
+export interface SwarmComponents {
+  /** opens streams, finds providers in the DHT, remembers their addresses */
+  node: Pick<Libp2p, 'peerId' | 'dialProtocol' | 'contentRouting' | 'peerStore'>
   store: ChunkSink
   /** the pieces of a release this node knows, by the CID of its index; undefined when unknown */
-  resolve: (release: CID) => Promise<Pieces | undefined>
-  get: (peer: PeerId, cids: CID[], signal: AbortSignal) => AsyncIterable<FetchedChunk>
-  isBadData: (err: unknown) => boolean
-  candidates: () => PeerId[]
-  findProviders?: (release: CID, signal: AbortSignal) => AsyncIterable<PeerId>
-  download?: TokenBucket
-  onPiece?: (bytes: number, from: PeerId) => void
-  log: Logger
+  catalog: { piecesOf: (release: CID) => Promise<Pieces | undefined> }
+  /** connected peers that speak a protocol */
+  peers: { connectedSpeaking: (protocol: string) => PeerId[] }
+  /** the swarms of the releases this node knows */
+  swarms: ReleaseSwarms
+  /** the download cap and the count of bytes fetched */
+  bandwidth: Bandwidth
+  logger: ComponentLogger
 }
 
 export interface FetchOptions {
@@ -44,10 +45,14 @@ export interface FetchOptions {
 }
 
 export class Swarm implements HaveSwarm {
-  private readonly releases = new Map<string, ReleaseSwarm>()
   private readonly opening = new Map<string, Promise<ReleaseSwarm | undefined>>()
+  private readonly log: Logger
+  private readonly have: string
 
-  constructor (private readonly init: SwarmInit) {}
+  constructor (private readonly components: SwarmComponents, private readonly init: SwarmInit) {
+    this.log = components.logger.forComponent('umesh:swarm')
+    this.have = haveProtocol(init.network)
+  }
 
   async hello (release: Uint8Array, count: number): Promise<HaveHello | undefined> {
     let cid: CID
@@ -61,7 +66,7 @@ export class Swarm implements HaveSwarm {
   }
 
   adopt (session: HaveSession): void {
-    const swarm = this.releases.get(CID.decode(session.remote.release).toString())
+    const swarm = this.components.swarms.get(CID.decode(session.remote.release).toString())
     if (swarm == null) session.close()
     else swarm.adopt(session, false)
   }
@@ -70,62 +75,59 @@ export class Swarm implements HaveSwarm {
   async fetch (release: CID, pieces: Pieces, options: FetchOptions = {}): Promise<void> {
     const swarm = await this.open(release, pieces)
     if (swarm == null) throw new Error(`release ${release.toString()} has no pieces`)
+    const { node, bandwidth } = this.components
     const init: DownloadInit = {
       swarm,
-      store: this.init.store,
-      get: this.init.get,
-      isBadData: this.init.isBadData,
-      candidates: this.init.candidates,
-      findProviders: this.init.findProviders == null ? undefined : (signal) => this.init.findProviders!(release, signal),
-      bucket: this.init.download,
-      onPiece: this.init.onPiece,
-      log: this.init.log,
+      store: this.components.store,
+      get: (peer, cids, signal) => getChunks(node, peer, this.init.network, cids, { signal }),
+      isBadData: isPeerFault,
+      candidates: () => this.components.peers.connectedSpeaking(this.have),
+      findProviders: (signal) => this.findProviders(release, signal),
+      bucket: bandwidth.download,
+      onPiece: (bytes) => { bandwidth.downloaded += bytes },
+      log: this.log,
       ...options
     }
     await downloadPieces(init)
   }
 
-  /** known peers that hold chunk `key`, in any swarm (the upload scheduler's rarity) */
-  holders (key: string): number {
-    let n = 0
-    for (const swarm of this.releases.values()) {
-      const i = swarm.index.get(key)
-      if (i !== undefined) n = Math.max(n, swarm.availability[i])
+  /** providers of a release from the DHT, their addresses remembered so they can be dialled */
+  private async * findProviders (release: CID, signal: AbortSignal): AsyncIterable<PeerId> {
+    const { node } = this.components
+    for await (const provider of node.contentRouting.findProviders(release, { signal })) {
+      if (provider.id.equals(node.peerId)) continue
+      if (provider.multiaddrs.length > 0) await node.peerStore.merge(provider.id, { multiaddrs: provider.multiaddrs }).catch(() => {})
+      yield provider.id
     }
-    return n
   }
 
   /** swarms and sessions, for status */
   stats (): { releases: number, sessions: number } {
-    let sessions = 0
-    for (const s of this.releases.values()) sessions += s.peers.size
-    return { releases: this.releases.size, sessions }
+    return this.components.swarms.stats()
   }
 
   stop (): void {
-    for (const s of this.releases.values()) s.close()
-    this.releases.clear()
+    this.components.swarms.closeAll()
   }
 
   /** the swarm of a release, made when first needed; undefined when this node does not know the release */
   private async open (release: CID, known?: Pieces): Promise<ReleaseSwarm | undefined> {
     const key = release.toString()
-    const existing = this.releases.get(key)
+    const existing = this.components.swarms.get(key)
     if (existing != null) return existing
     const pending = this.opening.get(key)
     if (pending != null) return await pending
     const making = (async () => {
-      const pieces = known ?? await this.init.resolve(release)
+      const pieces = known ?? await this.components.catalog.piecesOf(release)
       if (pieces == null || pieces.cids.length === 0) return undefined
       const held = new Bitfield(pieces.cids.length)
       // looked up 256 at a time: one by one, a busy disk made this seconds on the way to the first request
       for (let at = 0; at < pieces.cids.length; at += 256) {
-        const found = await Promise.all(pieces.cids.slice(at, at + 256).map(async cid => await this.init.store.has(cid)))
+        const found = await Promise.all(pieces.cids.slice(at, at + 256).map(async cid => await this.components.store.has(cid)))
         found.forEach((has, i) => { if (has) held.set(at + i) })
       }
-      const swarm = new ReleaseSwarm({ release, pieces, held, self: this.init.self, opener: this.init.opener, network: this.init.network, log: this.init.log })
-      this.releases.set(key, swarm)
-      this.evict()
+      const swarm = new ReleaseSwarm({ release, pieces, held, self: this.components.node.peerId, opener: this.components.node, network: this.init.network, log: this.log })
+      this.components.swarms.add(swarm)
       return swarm
     })()
     this.opening.set(key, making)
@@ -133,15 +135,6 @@ export class Swarm implements HaveSwarm {
       return await making
     } finally {
       this.opening.delete(key)
-    }
-  }
-
-  private evict (): void {
-    if (this.releases.size <= MAX_RELEASES) return
-    const idle = [...this.releases.values()].filter(s => s.listener == null).sort((a, b) => a.lastUsed - b.lastUsed)
-    for (const s of idle.slice(0, this.releases.size - MAX_RELEASES)) {
-      s.close()
-      this.releases.delete(s.key)
     }
   }
 }

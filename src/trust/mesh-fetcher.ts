@@ -21,7 +21,7 @@ import { DownloadError, DownloadHTTPError, DownloadLengthMismatchError } from 't
 import { fetchFile } from '../../protocols/sync/client.js'
 import { SyncError, SyncNotFoundError, SyncOversizedResponseError, SyncPathError, SyncRefusedError, SyncTooLargeError } from '../../protocols/sync/errors.js'
 import { checkSyncPath } from '../../protocols/sync/mirror-files.js'
-import type { StreamOpener } from '../../protocols/sync/client.js'
+import type { StreamOpener } from '../../protocols/shared/index.js'
 import type { PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Fetcher } from 'tuf-js'

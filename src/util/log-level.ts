@@ -4,7 +4,9 @@
  * An explicit DEBUG environment variable wins over the config.
  */
 import { enable, disable } from '@libp2p/logger'
-import type { LogLevel } from '../config/index.js'
+
+export const LOG_LEVELS = ['error', 'warn', 'info', 'debug', 'trace'] as const
+export type LogLevel = typeof LOG_LEVELS[number]
 
 export function applyLogLevel (level: LogLevel, env: Record<string, string | undefined> = process.env): void {
   if (env.DEBUG != null && env.DEBUG !== '') return

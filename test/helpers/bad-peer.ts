@@ -84,21 +84,21 @@ const { node } = await createMeshNode({
   datastore: new MemoryDatastore(),
   version: `0.0.0-bad-${mode}`,
   report: () => { throw new Error('no status') },
-  content: {
+  serve: {
     mirrorRoot: () => undefined,
     summary: () => ({ timestampVersion: 0, releases: [] }),
-    store: { has: async () => false, get: async () => { throw Object.assign(new Error('none'), { name: 'ChunkNotFoundError' }) } } as any,
-    // the have exchange: every release is known, every piece held
-    swarm: () => ({
-      hello: async (release: Uint8Array, count: number): Promise<HaveHello> => ({ release, count, bitfield: full(count) }),
-      adopt: (session: HaveSession) => {
-        say(`have session from ${session.peer.toString()}: ${session.remote.count} pieces, answered with a full bitfield`)
-        sessions.push(session)
-        session.events = { onClose: () => { sessions.splice(sessions.indexOf(session), 1) } }
-        session.start()
-      }
-    })
-  }
+    store: { has: async () => false, get: async () => { throw Object.assign(new Error('none'), { name: 'ChunkNotFoundError' }) } } as any
+  },
+  // the have exchange: every release is known, every piece held
+  swarm: () => ({
+    hello: async (release: Uint8Array, count: number): Promise<HaveHello> => ({ release, count, bitfield: full(count) }),
+    adopt: (session: HaveSession) => {
+      say(`have session from ${session.peer.toString()}: ${session.remote.count} pieces, answered with a full bitfield`)
+      sessions.push(session)
+      session.events = { onClose: () => { sessions.splice(sessions.indexOf(session), 1) } }
+      session.start()
+    }
+  })
 })
 
 // the chunks protocol, our way

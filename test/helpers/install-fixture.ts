@@ -9,17 +9,22 @@
  * `bin/activate` (records the version it activated in the state dir), and
  * migrations that append to a state file, so a rollback's restore and
  * `down` migrations are visible byte for byte.
+ *
+ * Unit tests of the Installer use the same releases without a mesh:
+ * `memoryRelease` chunks a release's source tree into an in-memory chunk
+ * store and describes it with a release index (unsigned: the Installer takes
+ * the indexes it is given as verified). The mesh parts are imported only
+ * when `makeFixture` runs, so those tests load no libp2p.
  */
 import assert from 'node:assert/strict'
-import { chmodSync, cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { chmodSync, cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { multiaddr } from '@multiformats/multiaddr'
-import { fetchStatus } from '../../protocols/status/index.js'
-import { readDaemonFile } from '../../src/daemon/daemon-file.js'
-import { LocalMesh } from '../../src/demo/local-mesh.js'
-import { createClientNode } from '../../src/network/client-node.js'
+import { chunkCid } from '../../protocols/shared/index.js'
 import { pseudoRandomBytes } from '../../src/util/pseudo-random.js'
-import { runCli, waitFor } from './cli.js'
+import type { PackageInstallConfig } from '../../src/install/types.js'
+import type { IndexFile, ReleaseIndex } from '../../src/release/release-index.js'
+import type { CID } from 'multiformats/cid'
 
 export interface ReleaseSpec {
   version: string
@@ -52,12 +57,35 @@ export function installConfig (dataDir: string, overrides: Record<string, unknow
   }
 }
 
-/** writes `<dataDir>/config.json` with install settings for `app` and makes its state files */
-export function configureNode (dataDir: string, overrides: Record<string, unknown> = {}): void {
+/** installConfig as the install engine sees it once the config is loaded (for tests that build an Installer) */
+export function packageConfig (dataDir: string, overrides: Partial<PackageInstallConfig> = {}): PackageInstallConfig {
+  const state = join(dataDir, 'state')
+  return {
+    installRoot: join(dataDir, 'installs', 'app'),
+    keepVersions: 3,
+    autoUpdate: false,
+    health: { check: { type: 'command', command: ['/bin/sh', 'bin/health'] }, timeoutMs: 5_000, retries: 1, intervalMs: 100, graceMs: 0 },
+    hooks: { activate: ['/bin/sh', 'bin/activate'], timeoutMs: 10_000 },
+    statePaths: [join(state, 'config.txt'), join(state, 'log.txt')],
+    encryptBackups: false,
+    dependencies: 'install',
+    minFreeMemory: 0,
+    allowDowngrade: false,
+    ...overrides
+  }
+}
+
+/** the state files of `app` as a fresh node has them: `<dataDir>/state/config.txt` and an empty `log.txt` */
+export function makeStateFiles (dataDir: string): void {
   const state = join(dataDir, 'state')
   mkdirSync(state, { recursive: true })
   writeFileSync(join(state, 'config.txt'), 'setting=1\n')
   writeFileSync(join(state, 'log.txt'), '')
+}
+
+/** writes `<dataDir>/config.json` with install settings for `app` and makes its state files */
+export function configureNode (dataDir: string, overrides: Record<string, unknown> = {}): void {
+  makeStateFiles(dataDir)
   writeFileSync(join(dataDir, 'config.json'), JSON.stringify({ packages: { app: installConfig(dataDir, overrides) } }, null, 1))
 }
 
@@ -87,6 +115,12 @@ export function releaseSource (dir: string, spec: ReleaseSpec, index: number): s
 
 /** publishes each release and waits until a real follower holds it; returns the follower's data dir as a template */
 export async function makeFixture (dir: string, releases: ReleaseSpec[]): Promise<Fixture> {
+  const { multiaddr } = await import('@multiformats/multiaddr')
+  const { fetchStatus } = await import('../../protocols/status/index.js')
+  const { readDaemonFile } = await import('../../src/daemon/daemon-file.js')
+  const { LocalMesh } = await import('../../src/demo/local-mesh.js')
+  const { createClientNode } = await import('../../src/network/client-node.js')
+  const { runCli, waitFor } = await import('./cli.js')
   const repoDir = join(dir, 'repo')
   assert.equal((await runCli(['repo', 'init', '--repo', repoDir])).code, 0)
   const mesh = new LocalMesh({ dir: join(dir, 'mesh'), nodes: 0 })
@@ -124,4 +158,65 @@ export function nodeFrom (fixture: Fixture, dir: string, overrides: Record<strin
 /** the environment every install in these tests runs with: hooks find the state dir through it */
 export function installEnv (dataDir: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return { UMESH_STATE_DIR: join(dataDir, 'state'), ...extra }
+}
+
+/** an in-memory chunk store: what the Installer reads chunks from */
+export interface MemoryStore {
+  chunks: Map<string, Uint8Array>
+  get: (cid: CID) => Promise<Uint8Array>
+}
+
+export function memoryStore (): MemoryStore {
+  const chunks = new Map<string, Uint8Array>()
+  return {
+    chunks,
+    get: async (cid) => {
+      const bytes = chunks.get(cid.toString())
+      if (bytes == null) throw new Error(`no chunk ${cid.toString()} in the test store`)
+      return bytes
+    }
+  }
+}
+
+function listTree (dir: string, rel = ''): string[] {
+  return readdirSync(join(dir, rel), { withFileTypes: true })
+    .sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
+    .flatMap(e => e.isDirectory() ? listTree(dir, rel === '' ? e.name : `${rel}/${e.name}`) : [rel === '' ? e.name : `${rel}/${e.name}`])
+}
+
+/**
+ * Release `spec` of `app` (the tree releaseSource writes under `dir`), its
+ * files cut into chunks of `chunkSize` bytes put in `store`, and the release
+ * index that describes it, as `release add` would (unsigned).
+ */
+export function memoryRelease (dir: string, spec: ReleaseSpec, n: number, store: MemoryStore, chunkSize = 64 * 1024): ReleaseIndex {
+  const src = releaseSource(dir, spec, n)
+  const files: IndexFile[] = listTree(src).map((path) => {
+    const bytes = readFileSync(join(src, path))
+    const chunks = []
+    for (let off = 0; off < bytes.length; off += chunkSize) {
+      const piece = bytes.subarray(off, off + chunkSize)
+      const cid = chunkCid(piece).toString()
+      store.chunks.set(cid, piece)
+      chunks.push({ cid, size: piece.length })
+    }
+    const mode = (statSync(join(src, path)).mode & 0o111) !== 0 ? 0o755 : 0o644
+    return { path, mode, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'), chunks }
+  })
+  rmSync(src, { recursive: true, force: true })
+  return {
+    format: 'umesh-release/1',
+    package: 'app',
+    version: spec.version,
+    scheme: 'semver',
+    channel: 'stable',
+    changelog: '',
+    created: new Date().toISOString(),
+    totalSize: files.reduce((sum, f) => sum + f.size, 0),
+    files,
+    requires: [],
+    conflicts: [],
+    requiredStep: false,
+    critical: false
+  }
 }

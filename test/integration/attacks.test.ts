@@ -82,13 +82,13 @@ describe('attacks on a follower', () => {
       datastore: new MemoryDatastore(),
       version: '0.0.0-evil',
       report: () => { throw new Error('no status') },
-      content: {
+      serve: {
         mirrorRoot: () => repoDir,
         // it claims to hold every release, as an attacker would
         summary: () => ({ timestampVersion: 1_000_000, releases: Object.keys(Repository.open(repoDir).targets()) }),
-        store: { has: async () => true, get: async (_cid: CID) => { evilServed++; return wrong } } as any,
-        swarm: claimsEveryPiece
-      }
+        store: { has: async () => true, get: async (_cid: CID) => { evilServed++; return wrong } } as any
+      },
+      swarm: claimsEveryPiece
     })
     evil = parts.node
     await evil.start()
@@ -165,7 +165,7 @@ describe('attacks on a follower', () => {
       datastore: new MemoryDatastore(),
       version: '0.0.0-liar',
       report: () => { throw new Error('no status') },
-      content: { mirrorRoot: () => mirror, summary: () => ({ timestampVersion: 1_000_000, releases: [] }), store: { has: async () => false, get: async () => { throw new Error('none') } } as any }
+      serve: { mirrorRoot: () => mirror, summary: () => ({ timestampVersion: 1_000_000, releases: [] }), store: { has: async () => false, get: async () => { throw new Error('none') } } as any }
     })).node
     await liar.start()
     try {

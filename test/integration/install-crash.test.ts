@@ -33,6 +33,8 @@ import { runCli, tempDir } from '../helpers/cli.js'
 import { configureNode, installEnv, makeFixture, nodeFrom } from '../helpers/install-fixture.js'
 import type { Fixture } from '../helpers/install-fixture.js'
 import type { HistoryEntry, InstallOutcome } from '../../src/install/types.js'
+import { dataPaths } from '../../src/data-dir/index.js'
+import { defaultLogger } from '@libp2p/logger'
 
 interface Case {
   /** the UMESH_CRASH_AT value */
@@ -162,7 +164,7 @@ describe('an install killed at every step is finished or undone by the restarted
         assert.equal(readFileSync(join(root, 'current', 'VERSION'), 'utf8'), `${c.current}\n`)
 
         // that version verifies file by file against its signed index
-        const manager = new InstallManager({ dataDir: node, packages: {}, store: { get: async () => { throw new Error('no chunk store in this test') } } })
+        const manager = new InstallManager({ paths: dataPaths(node), store: { get: async () => { throw new Error('no chunk store in this test') } }, logger: defaultLogger() }, { packages: {} })
         const index = manager.indexOf('app', c.current)
         assert.ok(index != null, `the node holds the index of ${c.current}`)
         const check = await verifyTree(join(root, 'versions', c.current), index)

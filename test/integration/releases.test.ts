@@ -114,7 +114,7 @@ describe('signed releases over the mesh', () => {
       datastore: new MemoryDatastore(),
       version: '0.0.0-test',
       report: () => { throw new Error('no status') },
-      content: { mirrorRoot: () => undefined, summary: () => ({ timestampVersion: 0, releases: [] }), store: { has: async () => false, get: async () => { throw new Error('none') } } as any }
+      serve: { mirrorRoot: () => undefined, summary: () => ({ timestampVersion: 0, releases: [] }), store: { has: async () => false, get: async () => { throw new Error('none') } } as any }
     })
     const heard: string[] = []
     try {

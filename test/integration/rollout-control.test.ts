@@ -2,7 +2,7 @@
  * Steering rollouts on real processes: one mesh for the whole file (a
  * bootstrap node, a publisher that coordinates, 5 nodes that follow and
  * install `app`; node-1 is tagged canary, node-5 has a maintenance window
- * and a clock the test moves with UMESH_TEST_CLOCK_OFFSET_MS).
+ * that the test moves around the real clock by restarting it).
  *
  * The tests run in order and share one manual rollout (1.1.0) for the first
  * three: a manual rollout holds after its canary; a node restarted
@@ -10,8 +10,8 @@
  * installs until resume and promote. Then a rollout document naming an
  * unsigned version (written with the rollouts key directly, as a hostile
  * key holder could) is refused by every node; a node outside its
- * maintenance window defers while its wave installs and installs once its
- * clock is inside; a critical release bypasses the window.
+ * maintenance window defers while its wave installs and installs once it is
+ * inside one; a critical release bypasses the window.
  */
 import '../../src/polyfill.js'
 import assert from 'node:assert/strict'
@@ -33,14 +33,20 @@ import type { Libp2p } from '@libp2p/interface'
 
 const NODES = 5
 const MESH_ENV = { DEBUG: 'umesh:coordinator,umesh:rollout' }
-/** node-5's maintenance window: 03:00-04:00 UTC every day */
-const WINDOW = JSON.stringify({ windows: [{ days: [], start: '03:00', end: '04:00', timeZone: 'UTC' }] })
+/** hh:mm UTC, `hours` from now */
+function utcIn (hours: number): string {
+  const at = new Date(Date.now() + hours * 3_600_000)
+  return `${String(at.getUTCHours()).padStart(2, '0')}:${String(at.getUTCMinutes()).padStart(2, '0')}`
+}
 
-/** an offset that puts a clock started now at hh:mm UTC today */
-function clockAt (hh: number, mm: number): string {
-  const now = new Date()
-  const target = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate(), hh, mm)
-  return String(target - now.getTime())
+/**
+ * node-5's maintenance window, every day, in UTC: `inside` spans the next
+ * two hours either side of now (across midnight when now is near it),
+ * `outside` opens in six hours. The real clock decides; no test hook.
+ */
+function maintenance (where: 'inside' | 'outside'): string {
+  const [start, end] = where === 'inside' ? [utcIn(-2), utcIn(2)] : [utcIn(6), utcIn(7)]
+  return JSON.stringify({ windows: [{ days: [], start, end, timeZone: 'UTC' }] })
 }
 const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
 
@@ -99,10 +105,12 @@ describe('steering rollouts: manual, pause, unsigned versions, restarts, mainten
     })
   }
   /** stops node i and starts it again on the same data dir, with the same flags and `env` added */
-  const restart = async (i: number, env: NodeJS.ProcessEnv = {}): Promise<MeshProcess> => {
+  /** restarts node i; `window` gives node-5 a new maintenance window */
+  const restart = async (i: number, window?: 'inside' | 'outside'): Promise<MeshProcess> => {
     const old = nodes[i]
     await old.stop()
-    const p = new MeshProcess(old.name, 'node', old.dataDir, [...mesh.nodeArgs(), ...nodeArgs[i]], join(meshDir, `${old.name}.log`), { ...MESH_ENV, ...env })
+    if (window != null) nodeArgs[i] = [...nodeArgs[i].slice(0, nodeArgs[i].indexOf('--maintenance')), '--maintenance', maintenance(window)]
+    const p = new MeshProcess(old.name, 'node', old.dataDir, [...mesh.nodeArgs(), ...nodeArgs[i]], join(meshDir, `${old.name}.log`), MESH_ENV)
     mesh.nodes.push(p)
     nodes[i] = p
     await p.waitReady(30_000)
@@ -120,15 +128,10 @@ describe('steering rollouts: manual, pause, unsigned versions, restarts, mainten
       // --check-interval: a restarted node's first refresh runs before it has a sync peer, and an announcement of
       // the timestamp it already trusts does not start another; it learns the rollout document again on the next check
       const args = ['--trusted-root', join(repo, 'metadata', '1.root.json'), '--follow', 'app', '--packages', packages, '--check-interval', '5',
-        ...(i === 1 ? ['--tag', 'canary'] : []), ...(i === NODES ? ['--maintenance', WINDOW] : [])]
+        // node-5 starts inside its window, so it takes 1.0.0 with the others
+        ...(i === 1 ? ['--tag', 'canary'] : []), ...(i === NODES ? ['--maintenance', maintenance('inside')] : [])]
       nodeArgs.push(args)
-      const name = `node-${i}`
-      // node-5 starts with its clock inside its window, so it takes 1.0.0 with the others
-      const p = i === NODES
-        ? new MeshProcess(name, 'node', join(meshDir, name), [...mesh.nodeArgs(), ...args], join(meshDir, `${name}.log`), { ...MESH_ENV, UMESH_TEST_CLOCK_OFFSET_MS: clockAt(3, 30) })
-        : mesh.addNode(name, args)
-      if (i === NODES) mesh.nodes.push(p)
-      nodes.push(p)
+      nodes.push(mesh.addNode(`node-${i}`, args))
     }
     await Promise.all([publisher, ...nodes].map(async p => { await p.waitReady(30_000) }))
     // the first version goes to everyone at once, so every later release is governed by rollouts
@@ -276,9 +279,9 @@ describe('steering rollouts: manual, pause, unsigned versions, restarts, mainten
     assert.equal((await view()).doc.state, 'halted')
   })
 
-  it('a node outside its maintenance window defers while its wave installs, and installs once its clock is inside', async () => {
-    // node-5's clock at 12:00 UTC: outside 03:00-04:00
-    const late = await restart(NODES - 1, { UMESH_TEST_CLOCK_OFFSET_MS: clockAt(12, 0) })
+  it('a node outside its maintenance window defers while its wave installs, and installs once inside one', async () => {
+    // node-5's window opens in six hours
+    const late = await restart(NODES - 1, 'outside')
     const others = nodes.slice(0, NODES - 1)
     await publish('1.2.0', 2)
     await waitFor('node-5 holding 1.2.0', async () => await holds(late, '1.2.0'), 60_000, 500)
@@ -301,15 +304,15 @@ describe('steering rollouts: manual, pause, unsigned versions, restarts, mainten
     assert.equal(v.doc.state, 'running', 'the rollout completed without node-5')
     assert.equal(v.waves[0].healthy, NODES - 1)
 
-    // its clock at 03:30 UTC: inside the window
-    const inside = await restart(NODES - 1, { UMESH_TEST_CLOCK_OFFSET_MS: clockAt(3, 30) })
+    // a window around now
+    const inside = await restart(NODES - 1, 'inside')
     await allOn([inside], '1.2.0', 45_000)
     await waitFor('the 1.2.0 rollout completed', async () => (await view()).doc.state === 'completed', 30_000, 500)
   })
 
   it('a critical release bypasses the maintenance window', async () => {
     const restartedAt = Date.now()
-    const late = await restart(NODES - 1, { UMESH_TEST_CLOCK_OFFSET_MS: clockAt(12, 0) })
+    const late = await restart(NODES - 1, 'outside')
     await waitFor('node-5 following the rollouts again', async () => {
       const r = await reportOf(late)
       return r != null && r.rolloutId !== 'none' && r.outcome === 'healthy' && Date.parse(r.lastReport) >= restartedAt

@@ -153,7 +153,7 @@ describe('rollouts in waves', () => {
       datastore: new MemoryDatastore(),
       version: '0.0.0-test',
       report: () => { throw new Error('no status') },
-      content: { mirrorRoot: () => undefined, summary: () => ({ timestampVersion: 0, releases: [] }), store: { has: async () => false, get: async () => { throw new Error('none') } } as any }
+      serve: { mirrorRoot: () => undefined, summary: () => ({ timestampVersion: 0, releases: [] }), store: { has: async () => false, get: async () => { throw new Error('none') } } as any }
     })
     try {
       await node.start()

@@ -22,32 +22,19 @@
  */
 import '../../src/polyfill.js'
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
-import { createHash } from 'node:crypto'
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { after, before, describe, it } from 'node:test'
-import { base32upper } from 'multiformats/bases/base32'
-import { CID } from 'multiformats/cid'
-import { CLI_PATH } from '../../src/demo/local-mesh.js'
-import { createIdentity } from '../../src/identity/index.js'
-import { parseReleaseIndex } from '../../src/release/index.js'
-import { Repository, targetFilePath } from '../../src/trust/repository.js'
 import { pseudoRandomBytes } from '../../src/util/pseudo-random.js'
-import { runCli, runProcess, startProcess, tempDir, waitFor } from '../helpers/cli.js'
-import type { ReleaseIndex } from '../../src/release/index.js'
-import type { StartedProcess } from '../helpers/cli.js'
+import { runCli, startProcess, tempDir, waitFor } from '../helpers/cli.js'
+import { bridgeRxBytes, hostAddr, hostNs, hostTxBytes, removeNetwork, removeStaleNamespaces, setUpNetwork, skipReason } from '../helpers/netns.js'
+import { NsNode, PORT, cleanEnv } from '../helpers/netns-node.js'
+import { assertHoldsContent, chunkPath, publishRelease, timeFetch, verifiedChunks } from '../helpers/swarm-release.js'
+import type { BadPeer } from '../helpers/netns-node.js'
+import type { Release } from '../helpers/swarm-release.js'
 import type { TestContext } from 'node:test'
 
-const PREFIX = 'umesh-swarm-'
-const RUN = `${PREFIX}${process.pid}`
-const BRIDGE_NS = `${RUN}-br`
-/** a private subnet that exists only inside the namespaces */
-const SUBNET = `10.214.${20 + (process.pid % 200)}`
-/** every host's link, both ways */
-const LINK_RATE = '16mbit'
-const PORT = 4090
 const MiB = 1024 * 1024
 
 /** host numbers */
@@ -61,281 +48,6 @@ const HOSTS = [PUBLISHER_HOST, ...FOLLOWER_HOSTS, BAD_HOST, SPARE_HOST]
 const CAP_BPS = 500_000
 
 const BAD_PEER_PATH = fileURLToPath(new URL('../helpers/bad-peer.js', import.meta.url))
-
-const hostNs = (host: number): string => `${RUN}-h${host}`
-const hostAddr = (host: number): string => `${SUBNET}.${host + 1}`
-
-function run (cmd: string, args: string[]): string {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 10_000 })
-  if (r.error != null || r.status !== 0) {
-    throw new Error(`${cmd} ${args.join(' ')} failed: ${r.error?.message ?? r.stderr.trim()}`)
-  }
-  return r.stdout
-}
-
-function skipReason (): string | undefined {
-  if (process.platform !== 'linux') return 'network namespaces need Linux'
-  if (process.getuid?.() !== 0) return 'needs root to create network namespaces'
-  for (const [cmd, args] of [['ip', ['netns', 'list']], ['tc', ['-V']]] as Array<[string, string[]]>) {
-    const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 5_000 })
-    if (r.error != null || r.status !== 0) return `\`${cmd}\` is unavailable: ${r.error?.message ?? r.stderr.trim()}`
-  }
-  const probe = `${RUN}-probe`
-  const add = spawnSync('ip', ['netns', 'add', probe], { encoding: 'utf8', timeout: 5_000 })
-  if (add.error != null || add.status !== 0) return `cannot create a network namespace: ${add.error?.message ?? add.stderr.trim()}`
-  spawnSync('ip', ['netns', 'del', probe], { timeout: 5_000 })
-  return undefined
-}
-
-/** namespaces left behind by a run that was killed (its pid is gone); processes still in them are not touched */
-function removeStaleNamespaces (): void {
-  const list = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8', timeout: 5_000 })
-  for (const line of list.stdout?.split('\n') ?? []) {
-    const m = /^(umesh-swarm-(\d+)-(?:br|h\d+|probe))\b/.exec(line)
-    if (m == null || Number(m[2]) === process.pid) continue
-    try {
-      process.kill(Number(m[2]), 0)
-    } catch {
-      spawnSync('ip', ['netns', 'del', m[1]], { timeout: 5_000 })
-    }
-  }
-}
-
-function ourNamespaces (): string[] {
-  const list = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8', timeout: 5_000 })
-  return (list.stdout ?? '').split('\n').map(l => l.split(' ')[0]).filter(n => n.startsWith(`${RUN}-`))
-}
-
-function noIpv6 (ns: string): void {
-  run('ip', ['netns', 'exec', ns, 'sysctl', '-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1'])
-}
-
-/** a bridge namespace and one namespace per host, each host capped at LINK_RATE both ways */
-function setUpNetwork (): void {
-  run('ip', ['netns', 'add', BRIDGE_NS])
-  noIpv6(BRIDGE_NS)
-  run('ip', ['-n', BRIDGE_NS, 'link', 'set', 'lo', 'up'])
-  run('ip', ['-n', BRIDGE_NS, 'link', 'add', 'br0', 'type', 'bridge', 'stp_state', '0', 'forward_delay', '0'])
-  run('ip', ['-n', BRIDGE_NS, 'link', 'set', 'br0', 'up'])
-  for (const host of HOSTS) {
-    const ns = hostNs(host)
-    run('ip', ['netns', 'add', ns])
-    noIpv6(ns)
-    run('ip', ['-n', ns, 'link', 'set', 'lo', 'up'])
-    // both ends are made inside their namespaces: no interface ever appears in the root namespace
-    run('ip', ['link', 'add', `vh${host}`, 'netns', BRIDGE_NS, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns])
-    run('ip', ['-n', BRIDGE_NS, 'link', 'set', `vh${host}`, 'master', 'br0'])
-    run('ip', ['-n', BRIDGE_NS, 'link', 'set', `vh${host}`, 'up'])
-    run('ip', ['-n', ns, 'addr', 'add', `${hostAddr(host)}/24`, 'dev', 'eth0'])
-    run('ip', ['-n', ns, 'link', 'set', 'eth0', 'up'])
-    // the host's upload (eth0 egress) and its download (the bridge port's egress)
-    run('tc', ['-n', ns, 'qdisc', 'add', 'dev', 'eth0', 'root', 'tbf', 'rate', LINK_RATE, 'burst', '32kbit', 'latency', '400ms'])
-    run('tc', ['-n', BRIDGE_NS, 'qdisc', 'add', 'dev', `vh${host}`, 'root', 'tbf', 'rate', LINK_RATE, 'burst', '32kbit', 'latency', '400ms'])
-  }
-  for (const ns of [BRIDGE_NS, ...HOSTS.map(hostNs)]) {
-    assert.equal(run('ip', ['-n', ns, 'route', 'show', 'default']).trim(), '', `${ns} has a default route`)
-    assert.equal(run('ip', ['-n', ns, '-6', 'addr', 'show']).trim(), '', `${ns} has IPv6 addresses`)
-  }
-}
-
-function removeNetwork (): void {
-  // deleting a namespace deletes its veth ends, and with them the pairs
-  for (const ns of ourNamespaces()) spawnSync('ip', ['netns', 'del', ns], { timeout: 5_000 })
-}
-
-/** bytes a host sent on its link (its eth0's tx counter: chunk data plus every protocol's overhead) */
-function hostTxBytes (host: number): number {
-  const [link] = JSON.parse(run('ip', ['-n', hostNs(host), '-s', '-j', 'link', 'show', 'dev', 'eth0'])) as Array<{ stats64: { tx: { bytes: number } } }>
-  return link.stats64.tx.bytes
-}
-
-/** the same, counted on the bridge side (what the bridge port received from the host) */
-function bridgeRxBytes (host: number): number {
-  const [link] = JSON.parse(run('ip', ['-n', BRIDGE_NS, '-s', '-j', 'link', 'show', 'dev', `vh${host}`])) as Array<{ stats64: { rx: { bytes: number } } }>
-  return link.stats64.rx.bytes
-}
-
-/** the environment minus any UMESH_* setting, so no bootstrap list or other option sneaks in */
-function cleanEnv (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  return { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('UMESH_') && k !== 'DEBUG')), ...extra }
-}
-
-interface Status {
-  peerId: string
-  peers: Array<{ peerId: string, addr: string }>
-  releases: Array<{ package: string, version: string, state: string, chunksHeld: number, chunksTotal: number, error: string }>
-  bandwidth: { uploadLimit: number, downloadLimit: number, uploadedBytes: number, downloadedBytes: number, uploadRate: number, downloadRate: number, swarmSessions: number, uploadQueue: number } | null
-}
-
-/** one `umesh node` in a host namespace */
-class NsNode {
-  proc?: StartedProcess
-  peerId = ''
-  /** output of earlier runs on this data dir */
-  private history = ''
-
-  constructor (readonly name: string, readonly host: number, readonly dataDir: string, readonly flags: string[], readonly env: NodeJS.ProcessEnv = {}) {}
-
-  get ns (): string { return hostNs(this.host) }
-  get addr (): string { return `/ip4/${hostAddr(this.host)}/tcp/${PORT}/p2p/${this.peerId}` }
-  get chunksDir (): string { return join(this.dataDir, 'chunks') }
-
-  /** the identity is made first, so other nodes can name this one before it runs */
-  async init (): Promise<this> {
-    mkdirSync(this.dataDir, { recursive: true, mode: 0o700 })
-    this.peerId = (await createIdentity(this.dataDir)).peerId.toString()
-    return this
-  }
-
-  start (): void {
-    if (this.proc != null) this.history += this.proc.output()
-    this.proc = startProcess(this.name, 'ip', ['netns', 'exec', this.ns, process.execPath, CLI_PATH, 'node',
-      '--data-dir', this.dataDir, '--listen', `/ip4/${hostAddr(this.host)}/tcp/${PORT}`, '--no-mdns', '--log-level', 'info', ...this.flags],
-    { env: cleanEnv(this.env) })
-  }
-
-  async ready (): Promise<void> {
-    const m = await this.proc!.waitForOutput(/ready: node (\S+) on network/, 30_000)
-    assert.equal(m[1], this.peerId)
-  }
-
-  async status (): Promise<Status> {
-    const r = await runProcess('ip', ['netns', 'exec', this.ns, process.execPath, CLI_PATH, 'status', '--data-dir', this.dataDir, '--json', '--timeout', '4000'],
-      { timeoutMs: 10_000, env: cleanEnv() })
-    if (r.code !== 0) throw new Error(`status of ${this.name} failed (code ${String(r.code)}): ${r.stderr.trim()}`)
-    return JSON.parse(r.stdout) as Status
-  }
-
-  /** SIGKILL: no clean-up of any kind (`ip netns exec` execs node, so the pid is the daemon's) */
-  async kill (): Promise<void> {
-    if (this.proc?.pid == null || !this.proc.running()) return
-    process.kill(this.proc.pid, 'SIGKILL')
-    await this.proc.exited
-  }
-
-  async stop (): Promise<void> {
-    await this.proc?.stop(5_000)
-  }
-
-  /** target paths of the releases this node holds in full (its held.json) */
-  held (): string[] {
-    try {
-      return (JSON.parse(readFileSync(join(this.dataDir, 'held.json'), 'utf8')) as { releases: string[] }).releases
-    } catch {
-      return []
-    }
-  }
-
-  output (): string {
-    return this.history + (this.proc?.output() ?? '')
-  }
-
-  tail (chars = 2500): string {
-    return `--- ${this.name} (${this.ns}, ${this.peerId}) ---\n${this.output().slice(-chars)}`
-  }
-}
-
-/** a bad peer process in the bad host's namespace */
-interface BadPeer {
-  mode: 'corrupt' | 'stall'
-  proc: StartedProcess
-  peerId: string
-}
-
-/** a published release, as the test knows it */
-interface Release {
-  pkg: string
-  version: string
-  targetPath: string
-  index: ReleaseIndex
-  /** distinct chunks, in order */
-  pieces: Array<{ cid: CID, size: number }>
-  /** bytes of the distinct chunks: one copy */
-  bytes: number
-  maxChunk: number
-  /** what was published, file by file */
-  sources: Map<string, Buffer>
-}
-
-function chunkPath (chunksDir: string, cid: CID): string {
-  const name = base32upper.encoder.encode(cid.multihash.bytes)
-  return join(chunksDir, name.slice(-2), `${name}.data`)
-}
-
-/** the release's chunks in a chunk store, each read and checked against its CID */
-function verifiedChunks (chunksDir: string, release: Release): { count: number, bytes: number, bad: string[] } {
-  let count = 0
-  let bytes = 0
-  const bad: string[] = []
-  for (const { cid, size } of release.pieces) {
-    const file = chunkPath(chunksDir, cid)
-    if (!existsSync(file)) continue
-    const data = readFileSync(file)
-    const digest = createHash('sha256').update(data).digest()
-    if (data.byteLength !== size || Buffer.compare(digest, cid.multihash.digest) !== 0) {
-      bad.push(cid.toString())
-      continue
-    }
-    count++
-    bytes += size
-  }
-  return { count, bytes, bad }
-}
-
-/** bytes of the release's chunks in a store, by size only (cheap enough to poll) */
-function bytesOnDisk (chunksDir: string, release: Release): number {
-  let bytes = 0
-  for (const { cid } of release.pieces) {
-    try {
-      bytes += statSync(chunkPath(chunksDir, cid)).size
-    } catch {}
-  }
-  return bytes
-}
-
-/** every file of the release rebuilt from a node's chunk store, byte for byte what was published */
-function assertHoldsContent (node: NsNode, release: Release): void {
-  for (const file of release.index.files) {
-    const bytes = Buffer.concat(file.chunks.map(c => {
-      const path = chunkPath(node.chunksDir, CID.parse(c.cid))
-      assert.ok(existsSync(path), `${node.name} lacks chunk ${c.cid} of ${file.path} in ${release.pkg} ${release.version}`)
-      return readFileSync(path)
-    }))
-    const source = release.sources.get(file.path)
-    assert.ok(source != null, `the test did not publish ${file.path}`)
-    assert.equal(bytes.byteLength, file.size, `${node.name}: ${file.path} rebuilt to ${bytes.byteLength} bytes, the index says ${file.size}`)
-    assert.equal(createHash('sha256').update(bytes).digest('hex'), file.sha256, `${node.name}: ${file.path} does not hash to the index's sha256`)
-    assert.ok(Buffer.compare(bytes, source) === 0, `${node.name}: ${file.path} differs from what was published`)
-  }
-}
-
-/**
- * Polls a fetching node's chunk store and held.json every 50 ms: when the
- * first chunk of the release landed beyond the `baseline` bytes already on
- * disk (and the bytes on disk then), and when the release was held in full.
- */
-async function timeFetch (node: NsNode, release: Release, timeoutMs: number, baseline = 0): Promise<{ firstAt: number, firstBytes: number, heldAt: number }> {
-  const deadline = Date.now() + timeoutMs
-  let firstAt = 0
-  let firstBytes = 0
-  while (Date.now() < deadline) {
-    const now = Date.now()
-    if (firstAt === 0) {
-      const bytes = bytesOnDisk(node.chunksDir, release)
-      if (bytes > baseline) {
-        firstAt = now
-        firstBytes = bytes
-      }
-    }
-    if (node.held().includes(release.targetPath)) {
-      if (firstAt === 0) throw new Error(`${node.name} held ${release.targetPath} before a chunk of it was seen on disk`)
-      return { firstAt, firstBytes, heldAt: now }
-    }
-    if (node.proc?.running() !== true) throw new Error(`${node.name} exited while fetching:\n${node.tail()}`)
-    await new Promise(resolve => setTimeout(resolve, 50))
-  }
-  throw new Error(`${node.name} did not hold ${release.targetPath} within ${timeoutMs} ms:\n${node.tail()}`)
-}
 
 /** a figure, shown with the test's result (ℹ in the spec reporter) */
 function note (t: TestContext, text: string): void {
@@ -362,31 +74,7 @@ describe('the chunk swarm on a bridge of capped links', { skip: skip ?? false, t
   const diagnostics = (list: NsNode[] = nodes): string => list.map(n => n.tail()).join('\n')
 
   /** writes the files, adds the release to the repository, reads back its signed index */
-  const publish = async (pkg: string, version: string, files: Record<string, Buffer>): Promise<Release> => {
-    const src = join(tmp.path, `src-${pkg}-${version}`)
-    const sources = new Map<string, Buffer>()
-    for (const [path, bytes] of Object.entries(files)) {
-      mkdirSync(dirname(join(src, path)), { recursive: true })
-      writeFileSync(join(src, path), bytes)
-      sources.set(path, bytes)
-    }
-    const added = await runCli(['release', 'add', src, '--repo', repoDir, '--package', pkg, '--version', version, '--json'], { timeoutMs: 60_000, env: cleanEnv() })
-    assert.equal(added.code, 0, added.stderr)
-    const targetPath = (JSON.parse(added.stdout) as { target: string }).target
-    const repo = Repository.open(repoDir)
-    const hash = repo.targets()[targetPath].hashes.sha256
-    const index = parseReleaseIndex(readFileSync(join(repo.targetsDir, targetFilePath(targetPath, hash))))
-    const seen = new Set<string>()
-    const pieces: Release['pieces'] = []
-    for (const f of index.files) {
-      for (const c of f.chunks) {
-        if (seen.has(c.cid)) continue
-        seen.add(c.cid)
-        pieces.push({ cid: CID.parse(c.cid), size: c.size })
-      }
-    }
-    return { pkg, version, targetPath, index, pieces, bytes: pieces.reduce((a, p) => a + p.size, 0), maxChunk: Math.max(...pieces.map(p => p.size)), sources }
-  }
+  const publish = async (pkg: string, version: string, files: Record<string, Buffer>): Promise<Release> => await publishRelease(repoDir, tmp.path, pkg, version, files)
 
   const node = async (name: string, host: number, flags: string[], env: NodeJS.ProcessEnv = {}): Promise<NsNode> => {
     const n = await new NsNode(name, host, join(tmp.path, name), flags, env).init()
@@ -406,7 +94,7 @@ describe('the chunk swarm on a bridge of capped links', { skip: skip ?? false, t
 
   before(async () => {
     removeStaleNamespaces()
-    setUpNetwork()
+    setUpNetwork(HOSTS)
     const init = await runCli(['repo', 'init', '--repo', repoDir], { env: cleanEnv() })
     assert.equal(init.code, 0, init.stderr)
     // about 8 MiB of pseudo-random data in three files: about 32 chunks of 256 KiB on average

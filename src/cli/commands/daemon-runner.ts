@@ -61,7 +61,7 @@ export async function runDaemon (role: Role, argv: string[]): Promise<number> {
   process.on('SIGHUP', onReload)
 
   await daemon.start()
-  const node = daemon.parts!.node
+  const node = daemon.parts.mesh!.node
   say('info', `ready: ${role} ${node.peerId.toString()} on network ${daemon.config.network}, listening on ${node.getMultiaddrs().map(a => a.toString()).join(' ')}`)
   return await stopped.promise
 }

@@ -95,6 +95,24 @@ function positiveInt (value: unknown, flag: string, fallback: number): number {
   return n
 }
 
+/**
+ * The story, each act when the one before has finished: a first release to
+ * all, a release in waves (canary first), then a broken release that halts
+ * at the canary and is rolled back there.
+ */
+async function tellStory (releases: DemoReleases, step: number, say: (line: string) => void, signal: AbortSignal): Promise<void> {
+  for (const act of demoStory(step)) {
+    if (signal.aborted) return
+    const r = await releases.publish(act.version, act.changes, act.broken)
+    say(`published ${DEMO_PACKAGE} ${act.version}${act.broken ? ' (broken: its health check fails)' : ''} (${r.newChunks} new of ${r.chunks} chunks)`)
+    startRollout(Repository.open(releases.repoDir), { package: DEMO_PACKAGE, version: act.version, waves: parseWaves(act.waves), gate: parseGate(`success>=1,soak=${act.soak}s`), abort: 0.5, maxParallel: 2, manual: false, allowDowngrade: false, critical: false })
+    say(`rollout of ${act.version} started: waves ${act.waves}`)
+    const end = await waitForRollout(releases.repoDir, DEMO_PACKAGE, act.version, signal)
+    if (end != null) say(`rollout of ${act.version} ${end.state}${end.state === 'halted' ? `: ${end.reason}` : ''}`)
+    await new Promise(resolve => setTimeout(resolve, step * 1000))
+  }
+}
+
 export const command: Command = {
   run: async (argv) => {
     const args = parse('demo', argv, {
@@ -137,20 +155,7 @@ export const command: Command = {
       for (let i = 1; i <= nodes; i++) started.push(mesh.addNode(`node-${i}`, ['--trusted-root', releases.trustedRoot, '--follow', DEMO_PACKAGE, '--packages', demoInstallSettings(), ...(i === 1 ? ['--tag', 'canary'] : [])]))
       await Promise.all(started.map(async p => { await p.waitReady(30_000) }))
       const say = (line: string): void => { log.push(line); if (!tty) process.stdout.write(`umesh demo: ${line}\n`) }
-      // the story, each act when the one before has finished: a first release to all, a release in
-      // waves (canary first), then a broken release that halts at the canary and is rolled back there
-      void (async () => {
-        for (const act of demoStory(step)) {
-          if (done.signal.signal.aborted) return
-          const r = await releases.publish(act.version, act.changes, act.broken)
-          say(`published ${DEMO_PACKAGE} ${act.version}${act.broken ? ' (broken: its health check fails)' : ''} (${r.newChunks} new of ${r.chunks} chunks)`)
-          startRollout(Repository.open(releases.repoDir), { package: DEMO_PACKAGE, version: act.version, waves: parseWaves(act.waves), gate: parseGate(`success>=1,soak=${act.soak}s`), abort: 0.5, maxParallel: 2, manual: false, allowDowngrade: false, critical: false })
-          say(`rollout of ${act.version} started: waves ${act.waves}`)
-          const end = await waitForRollout(releases.repoDir, DEMO_PACKAGE, act.version, done.signal.signal)
-          if (end != null) say(`rollout of ${act.version} ${end.state}${end.state === 'halted' ? `: ${end.reason}` : ''}`)
-          await new Promise(resolve => setTimeout(resolve, step * 1000))
-        }
-      })().catch(err => { process.stderr.write(`umesh demo: ${(err as Error).message}\n`) })
+      tellStory(releases, step, say, done.signal.signal).catch(err => { process.stderr.write(`umesh demo: ${(err as Error).message}\n`) })
       if (seconds != null) setTimeout(() => { done.resolve() }, seconds * 1000).unref()
       let frames = 0
       const draw = async (): Promise<void> => {

@@ -4,15 +4,14 @@
  * socket when it runs, run on the data dir directly (holding the data dir
  * lock) when it does not.
  */
-import { join } from 'node:path'
 import { loadConfig } from '../../config/index.js'
 import { openChunkStore } from '../../content/index.js'
+import { dataPaths } from '../../data-dir/index.js'
 import { acquireLock, lockOwner } from '../../identity/lock.js'
-import { callControl } from '../../install/control.js'
-import { InstallManager } from '../../install/manager.js'
-import { runOperation } from '../../install/operations.js'
+import { defaultLogger } from '@libp2p/logger'
+import { InstallManager, callControl, runOperation } from '../../install/index.js'
 import type { Parsed } from '../args.js'
-import type { ControlRequest } from '../../install/control.js'
+import type { ControlRequest } from '../../install/index.js'
 import type { HistoryEntry } from '../../install/types.js'
 
 /** long enough for a large install with a slow health check; reads are quick */
@@ -29,8 +28,9 @@ export async function execute (args: Parsed, request: ControlRequest, say: (line
   }
   const lock = acquireLock(dataDir)
   try {
-    const store = await openChunkStore(join(dataDir, 'chunks'))
-    const manager = new InstallManager({ dataDir, packages: config.packages, store })
+    const paths = dataPaths(dataDir)
+    const store = await openChunkStore(paths.chunks)
+    const manager = new InstallManager({ paths, store, logger: defaultLogger() }, { packages: config.packages })
     return await runOperation(manager, request, say)
   } finally {
     lock.release()

@@ -6,12 +6,12 @@
  */
 import { resolveDataDir } from '../../config/index.js'
 import { UsageError } from '../../errors.js'
-import { readLocalIndex, readLocalState } from '../../follow/local-state.js'
+import { dataPaths, readLocalIndex, readLocalState } from '../../data-dir/index.js'
 import { CHANNELS, channelSees, compareVersions, parseVersion } from '../../release/index.js'
 import { parse } from '../args.js'
 import { execute, historyText } from './install-actions.js'
 import type { Parsed } from '../args.js'
-import type { PublishedRelease } from '../../follow/local-state.js'
+import type { PublishedRelease } from '../../data-dir/index.js'
 import type { Command } from '../run.js'
 
 const HELP = `umesh update version [--package P] [--detailed] [--json]
@@ -119,8 +119,8 @@ export const command: Command = {
       throw new UsageError(`expected "update ${ACTIONS.join('|')}", found "update ${args.positionals.join(' ')}"; see: umesh update --help`)
     }
     if (!['check', 'changelog'].includes(action)) return await installAction(action, args)
-    const dataDir = resolveDataDir({ flags: args.node, env: process.env })
-    const state = readLocalState(dataDir)
+    const paths = dataPaths(resolveDataDir({ flags: args.node, env: process.env }))
+    const state = readLocalState(paths)
     const packages = [...new Set([...state.follow.map(f => f.package), ...state.releases.map(r => r.package)])]
       .filter(p => args.own.package == null || p === args.own.package)
 
@@ -158,7 +158,7 @@ export const command: Command = {
       for (const r of state.releases.filter(x => x.package === pkg)) {
         if (args.own.version != null && r.version !== args.own.version) continue
         if (args.own.since != null && compareVersions(r.scheme, r.version, parseVersion(r.scheme, args.own.since as string)) <= 0) continue
-        entries.push({ package: pkg, version: r.version, channel: r.channel, created: r.created, changelog: readLocalIndex(dataDir, r)?.changelog ?? null })
+        entries.push({ package: pkg, version: r.version, channel: r.channel, created: r.created, changelog: readLocalIndex(paths, r)?.changelog ?? null })
       }
     }
     if (format === 'json') {

@@ -1,0 +1,59 @@
+/**
+ * One refresh of the trust chain through peers: tuf-js's Updater with a
+ * fetcher that asks peers over the sync protocol (MeshFetcher). When the
+ * metadata does not verify (a bad signature, a file the snapshot does not
+ * name, an old or expired version), the peers that served it are not
+ * believed for a while and the refresh is tried once more without them: a
+ * single hostile peer can waste a round, not stop a node from updating.
+ */
+import { Updater } from 'tuf-js'
+import { DownloadError } from 'tuf-js/dist/error.js'
+import { MeshFetcher, MESH_METADATA_URL, MESH_TARGETS_URL } from '../trust/mesh-fetcher.js'
+import type { NodeTrust } from './node-trust.js'
+import type { StreamOpener } from '../../protocols/shared/index.js'
+import type { Logger, PeerId } from '@libp2p/interface'
+
+/** how long peers that served unverifiable metadata are not asked */
+export const SUSPECT_MS = 10 * 60_000
+
+export interface RefreshOptions {
+  opener: StreamOpener
+  network: string
+  trust: NodeTrust
+  /** sync peers to ask, best first (without suspects) */
+  peers: () => PeerId[]
+  /** the timestamp of an accepted announcement, tried before any peer is asked */
+  announced?: { version: number, bytes: Uint8Array }
+  /** peer -> time until which it is not believed; filled here */
+  suspects: Map<string, number>
+  signal: AbortSignal
+  log: Logger
+}
+
+export async function refreshThroughPeers (options: RefreshOptions): Promise<{ updater: Updater, fetcher: MeshFetcher }> {
+  const { trust, log, announced } = options
+  let first: unknown
+  for (;;) {
+    const fetcher = new MeshFetcher({
+      opener: options.opener,
+      network: options.network,
+      peers: options.peers,
+      signal: options.signal,
+      local: path => path === 'metadata/timestamp.json' && first == null && announced != null && announced.version > trust.timestampVersion() ? announced.bytes : undefined
+    })
+    const updater = new Updater({ metadataDir: trust.metadataDir, metadataBaseUrl: MESH_METADATA_URL, targetDir: trust.targetsDir, targetBaseUrl: MESH_TARGETS_URL, fetcher })
+    try {
+      await updater.refresh()
+      return { updater, fetcher }
+    } catch (err) {
+      const network = err instanceof DownloadError
+      // with no one else to ask, what the first peers served is the news
+      if (first != null) throw network ? first : err
+      const served = [...new Set([...fetcher.servedBy().values()].map(p => p.toString()))]
+      if (network || served.length === 0 || options.signal.aborted) throw err
+      first = err
+      for (const peer of served) options.suspects.set(peer, Date.now() + SUSPECT_MS)
+      log('not believing %s for %d s: the metadata they served did not verify - %e', served.join(', '), SUSPECT_MS / 1000, err)
+    }
+  }
+}

@@ -1,0 +1,29 @@
+/**
+ * Rollouts in waves. The signed rollout document and its parser
+ * (document.ts, types.ts), wave membership, gates and install slots
+ * (waves.ts), maintenance windows (windows.ts), signed node reports and the
+ * report book (reports.ts), webhooks (webhooks.ts); the repository side that
+ * writes and re-signs documents (repo-rollouts.ts); the coordinator that
+ * steers them from a publisher (coordinator.ts); and a node's side that
+ * installs when its wave is open and reports (node-rollouts.ts).
+ *
+ * Imports: install/ (the node side drives the install manager), network/
+ * (topic names), release/, trust/, util/.
+ */
+import { Coordinator } from './coordinator.js'
+import { NodeRollouts } from './node-rollouts.js'
+import type { CoordinatorComponents, CoordinatorInit } from './coordinator.js'
+import type { NodeRolloutsComponents, NodeRolloutsInit } from './node-rollouts.js'
+
+export { Coordinator, readCoordinatorState, coordinatorStateFile, UNREACHABLE_MS } from './coordinator.js'
+export type { CoordinatorComponents, CoordinatorInit, CoordinatorState } from './coordinator.js'
+export { NodeRollouts, GOVERNED_MARK } from './node-rollouts.js'
+export type { NodeRolloutsComponents, NodeRolloutsInit } from './node-rollouts.js'
+
+export function coordinator (init: CoordinatorInit): (components: CoordinatorComponents) => Coordinator {
+  return (components) => new Coordinator(components, init)
+}
+
+export function nodeRollouts (init: NodeRolloutsInit): (components: NodeRolloutsComponents) => NodeRollouts {
+  return (components) => new NodeRollouts(components, init)
+}

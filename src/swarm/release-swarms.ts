@@ -1,0 +1,54 @@
+/**
+ * The swarms of the releases this node fetches or serves, by the CID of
+ * their index: how rare each chunk is among the peers in them (the upload
+ * scheduler serves rare chunks first) and how many sessions are open (for
+ * status). Releases nobody asked about for a while are forgotten: at most
+ * MAX_RELEASES are kept, their sessions closed.
+ */
+import type { ReleaseSwarm } from './release-swarm.js'
+
+export const MAX_RELEASES = 16
+
+export class ReleaseSwarms {
+  private readonly releases = new Map<string, ReleaseSwarm>()
+
+  get (key: string): ReleaseSwarm | undefined {
+    return this.releases.get(key)
+  }
+
+  add (swarm: ReleaseSwarm): void {
+    this.releases.set(swarm.key, swarm)
+    this.evict()
+  }
+
+  /** known peers that hold chunk `key`, in any swarm (the upload scheduler's rarity) */
+  holders (key: string): number {
+    let n = 0
+    for (const swarm of this.releases.values()) {
+      const i = swarm.index.get(key)
+      if (i !== undefined) n = Math.max(n, swarm.availability[i])
+    }
+    return n
+  }
+
+  /** swarms and sessions, for status */
+  stats (): { releases: number, sessions: number } {
+    let sessions = 0
+    for (const s of this.releases.values()) sessions += s.peers.size
+    return { releases: this.releases.size, sessions }
+  }
+
+  closeAll (): void {
+    for (const s of this.releases.values()) s.close()
+    this.releases.clear()
+  }
+
+  private evict (): void {
+    if (this.releases.size <= MAX_RELEASES) return
+    const idle = [...this.releases.values()].filter(s => s.listener == null).sort((a, b) => a.lastUsed - b.lastUsed)
+    for (const s of idle.slice(0, this.releases.size - MAX_RELEASES)) {
+      s.close()
+      this.releases.delete(s.key)
+    }
+  }
+}
