@@ -30,6 +30,7 @@ import { parseRolloutDocument } from './document.js'
 import { ReportBook, reportValidator, signReport } from './reports.js'
 import { installSlot, nodePosition, waveOf } from './waves.js'
 import { installAllowed } from './windows.js'
+import { compareVersions, isScheme } from '../release/index.js'
 import type { InstallManager } from '../install/manager.js'
 import type { GossipSub } from '@libp2p/gossipsub'
 import type { ComponentLogger, Logger, PrivateKey } from '@libp2p/interface'
@@ -202,7 +203,8 @@ export class NodeRollouts {
     this.mark(pkg)
     const wave = waveOf({ peerId: this.peerId, tags: this.init.tags, doc })
     const base = { wave, rolloutId: doc.id, version: doc.version }
-    if (this.components.trust.targets()[`releases/${doc.package}/${doc.version}.json`] == null) {
+    const release = this.components.trust.targets()[`releases/${doc.package}/${doc.version}.json`]
+    if (release == null) {
       await this.set(pkg, { ...base, outcome: 'refused', reason: `${doc.package} ${doc.version} is not a signed release; the rollout is not followed` })
       return
     }
@@ -227,7 +229,11 @@ export class NodeRollouts {
       await this.set(pkg, { ...base, outcome: 'waiting', reason: doc.state === 'paused' || doc.state === 'halted' ? `the rollout is ${doc.state}` : `wave ${wave} (${doc.waves[wave]?.name ?? '?'}) is not open yet` })
       return
     }
-    if (doc.downgrade && !this.init.allowDowngrade(pkg)) {
+    // a move back is judged against what this node runs, not only by the document's flag: a node
+    // upgraded by hand, or a first rollout with no completed one before it, may be ahead of it
+    const scheme = release.custom?.scheme
+    const back = doc.downgrade || (current != null && isScheme(scheme) && compareVersions(scheme, doc.version, current) < 0)
+    if (back && !this.init.allowDowngrade(pkg)) {
       await this.set(pkg, { ...base, outcome: 'refused', reason: 'the rollout is a downgrade and this node\'s policy does not allow downgrades (allowDowngrade)' })
       return
     }
@@ -251,7 +257,7 @@ export class NodeRollouts {
     }
     await this.set(pkg, { ...base, outcome: 'installing', reason: '' })
     try {
-      await this.components.manager.upgrade({ package: pkg, choice: { to: doc.version }, force: doc.downgrade })
+      await this.components.manager.upgrade({ package: pkg, choice: { to: doc.version }, force: back })
       await this.set(pkg, { ...base, outcome: 'healthy', reason: '' })
     } catch (err) {
       await this.set(pkg, { ...base, outcome: 'failed', reason: (err as Error).message })
