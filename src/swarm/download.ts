@@ -113,6 +113,8 @@ class PieceDownload implements SwarmListener {
   }
 
   async run (): Promise<void> {
+    // a caller that stopped before the swarm was open (the follower's stop) gets no download at all
+    this.init.signal?.throwIfAborted()
     if (this.swarm.held.complete) return
     if (this.swarm.listener != null) throw new Error(`release ${this.swarm.key} is already being fetched`)
     this.swarm.listener = this

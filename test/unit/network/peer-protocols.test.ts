@@ -1,0 +1,151 @@
+/**
+ * What each peer speaks: learnt from identify events, seeded from the peer
+ * store at start for peers met before, emitted as `peer`, and capped so a
+ * node that meets many peers keeps only the most recently identified.
+ * The node is a stub that dispatches `peer:identify` like libp2p does.
+ */
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { PeerProtocols } from '../../../src/network/index.js'
+import type { IdentifyResult, PeerId } from '@libp2p/interface'
+
+const SYNC = '/umesh/test/sync/1.0.0'
+const HAVE = '/umesh/test/have/1.0.0'
+
+async function newPeer (): Promise<PeerId> {
+  return peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
+}
+
+/** the parts of a libp2p node PeerProtocols reads */
+class StubNode extends EventTarget {
+  /** peer -> open connections */
+  readonly connections = new Map<string, number>()
+  readonly peers: PeerId[] = []
+  /** what the peer store holds; `storeDelayMs` delays its answers */
+  readonly store = new Map<string, string[]>()
+  storeDelayMs = 0
+
+  readonly peerStore = {
+    get: async (peer: PeerId) => {
+      await new Promise(resolve => setTimeout(resolve, this.storeDelayMs))
+      const protocols = this.store.get(peer.toString())
+      if (protocols == null) throw new Error('not found')
+      return { id: peer, protocols }
+    }
+  }
+
+  connect (peer: PeerId): void {
+    if (!this.peers.some(p => p.equals(peer))) this.peers.push(peer)
+    this.connections.set(peer.toString(), 1)
+  }
+
+  getPeers (): PeerId[] { return [...this.peers] }
+  getConnections (peer: PeerId): unknown[] { return Array.from({ length: this.connections.get(peer.toString()) ?? 0 }) }
+
+  identify (peer: PeerId, protocols: string[]): void {
+    this.dispatchEvent(new CustomEvent<IdentifyResult>('peer:identify', { detail: { peerId: peer, protocols } as unknown as IdentifyResult }))
+  }
+}
+
+function peerProtocols (node: StubNode): { pp: PeerProtocols, events: Array<[string, string[]]> } {
+  const pp = new PeerProtocols({ node: node as any })
+  const events: Array<[string, string[]]> = []
+  pp.on('peer', (peer, protocols) => { events.push([peer.toString(), protocols]) })
+  return { pp, events }
+}
+
+describe('PeerProtocols', () => {
+  it('learns what a peer speaks from identify, and emits it as `peer`', async () => {
+    const node = new StubNode()
+    const { pp, events } = peerProtocols(node)
+    pp.start()
+    const a = await newPeer()
+    assert.equal(pp.speaks(a, SYNC), false)
+    node.identify(a, [SYNC, HAVE])
+    assert.equal(pp.speaks(a, SYNC), true)
+    assert.equal(pp.speaks(a, HAVE), true)
+    assert.equal(pp.speaks(a, '/other/1.0.0'), false)
+    // identify again (the peer's protocols changed): the newer list counts
+    node.identify(a, [HAVE])
+    assert.equal(pp.speaks(a, SYNC), false)
+    assert.deepEqual(events, [[a.toString(), [SYNC, HAVE]], [a.toString(), [HAVE]]])
+    pp.stop()
+  })
+
+  it('connectedSpeaking lists the connected peers that speak a protocol', async () => {
+    const node = new StubNode()
+    const { pp } = peerProtocols(node)
+    pp.start()
+    const [a, b, c, d] = await Promise.all([newPeer(), newPeer(), newPeer(), newPeer()])
+    for (const p of [a, b, c]) node.connect(p)
+    node.identify(a, [SYNC, HAVE])
+    node.identify(b, [HAVE])
+    node.identify(c, [SYNC])
+    node.identify(d, [SYNC]) // identified, not connected
+    node.connections.set(c.toString(), 0) // its connection closed
+    assert.deepEqual(pp.connectedSpeaking(SYNC).map(String), [a.toString()])
+    assert.deepEqual(pp.connectedSpeaking(HAVE).map(String), [a, b].map(String))
+    pp.stop()
+  })
+
+  it('seeds peers met before start from the peer store, emitting `peer` for each it finds', async () => {
+    const node = new StubNode()
+    const [a, b, unknown] = await Promise.all([newPeer(), newPeer(), newPeer()])
+    for (const p of [a, b, unknown]) node.connect(p)
+    node.store.set(a.toString(), [SYNC])
+    node.store.set(b.toString(), [HAVE])
+    const { pp, events } = peerProtocols(node)
+    pp.start()
+    await new Promise(resolve => setTimeout(resolve, 20))
+    assert.deepEqual(pp.connectedSpeaking(SYNC).map(String), [a.toString()])
+    assert.deepEqual(pp.connectedSpeaking(HAVE).map(String), [b.toString()])
+    assert.deepEqual(events.sort(), [[a.toString(), [SYNC]], [b.toString(), [HAVE]]].sort())
+    pp.stop()
+  })
+
+  it('a peer identified while its peer store record is read keeps what identify said', async () => {
+    const node = new StubNode()
+    const a = await newPeer()
+    node.connect(a)
+    node.store.set(a.toString(), [HAVE])
+    node.storeDelayMs = 30
+    const { pp, events } = peerProtocols(node)
+    pp.start()
+    node.identify(a, [SYNC])
+    await new Promise(resolve => setTimeout(resolve, 80))
+    assert.equal(pp.speaks(a, SYNC), true)
+    assert.equal(pp.speaks(a, HAVE), false, 'the older peer store record does not overwrite identify')
+    assert.deepEqual(events, [[a.toString(), [SYNC]]])
+    pp.stop()
+  })
+
+  it('stop() stops listening: later identifies change nothing and emit nothing', async () => {
+    const node = new StubNode()
+    const { pp, events } = peerProtocols(node)
+    pp.start()
+    pp.stop()
+    const a = await newPeer()
+    node.identify(a, [SYNC])
+    assert.equal(pp.speaks(a, SYNC), false)
+    assert.deepEqual(events, [])
+  })
+
+  it('remembers at most 4096 peers, forgetting the least recently identified first', async () => {
+    const node = new StubNode()
+    const { pp } = peerProtocols(node)
+    pp.start()
+    // only toString() is read from a peer id here: cheap stand-ins for 4097 keys
+    const fake = (i: number): PeerId => ({ toString: () => `peer-${i}`, equals: (o: PeerId) => o.toString() === `peer-${i}` }) as unknown as PeerId
+    for (let i = 0; i < 4096; i++) node.identify(fake(i), [SYNC])
+    assert.equal(pp.speaks(fake(0), SYNC), true, '4096 fit')
+    node.identify(fake(0), [SYNC]) // identified again: now the most recent
+    node.identify(fake(4096), [SYNC])
+    assert.equal(pp.speaks(fake(4096), SYNC), true)
+    assert.equal(pp.speaks(fake(0), SYNC), true, 'a peer identified again is kept')
+    assert.equal(pp.speaks(fake(1), SYNC), false, 'the least recently identified is forgotten')
+    assert.equal(pp.speaks(fake(2), SYNC), true)
+    pp.stop()
+  })
+})
