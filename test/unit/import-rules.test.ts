@@ -51,7 +51,8 @@ export function importsOf (text: string): Array<{ specifier: string, line: numbe
   for (const m of text.matchAll(IMPORT)) {
     const specifier = m[1] ?? m[2] ?? m[3]
     if (!specifier.startsWith('.')) continue
-    found.push({ specifier, line: text.slice(0, m.index).split('\n').length })
+    const at = m.index + m[0].length - m[0].trimStart().length
+    found.push({ specifier, line: text.slice(0, at).split('\n').length })
   }
   return found
 }
@@ -134,6 +135,7 @@ describe('import rules between folders', () => {
   it('finds the imports it checks (static, type-only, side-effect, re-export, dynamic)', () => {
     const text = "import a from '../x/a.js'\nimport type { B } from '../y/b.js'\nimport '../z/c.js'\nexport { d } from '../w/d.js'\nconst e = await import('../v/e.js')\nimport f from 'lib'"
     assert.deepEqual(importsOf(text).map(i => i.specifier), ['../x/a.js', '../y/b.js', '../z/c.js', '../w/d.js', '../v/e.js'])
+    assert.deepEqual(importsOf(text).map(i => i.line), [1, 2, 3, 4, 5])
     // the real tree: the daemon imports the install engine, the polyfill is a side-effect import of the entry points
     assert.ok(all.some(a => a.from === 'src/daemon' && a.to === 'src/install'))
     assert.ok(all.some(a => a.from === 'node' && a.to === 'src' && a.specifier.endsWith('polyfill.js')))
