@@ -16,6 +16,8 @@
  * as a code in the answer, never as a dropped stream; request size, CIDs per
  * request, streams per connection, concurrent requests and time per request
  * are capped.
+ *
+ * Imports: protocols/shared only; nothing from src/.
  */
 import { ChunksService } from './chunks-service.js'
 import type { ComponentLogger } from '@libp2p/interface'

@@ -4,6 +4,8 @@
  * bitfield first and then increments as pieces arrive, so a fetcher knows
  * whom to ask for which chunk (the chunks themselves travel on the chunks
  * protocol). See have.proto for the messages and session.ts for the caps.
+ *
+ * Imports: protocols/shared only; nothing from src/.
  */
 import { HaveService } from './have-service.js'
 import type { HaveHello, HaveSession } from './session.js'

@@ -5,6 +5,8 @@
  * traffic. Failures travel as a code in the response, never as a dropped
  * stream; request size, streams per connection, concurrent requests and time
  * per request are capped.
+ *
+ * Imports: protocols/shared only; nothing from src/.
  */
 import { StatusService } from './status-service.js'
 import type { StatusResponse } from './status.js'

@@ -14,6 +14,8 @@
  * Failures travel as a code in the response; request size, file size, streams
  * per connection, concurrent requests, bytes in flight and time per request
  * are capped.
+ *
+ * Imports: protocols/shared only; nothing from src/.
  */
 import { SyncService } from './sync-service.js'
 import type { ComponentLogger } from '@libp2p/interface'

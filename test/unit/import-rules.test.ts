@@ -149,6 +149,16 @@ describe('import rules between folders', () => {
     for (const f of rules.keys()) assert.ok(folders.has(f), `the README's import-rules table names ${f}, which does not exist`)
   })
 
+  it('every folder (but cli/) has an index.ts whose header says what lives there and what it may import', () => {
+    for (const f of readmeRules().keys()) {
+      if (f === 'src') continue
+      const text = readFileSync(join(ROOT, f, 'index.ts'), 'utf8')
+      const header = text.startsWith('/**') ? text.slice(0, text.indexOf('*/')) : ''
+      assert.ok(header.split('\n').length >= 4, `${f}/index.ts has no header comment saying what lives there`)
+      assert.match(header, /Imports:/, `${f}/index.ts: its header does not say what the folder may import ("Imports: ...")`)
+    }
+  })
+
   it('no import breaks a rule', () => {
     assert.deepEqual(violations(all, readmeRules()), [])
   })
