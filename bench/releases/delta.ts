@@ -11,8 +11,9 @@ import { seeded } from './data.js'
 import { INSERT_BYTES, MiB, PART_TIMEOUT_MS, POLL_MS, budgetEnd } from './options.js'
 import { mib, progress } from './output.js'
 import { umeshOk, wallNow } from './processes.js'
-import { holds, pollUntil, snapshot, tryStatus } from './status.js'
-import type { FollowerFetch, NodeRow } from './fan-out.js'
+import { holds, pollUntil, snapshot, tryStatus, watchFetches } from './status.js'
+import type { FollowerFetch } from './status.js'
+import type { NodeRow } from './fan-out.js'
 import type { Watched } from './status.js'
 import type { Libp2p } from '@libp2p/interface'
 
@@ -59,18 +60,7 @@ export async function deltaPart (client: Libp2p, repo: string, src2: string, v1:
     const add = await umeshOk(['release', 'add', src2, '--repo', repo, '--package', 'app', '--version', '1.1.0', '--json'], 120_000)
     delta.add = { ms: add.ms, endWall: add.endWall, json: JSON.parse(add.stdout) }
     delta.timestampVersion = Repository.open(repo).signedOf('timestamp').version as number
-    delta.fetches = holding.map(f => ({ name: f.name }))
-    const byName = new Map(delta.fetches.map(f => [f.name, f]))
-    delta.notHeld = (await pollUntil(client, holding, POLL_MS, deadline, (n, s, at) => {
-      const f = byName.get(n.name)!
-      if (f.seenAt == null && s.releases.some(r => r.package === 'app' && r.version === '1.1.0')) f.seenAt = at
-      if (holds(s, '1.1.0')) {
-        f.heldAt = at
-        f.heldBytesIn = Number(s.traffic?.bytesIn ?? NaN)
-        return true
-      }
-      return false
-    })).map(n => n.name)
+    ;({ fetches: delta.fetches, notHeld: delta.notHeld } = await watchFetches(client, holding, '1.1.0', deadline))
     const after = await snapshot(client, all)
     delta.nodes = all.map((n, i) => ({ name: n.name, before: before[i], after: after[i] }))
   } catch (err) {

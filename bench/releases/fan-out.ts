@@ -15,21 +15,13 @@ import { FOLLOWERS, MiB, PART_TIMEOUT_MS, POLL_MS, SIZE, budgetEnd } from './opt
 import { progress } from './output.js'
 import { startMesh, umeshOk, wallNow } from './processes.js'
 import { gossipRecipients } from './publisher-log.js'
-import { holds, pollUntil, snapshot, watch } from './status.js'
+import { pollUntil, snapshot, watch, watchFetches } from './status.js'
 import type { Delta } from './delta.js'
-import type { Traffic } from './status.js'
+import type { FollowerFetch, Traffic } from './status.js'
 import type { Libp2p } from '@libp2p/interface'
 
 export interface Baselines { sha256Ms: number[], copyMs: number[], listMs: number[], sha256: string }
 
-export interface FollowerFetch {
-  name: string
-  /** wall ms of the first poll that listed the release (fetching or held), and of the first that showed it held */
-  seenAt?: number
-  heldAt?: number
-  /** bytesIn in the answer that first showed it held */
-  heldBytesIn?: number
-}
 
 export interface NodeRow { name: string, before?: Traffic, after?: Traffic }
 
@@ -108,18 +100,7 @@ export async function fanOutAndDelta (root: string, client: Libp2p, runDelta: bo
     const add = await umeshOk(['release', 'add', src1, '--repo', repo, '--package', 'app', '--version', '1.0.0', '--json'], 120_000)
     fan.add = { ms: add.ms, endWall: add.endWall, writtenWall: statSync(join(repo, 'metadata', 'timestamp.json')).mtimeMs, json: JSON.parse(add.stdout) }
     fan.timestampVersion = Repository.open(repo).signedOf('timestamp').version as number
-    fan.fetches = followers.map(f => ({ name: f.name }))
-    const byName = new Map(fan.fetches.map(f => [f.name, f]))
-    fan.notHeld = (await pollUntil(client, followers, POLL_MS, deadline1, (n, s, at) => {
-      const f = byName.get(n.name)!
-      if (f.seenAt == null && s.releases.some(r => r.package === 'app' && r.version === '1.0.0')) f.seenAt = at
-      if (holds(s, '1.0.0')) {
-        f.heldAt = at
-        f.heldBytesIn = Number(s.traffic?.bytesIn ?? NaN)
-        return true
-      }
-      return false
-    })).map(n => n.name)
+    ;({ fetches: fan.fetches, notHeld: fan.notHeld } = await watchFetches(client, followers, '1.0.0', deadline1))
     const after = await snapshot(client, all)
     fan.nodes = all.map((n, i) => ({ name: n.name, before: before[i], after: after[i] }))
 

@@ -7,9 +7,9 @@ import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
-import { fetchStatus } from '../../protocols/status/index.js'
+import { countedStatus } from '../status-requests.js'
 import { readDaemonFile } from '../../src/daemon/daemon-file.js'
-import { RECONNECT } from './options.js'
+import { POLL_MS, RECONNECT } from './options.js'
 import { wallNow } from './processes.js'
 import type { StatusResponse } from '../../protocols/status/index.js'
 import type { MeshProcess } from '../../src/demo/local-mesh.js'
@@ -23,7 +23,7 @@ export function watch (p: MeshProcess): Watched {
   return { name: p.name, p, peerId: info.peerId, network: info.network, addrs: local.map(a => multiaddr(a)) }
 }
 
-export const requests = { made: 0, failed: 0, ms: [] as number[], errors: new Map<string, number>() }
+export { requests } from '../status-requests.js'
 
 /**
  * One status request. The connection stays open between polls unless
@@ -34,17 +34,8 @@ export const requests = { made: 0, failed: 0, ms: [] as number[], errors: new Ma
  * speaks neither gossipsub nor sync, so no node gossips or fetches through it.
  */
 export async function statusOf (client: Libp2p, n: Watched, timeoutMs = 3_000): Promise<StatusResponse> {
-  const t0 = performance.now()
-  requests.made++
   try {
-    const s = await fetchStatus(client, n.addrs, n.network, { signal: AbortSignal.timeout(timeoutMs) })
-    requests.ms.push(performance.now() - t0)
-    return s
-  } catch (err) {
-    requests.failed++
-    const key = n.p.running ? (err as Error).message.slice(0, 80) : 'process exited'
-    requests.errors.set(key, (requests.errors.get(key) ?? 0) + 1)
-    throw err
+    return await countedStatus(client, n, timeoutMs)
   } finally {
     if (RECONNECT) await hangUp(client, n)
   }
@@ -96,4 +87,32 @@ export async function pollUntil (client: Libp2p, nodes: Watched[], intervalMs: n
     if (wait > 0) await sleep(Math.min(wait, Math.max(0, deadline - wallNow())))
   }
   return pending
+}
+
+export interface FollowerFetch {
+  name: string
+  /** wall ms of the first poll that listed the release (fetching or held), and of the first that showed it held */
+  seenAt?: number
+  heldAt?: number
+  /** bytesIn in the answer that first showed it held */
+  heldBytesIn?: number
+}
+
+/**
+ * Polls `nodes` until each holds `version` of app or `deadline` passes:
+ * when each first listed it and first held it, and its bytes in then; and
+ * the nodes that never held it.
+ */
+export async function watchFetches (client: Libp2p, nodes: Watched[], version: string, deadline: number): Promise<{ fetches: FollowerFetch[], notHeld: string[] }> {
+  const fetches: FollowerFetch[] = nodes.map(f => ({ name: f.name }))
+  const byName = new Map(fetches.map(f => [f.name, f]))
+  const notHeld = await pollUntil(client, nodes, POLL_MS, deadline, (n, s, at) => {
+    const f = byName.get(n.name)!
+    if (f.seenAt == null && s.releases.some(r => r.package === 'app' && r.version === version)) f.seenAt = at
+    if (!holds(s, version)) return false
+    f.heldAt = at
+    f.heldBytesIn = Number(s.traffic?.bytesIn ?? NaN)
+    return true
+  })
+  return { fetches, notHeld: notHeld.map(n => n.name) }
 }

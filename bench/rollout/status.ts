@@ -6,7 +6,7 @@
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { multiaddr } from '@multiformats/multiaddr'
-import { fetchStatus } from '../../protocols/status/index.js'
+import { countedStatus } from '../status-requests.js'
 import { readDaemonFile } from '../../src/daemon/daemon-file.js'
 import { PACKAGE, POLL_MS } from './options.js'
 import { wallNow } from './processes.js'
@@ -22,20 +22,13 @@ export function watch (p: MeshProcess, tags: string[]): Watched {
   return { name: p.name, p, peerId: info.peerId, network: info.network, addrs: local.map(a => multiaddr(a)), tags }
 }
 
-export const requests = { made: 0, failed: 0, ms: [] as number[], errors: new Map<string, number>() }
+export { requests } from '../status-requests.js'
 
 /** one status request on a connection that stays open between polls (this client speaks neither gossipsub nor sync) */
 export async function tryStatus (client: Libp2p, n: Watched, timeoutMs = 3_000): Promise<StatusResponse | undefined> {
-  const t0 = performance.now()
-  requests.made++
   try {
-    const s = await fetchStatus(client, n.addrs, n.network, { signal: AbortSignal.timeout(timeoutMs) })
-    requests.ms.push(performance.now() - t0)
-    return s
-  } catch (err) {
-    requests.failed++
-    const key = n.p.running ? (err as Error).message.slice(0, 80) : 'process exited'
-    requests.errors.set(key, (requests.errors.get(key) ?? 0) + 1)
+    return await countedStatus(client, n, timeoutMs)
+  } catch {
     return undefined
   }
 }

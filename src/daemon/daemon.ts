@@ -7,6 +7,7 @@
  * chooses them and passes one to another.
  */
 import { EventEmitter } from 'node:events'
+import { join } from 'node:path'
 import { LevelDatastore } from 'datastore-level'
 import { logger } from '@libp2p/logger'
 import { announcements } from '../announce/index.js'
@@ -173,7 +174,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
 
   /** the chunk store, opened by the first phase that needs it: a publisher's is its repository's */
   private async chunkStore (): Promise<ChunkStore> {
-    this.parts.store ??= await openChunkStore(this.config.repo != null ? `${this.config.repo}/chunks` : this.paths.chunks)
+    this.parts.store ??= await openChunkStore(this.config.repo != null ? join(this.config.repo, 'chunks') : this.paths.chunks)
     return this.parts.store
   }
 

@@ -13,12 +13,14 @@ import { piecesOf } from '../swarm/index.js'
 import { Repository, targetFilePath } from '../trust/repository.js'
 import { readByHash } from '../data-dir/index.js'
 import type { TrustedState } from '../announce/index.js'
+import type { ReleaseSummary } from '../release/index.js'
 import type { Pieces } from '../swarm/index.js'
 import type { ReleaseState, TrustState } from '../../protocols/status/index.js'
 import type { CID } from 'multiformats/cid'
 
 export class PublishedReleases {
-  private indexFiles?: { version: number, files: Map<string, string> }
+  /** the releases of the signed targets, and their index files by sha256, as of one timestamp version */
+  private published?: { version: number, releases: Array<ReleaseSummary & { targetPath: string }>, files: Map<string, string> }
 
   constructor (readonly repoDir: string) {}
 
@@ -40,7 +42,7 @@ export class PublishedReleases {
   }
 
   summary (): { timestampVersion: number, releases: string[] } {
-    return { timestampVersion: this.timestampVersion(), releases: releasesIn(this.repo()).map(r => r.targetPath) }
+    return { timestampVersion: this.timestampVersion(), releases: this.current().releases.map(r => r.targetPath) }
   }
 
   trusted (): TrustedState {
@@ -51,7 +53,7 @@ export class PublishedReleases {
   /** the pieces of a published release, by the CID of its index; undefined when it is not one of this repository's */
   async piecesOf (release: CID): Promise<Pieces | undefined> {
     const hex = Buffer.from(release.multihash.digest).toString('hex')
-    const file = this.publishedIndexes().get(hex)
+    const file = this.current().files.get(hex)
     if (file == null) return undefined
     try {
       const bytes = readByHash(file, hex)
@@ -62,26 +64,28 @@ export class PublishedReleases {
   }
 
   /**
-   * The release index files by their sha256, read again only when the
-   * timestamp changes: any peer may ask about any release, and opening the
-   * repository for each question would let it make this node do that work.
+   * The published releases and their index files by sha256, read again only
+   * when the timestamp changes: any peer may ask for a summary or about any
+   * release, and opening the repository for each question would let it make
+   * this node do that work.
    */
-  private publishedIndexes (): Map<string, string> {
+  private current (): NonNullable<PublishedReleases['published']> {
     const version = this.timestampVersion()
-    if (this.indexFiles?.version !== version) {
+    if (this.published?.version !== version) {
       const repo = this.repo()
+      const releases = releasesIn(repo)
       const files = new Map<string, string>()
-      for (const r of releasesIn(repo)) {
+      for (const r of releases) {
         const hash = repo.targets()[r.targetPath]?.hashes?.sha256
         if (typeof hash === 'string') files.set(hash, join(repo.targetsDir, targetFilePath(r.targetPath, hash)))
       }
-      this.indexFiles = { version, files }
+      this.published = { version, releases, files }
     }
-    return this.indexFiles.files
+    return this.published
   }
 
   report (): { releases: ReleaseState[], trust: TrustState } {
-    const releases: ReleaseState[] = releasesIn(this.repo()).map(r => ({ package: r.package, version: r.version, channel: r.channel, state: 'held', chunksHeld: 0, chunksTotal: 0, bytesTotal: BigInt(r.totalSize), error: '' }))
+    const releases: ReleaseState[] = this.current().releases.map(r => ({ package: r.package, version: r.version, channel: r.channel, state: 'held', chunksHeld: 0, chunksTotal: 0, bytesTotal: BigInt(r.totalSize), error: '' }))
     return {
       releases: releases.slice(0, 256),
       trust: { mode: 'publisher', timestampVersion: this.timestampVersion(), stale: false, error: '', lastRefreshMs: 0n }
