@@ -7,6 +7,8 @@
  * repository), protocols/shared (path rules, the largest chunk), errors.
  */
 export { addRelease, releasesIn, ReleaseError } from './add-release.js'
+export { releaseAddOptions, addedJson, listReleases } from './operations.js'
+export type { ReleaseAddFields } from './operations.js'
 export type { AddReleaseOptions, AddedRelease, ReleaseSummary } from './add-release.js'
 export { parseReleaseIndex, encodeReleaseIndex, releaseTargetPath, ReleaseIndexError, INDEX_FORMAT } from './release-index.js'
 export type { ReleaseIndex, IndexFile, IndexChunk } from './release-index.js'

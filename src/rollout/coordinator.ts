@@ -12,6 +12,7 @@
  * `<repo>/coordinator/state.json` that `umesh rollout status` and
  * `umesh fleet` read.
  */
+import { EventEmitter } from 'node:events'
 import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { writeFileAtomic } from '../util/fs.js'
@@ -72,7 +73,15 @@ export function readCoordinatorState (repoDir: string): CoordinatorState | undef
   return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : undefined
 }
 
-export class Coordinator {
+/** what the coordinator tells listeners in its process (the HTTP API's event stream) */
+export interface CoordinatorEvents {
+  /** a rollout event, as webhooks get it */
+  rollout: [{ at: string, rolloutId: string, event: RolloutEvent, detail: string } & Record<string, unknown>]
+  /** a node's verified report, once accepted into the book */
+  report: [NodeReport]
+}
+
+export class Coordinator extends EventEmitter<CoordinatorEvents> {
   readonly book: ReportBook
   private readonly progress = new Map<string, RolloutProgress>()
   private readonly notifier: Notifier
@@ -82,6 +91,7 @@ export class Coordinator {
   private readonly topic: string
 
   constructor (private readonly components: CoordinatorComponents, private readonly init: CoordinatorInit) {
+    super()
     this.log = components.logger.forComponent('umesh:coordinator')
     this.topic = reportsTopic(init.network)
     const saved = readCoordinatorState(init.repoDir)
@@ -108,8 +118,14 @@ export class Coordinator {
     this.notifier.stop()
   }
 
+  /** the events of one rollout, oldest first (the last 200) */
+  eventsOf (rolloutId: string): Array<{ at: string, event: RolloutEvent, detail: string }> {
+    return this.progress.get(rolloutId)?.events ?? []
+  }
+
   private onReport (report: NodeReport): void {
     if (!this.book.accept(report)) return
+    this.emit('report', report)
     const p = this.progress.get(report.rolloutId)
     if (p == null) return
     const before = p.outcomes[report.peerId]
@@ -122,10 +138,12 @@ export class Coordinator {
 
   private event (rolloutId: string, event: RolloutEvent, detail: string, data: Record<string, unknown>): void {
     const p = this.progress.get(rolloutId)
-    p?.events.push({ at: new Date().toISOString(), event, detail })
+    const at = new Date().toISOString()
+    p?.events.push({ at, event, detail })
     if (p != null && p.events.length > 200) p.events.splice(0, p.events.length - 200)
     this.log('rollout %s: %s: %s', rolloutId, event, detail)
     this.notifier.notify(event, { rolloutId, detail, ...data })
+    this.emit('rollout', { ...data, at, rolloutId, event, detail })
   }
 
   private progressOf (doc: RolloutDocument): RolloutProgress {

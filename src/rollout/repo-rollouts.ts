@@ -18,6 +18,12 @@ export class RolloutError extends UmeshError {
   override readonly name = 'RolloutError'
 }
 
+/** the rollout is in a state that does not allow the change (one is running already, it is halted, ...) */
+export class RolloutConflictError extends RolloutError {}
+
+/** the package has no rollout */
+export class NoRolloutError extends RolloutError {}
+
 export interface StartOptions {
   package: string
   version: string
@@ -92,7 +98,7 @@ function startLocked (repo: Repository, opts: StartOptions): RolloutDocument {
   const release = signedRelease(repo, opts.package, opts.version)
   const previous = readRollout(repo, opts.package)
   if (previous != null && (previous.state === 'running' || previous.state === 'paused')) {
-    throw new RolloutError(`a rollout of ${opts.package} ${previous.version} (${previous.id}) is ${previous.state}; halt it (\`umesh rollout halt\`) or let it complete first`)
+    throw new RolloutConflictError(`a rollout of ${opts.package} ${previous.version} (${previous.id}) is ${previous.state}; halt it (\`umesh rollout halt\`) or let it complete first`)
   }
   // a downgrade relative to the last version rolled out to everyone needs the explicit flag;
   // a halted rollout (its nodes went back) or one naming a version that is not a signed
@@ -135,17 +141,17 @@ export function changeRollout (repo: Repository, pkg: string, change: RolloutCha
 
 function changeLocked (repo: Repository, pkg: string, change: RolloutChange): RolloutDocument {
   const doc = readRollout(repo, pkg)
-  if (doc == null) throw new RolloutError(`no rollout of ${pkg} in this repository; start one with \`umesh rollout start\``)
+  if (doc == null) throw new NoRolloutError(`no rollout of ${pkg} in this repository; start one with \`umesh rollout start\``)
   const next: RolloutDocument = { ...doc }
   if (change.kind === 'open') {
-    if (doc.state !== 'running') throw new RolloutError(`the rollout of ${pkg} is ${doc.state}; ${doc.state === 'paused' ? 'resume it first' : 'start a new one'}`)
+    if (doc.state !== 'running') throw new RolloutConflictError(`the rollout of ${pkg} is ${doc.state}; ${doc.state === 'paused' ? 'resume it first' : 'start a new one'}`)
     if (change.wave <= doc.open) return doc
-    if (change.wave >= doc.waves.length) throw new RolloutError(`the rollout of ${pkg} has ${doc.waves.length} waves; the last is open already`)
+    if (change.wave >= doc.waves.length) throw new RolloutConflictError(`the rollout of ${pkg} has ${doc.waves.length} waves; the last is open already`)
     next.open = change.wave
     if (change.waves != null) next.waves = change.waves
   } else {
-    if (doc.state === 'completed' && change.state !== 'halted') throw new RolloutError(`the rollout of ${pkg} is completed`)
-    if (doc.state === 'halted' && change.state !== 'halted') throw new RolloutError(`the rollout of ${pkg} is halted; start a new one`)
+    if (doc.state === 'completed' && change.state !== 'halted') throw new RolloutConflictError(`the rollout of ${pkg} is completed`)
+    if (doc.state === 'halted' && change.state !== 'halted') throw new RolloutConflictError(`the rollout of ${pkg} is halted; start a new one`)
     if (doc.state === change.state && (change.rollback ?? doc.rollback) === doc.rollback) return doc
     next.state = change.state
     if (change.rollback === true) next.rollback = true

@@ -345,6 +345,11 @@ export class ReportBook {
     return this.peers.get(peerId)?.reports.get(rolloutId)
   }
 
+  /** every report kept of one peer, one per rollout */
+  reportsOf (peerId: string): NodeReport[] {
+    return [...(this.peers.get(peerId)?.reports.values() ?? [])]
+  }
+
   /** every peer with its newest report across rollouts, least recently seen first */
   nodes (): ReportBookNode[] {
     return [...this.peers].map(([peerId, e]) => ({ peerId, lastReport: e.lastReport, lastSeen: e.lastSeen }))

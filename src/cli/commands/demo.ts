@@ -13,7 +13,7 @@ import { DemoReleases, DEMO_PACKAGE, demoInstallSettings } from '../../demo/demo
 import { parseGate, parseWaves } from '../../rollout/document.js'
 import { readRollout, startRollout } from '../../rollout/repo-rollouts.js'
 import { Repository } from '../../trust/repository.js'
-import { rolloutView } from './rollout.js'
+import { rolloutViewFromFile } from './rollout.js'
 import type { RolloutDocument } from '../../rollout/types.js'
 import { LocalMesh } from '../../demo/local-mesh.js'
 import { renderTable } from '../../demo/table.js'
@@ -68,7 +68,7 @@ function rolloutLine (repoDir: string): string {
   try {
     const doc = readRollout(Repository.open(repoDir), DEMO_PACKAGE)
     if (doc == null) return 'rollout: none yet'
-    const view = rolloutView(repoDir, doc)
+    const view = rolloutViewFromFile(repoDir, doc)
     const waves = view.waves.map(w => `${w.name}${w.open ? '' : ' (closed)'}: ${w.healthy}/${w.nodes} healthy${w.failed > 0 ? `, ${w.failed} failed` : ''}${w.installing > 0 ? `, ${w.installing} installing` : ''}${w.rolledBack > 0 ? `, ${w.rolledBack} rolled back` : ''}`)
     return `rollout of ${doc.package} ${doc.version}: ${doc.state}${doc.rollback ? ' (rollback requested)' : ''}   ${waves.join('   ')}`
   } catch (err) {

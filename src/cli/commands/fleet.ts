@@ -4,7 +4,7 @@
  * heard from within 90 s is shown as unreachable.
  */
 import { UsageError } from '../../errors.js'
-import { readCoordinatorState, UNREACHABLE_MS } from '../../rollout/coordinator.js'
+import { fleetRows, readCoordinatorState, ReportBook, UNREACHABLE_MS } from '../../rollout/index.js'
 import { parse } from '../args.js'
 import { table } from './install-actions.js'
 import type { Command } from '../run.js'
@@ -21,14 +21,7 @@ export const command: Command = {
       return 0
     }
     if (typeof args.own.repo !== 'string') throw new UsageError('--repo DIR is required: the repository of the coordinator')
-    const state = readCoordinatorState(args.own.repo)
-    const book = (state?.book as any)?.entries ?? []
-    const now = Date.now()
-    const nodes = (Array.isArray(book) ? book : []).map((e: any) => {
-      const r = e.lastReport
-      const lastSeen = e.lastSeen ?? r.at
-      return { peerId: r.peerId, package: r.package, current: r.current, outcome: r.outcome, rolloutId: r.rolloutId, wave: r.wave, tags: r.tags ?? [], lastReport: new Date(lastSeen).toISOString(), unreachable: now - lastSeen > UNREACHABLE_MS }
-    })
+    const nodes = fleetRows(ReportBook.fromJSON(readCoordinatorState(args.own.repo)?.book))
     if (args.own.json === true) {
       process.stdout.write(JSON.stringify(nodes) + '\n')
       return 0

@@ -3,12 +3,10 @@
  */
 import { resolve } from 'node:path'
 import { UsageError } from '../../errors.js'
-import { addRelease, compareVersions, isScheme, releasesIn, CHANNELS } from '../../release/index.js'
-import { parsePackageRangeFlag } from '../../release/add-release.js'
+import { addRelease, addedJson, listReleases, releaseAddOptions } from '../../release/index.js'
 import { Repository } from '../../trust/repository.js'
 import { bytes } from '../../view/index.js'
 import { parse } from '../args.js'
-import type { Channel } from '../../release/index.js'
 import type { Command } from '../run.js'
 
 const HELP = `umesh release add PATH --repo DIR --package NAME --version V [--channel alpha|beta|stable] [--changelog FILE] [--scheme semver|abr]
@@ -57,34 +55,27 @@ export const command: Command = {
       for (const flag of ['package', 'version'] as const) {
         if (args.own[flag] == null) throw new UsageError(`--${flag} is required for release add`)
       }
-      const channel = args.own.channel as string | undefined
-      if (channel != null && !(CHANNELS as readonly string[]).includes(channel)) throw new UsageError(`--channel: expected one of ${CHANNELS.join(', ')}, found "${channel}"`)
-      const scheme = args.own.scheme as string | undefined
-      if (scheme != null && !isScheme(scheme)) throw new UsageError(`--scheme: expected semver or abr, found "${scheme}"`)
-      const added = await addRelease(repo, resolve(rest[0]), {
+      const added = await addRelease(repo, resolve(rest[0]), releaseAddOptions({
         package: args.own.package as string,
         version: args.own.version as string,
-        channel: channel as Channel | undefined,
+        channel: args.own.channel as string | undefined,
         changelogFile: args.own.changelog as string | undefined,
-        scheme,
-        requires: ((args.own.requires ?? []) as string[]).map(text => parsePackageRangeFlag('requires', text)),
-        conflicts: ((args.own.conflicts ?? []) as string[]).map(text => parsePackageRangeFlag('conflicts', text)),
+        scheme: args.own.scheme as string | undefined,
+        requires: args.own.requires as string[] | undefined,
+        conflicts: args.own.conflicts as string[] | undefined,
         requiredStep: args.own['required-step'] === true,
         critical: args.own.critical === true
-      })
+      }))
       const i = added.index
       if (args.own.json === true) {
-        process.stdout.write(JSON.stringify({ package: i.package, version: i.version, channel: i.channel, files: i.files.length, totalSize: i.totalSize, chunks: added.chunks, newChunks: added.newChunks, newBytes: added.newBytes, target: added.targetPath, requires: i.requires, conflicts: i.conflicts, requiredStep: i.requiredStep, critical: i.critical }) + '\n')
+        process.stdout.write(JSON.stringify(addedJson(added)) + '\n')
       } else {
         process.stdout.write(`published ${i.package} ${i.version} (${i.channel}): ${i.files.length} files, ${bytes(i.totalSize)} in ${added.chunks} chunks, ${added.newChunks} new (${bytes(added.newBytes)}); timestamp version ${repo.signedOf('timestamp').version as number}\n`)
       }
       return 0
     }
     if (action === 'list' && rest.length === 0) {
-      const wanted = args.own.package as string | undefined
-      const releases = releasesIn(repo)
-        .filter(r => wanted == null || r.package === wanted)
-        .sort((a, b) => a.package.localeCompare(b.package) || compareVersions(a.scheme, a.version, b.version))
+      const releases = listReleases(repo, args.own.package as string | undefined)
       if (args.own.json === true) {
         process.stdout.write(JSON.stringify(releases) + '\n')
         return 0

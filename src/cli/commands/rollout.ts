@@ -6,13 +6,12 @@
  */
 import { Repository } from '../../trust/repository.js'
 import { UsageError } from '../../errors.js'
-import { parseAbort, parseGate, parseWaves, rolloutTargetPath } from '../../rollout/document.js'
-import { changeRollout, listRollouts, readRollout, startRollout } from '../../rollout/repo-rollouts.js'
-import { readCoordinatorState, UNREACHABLE_MS } from '../../rollout/coordinator.js'
-import { waveTally } from '../../rollout/waves.js'
+import { rolloutTargetPath } from '../../rollout/document.js'
+import { beginRollout, onlyPackage, readCoordinatorState, readRollout, ReportBook, rolloutView, steerRollout, UNREACHABLE_MS } from '../../rollout/index.js'
 import { parse } from '../args.js'
 import { table } from './install-actions.js'
 import type { RolloutDocument } from '../../rollout/types.js'
+import type { RolloutView, SteerAction } from '../../rollout/index.js'
 import type { Command } from '../run.js'
 
 const HELP = `umesh rollout start --repo DIR --package P --version V [--waves "canary:1,10%,50%,100%"]
@@ -28,30 +27,13 @@ umesh rollout resume --repo DIR [--package P]
 umesh rollout halt --repo DIR [--package P] [--rollback]
     stop the rollout; with --rollback every node that installed its version rolls back`
 
-function onlyPackage (repo: Repository, pkg: string | undefined): string {
-  if (pkg != null) return pkg
-  const docs = listRollouts(repo)
-  if (docs.length === 1) return docs[0].package
-  throw new UsageError(docs.length === 0 ? 'this repository has no rollout; start one with `umesh rollout start`' : `rollouts of several packages (${docs.map(d => d.package).join(', ')}); name one with --package`)
-}
-
-interface NodeRow { peerId: string, wave: number, outcome: string, current: string, reason: string, tags: string[], lastSeen: number }
-
-export function rolloutView (repoDir: string, doc: RolloutDocument): { doc: RolloutDocument, waves: Array<{ name: string, open: boolean, nodes: number, healthy: number, failed: number, installing: number, pending: number, rolledBack: number }>, nodes: NodeRow[], events: unknown[] } {
+/** the rollout as the coordinator's state file has it */
+export function rolloutViewFromFile (repoDir: string, doc: RolloutDocument): RolloutView {
   const state = readCoordinatorState(repoDir)
-  const book = (state?.book as any)?.entries ?? []
-  const reports: NodeRow[] = []
-  for (const e of Array.isArray(book) ? book : []) {
-    const r = (Array.isArray(e.reports) ? e.reports : []).find((x: any) => x?.rolloutId === doc.id)
-    if (r == null) continue
-    reports.push({ peerId: r.peerId, wave: r.wave, outcome: r.outcome, current: r.current, reason: r.reason, tags: r.tags ?? [], lastSeen: e.lastSeen ?? r.at })
-  }
-  const tally = waveTally(doc, reports.map(r => ({ peerId: r.peerId, wave: r.wave, outcome: r.outcome as any })))
-  const waves = doc.waves.map((w, i) => ({ name: w.name, open: i <= doc.open, ...(tally[i] ?? { nodes: 0, healthy: 0, failed: 0, installing: 0, pending: 0, rolledBack: 0 }) }))
-  return { doc, waves, nodes: reports.sort((a, b) => a.wave - b.wave || a.peerId.localeCompare(b.peerId)), events: state?.rollouts[doc.id]?.events ?? [] }
+  return rolloutView(ReportBook.fromJSON(state?.book), doc, state?.rollouts[doc.id]?.events ?? [])
 }
 
-function statusText (view: ReturnType<typeof rolloutView>): string {
+function statusText (view: RolloutView): string {
   const { doc } = view
   const lines = [
     `rollout ${doc.id}: ${doc.package} ${doc.version}, ${doc.state}${doc.rollback ? ' (rollback requested)' : ''}${doc.manual ? ', manual' : ''}; gate success >= ${doc.gate.success}, soak ${doc.gate.soakMs / 1000} s; abort at failures >= ${doc.abort}; max ${doc.maxParallel} installing per wave`,
@@ -99,15 +81,13 @@ export const command: Command = {
     const repo = Repository.open(o.repo)
     if (action === 'start') {
       if (typeof o.package !== 'string' || typeof o.version !== 'string') throw new UsageError('rollout start needs --package P and --version V')
-      const maxParallel = o['max-parallel'] == null ? 1 : Number(o['max-parallel'])
-      if (!Number.isInteger(maxParallel) || maxParallel < 1 || maxParallel > 10_000) throw new UsageError('--max-parallel: expected an integer from 1 to 10000')
-      const doc = startRollout(repo, {
+      const doc = beginRollout(repo, {
         package: o.package,
         version: o.version,
-        waves: parseWaves((o.waves as string | undefined) ?? 'canary:1,10%,50%,100%'),
-        gate: parseGate((o.gate as string | undefined) ?? 'success>=0.95,soak=60s'),
-        abort: parseAbort((o.abort as string | undefined) ?? 'failures>=0.1'),
-        maxParallel,
+        waves: o.waves as string | undefined,
+        gate: o.gate as string | undefined,
+        abort: o.abort as string | undefined,
+        maxParallel: o['max-parallel'] == null ? undefined : Number(o['max-parallel']),
         manual: o.manual === true,
         allowDowngrade: o['allow-downgrade'] === true,
         critical: o.critical === true
@@ -120,7 +100,7 @@ export const command: Command = {
       const show = (): string => {
         const doc = readRollout(Repository.open(o.repo as string), pkg)
         if (doc == null) throw new UsageError(`no rollout of ${pkg} in this repository`)
-        const view = rolloutView(o.repo as string, doc)
+        const view = rolloutViewFromFile(o.repo as string, doc)
         return o.json === true ? JSON.stringify(view) + '\n' : statusText(view)
       }
       if (o.watch !== true) {
@@ -137,15 +117,7 @@ export const command: Command = {
       }
       return 0
     }
-    const doc = readRollout(repo, pkg)
-    if (doc == null) throw new UsageError(`no rollout of ${pkg} in this repository`)
-    const next = action === 'promote'
-      ? changeRollout(repo, pkg, { kind: 'open', wave: doc.open + 1, reason: `wave ${doc.waves[doc.open + 1]?.name ?? '?'} opened by the operator` })
-      : action === 'pause'
-        ? changeRollout(repo, pkg, { kind: 'state', state: 'paused', reason: 'paused by the operator' })
-        : action === 'resume'
-          ? changeRollout(repo, pkg, { kind: 'state', state: 'running', reason: 'resumed by the operator' })
-          : changeRollout(repo, pkg, { kind: 'state', state: 'halted', rollback: o.rollback === true, reason: `halted by the operator${o.rollback === true ? '; rollback requested' : ''}` })
+    const next = steerRollout(repo, pkg, action as SteerAction, o.rollback === true)
     process.stdout.write(`rollout ${next.id} of ${next.package} ${next.version}: ${next.state}, wave ${next.waves[next.open]?.name ?? '(none open)'} open${next.rollback ? ', rollback requested' : ''}\n`)
     return 0
   }
