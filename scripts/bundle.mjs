@@ -3,6 +3,7 @@
 // installed `umesh`: loading one file instead of some 700 modules halves start-up and
 // saves about 20 MB per daemon (see README, Benchmarks). classic-level stays outside:
 // it loads its native binary from its own folder.
+import { cpSync, mkdirSync } from 'node:fs'
 import { build } from 'esbuild'
 
 await build({
@@ -17,3 +18,8 @@ await build({
   // CommonJS dependencies inside an ES module bundle still call require()
   banner: { js: "import { createRequire as __umeshCreateRequire } from 'node:module'; const require = __umeshCreateRequire(import.meta.url);" }
 })
+
+// the dashboard: static files served by the HTTP listener, and htm's bundled Preact (no CDN at run time)
+cpSync('dashboard', 'dist/dashboard', { recursive: true })
+mkdirSync('dist/dashboard/vendor', { recursive: true })
+cpSync('node_modules/htm/preact/standalone.mjs', 'dist/dashboard/vendor/htm-preact.mjs')

@@ -23,7 +23,8 @@ export const COMMANDS: Record<string, Loader> = {
   update: async () => await import('./commands/update.js'),
   backups: async () => await import('./commands/backups.js'),
   rollout: async () => await import('./commands/rollout.js'),
-  fleet: async () => await import('./commands/fleet.js')
+  fleet: async () => await import('./commands/fleet.js'),
+  api: async () => await import('./commands/api.js')
 }
 
 const SUMMARIES: Record<string, string> = {
@@ -37,7 +38,8 @@ const SUMMARIES: Record<string, string> = {
   update: 'install, upgrade, downgrade and roll back packages; what this node follows, holds and could update to (update version | status | upgrade | downgrade | rollback | history | check | changelog)',
   backups: 'rollback points the install engine keeps (backups list)',
   rollout: 'roll a release out in waves and steer it (rollout start | status | promote | pause | resume | halt)',
-  fleet: 'every node the rollout coordinator has heard of, with versions, state, wave and last report'
+  fleet: 'every node the rollout coordinator has heard of, with versions, state, wave and last report',
+  api: 'tokens for the HTTP API and dashboard (--http-listen): create, list, revoke'
 }
 
 export function usage (): string {

@@ -110,3 +110,25 @@ export const rate: Parser<number> = (value, field) => {
   if (bytes > 1e12) throw new ConfigError(field, `expected a rate of at most 1 TB/s, found ${describe(value)}`)
   return bytes
 }
+
+/** HOST:PORT for a TCP listener: an IPv4 address, a name, or [IPv6]; port 0 picks a free one */
+export const hostPort: Parser<string> = (value, field) => {
+  const s = text()(value, field)
+  const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(s)
+  if (m == null || Number(m[2]) > 65535) {
+    throw new ConfigError(field, `expected HOST:PORT such as 127.0.0.1:8080, 0.0.0.0:8080 or [::1]:8080, found ${describe(value)}`)
+  }
+  return s
+}
+
+/** A size in bytes: a number, or text with a unit (512MiB, 2GB, 100KB) */
+export const size: Parser<number> = (value, field) => {
+  if (typeof value === 'number' && Number.isInteger(value) && value > 0) return value
+  const m = typeof value === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(value) : null
+  const unit = RATE_UNITS[m?.[2]?.toLowerCase() ?? 'none']
+  const bytes = m == null || unit === undefined || m[2].toLowerCase().endsWith('bit') ? NaN : Math.round(Number(m[1]) * unit)
+  if (!Number.isFinite(bytes) || bytes < 1 || bytes > 1024 ** 4) {
+    throw new ConfigError(field, `expected a size from 1 byte to 1 TiB such as 512MiB, 2GB or a number of bytes, found ${describe(value)}`)
+  }
+  return bytes
+}

@@ -5,7 +5,7 @@
  */
 import { homedir } from 'node:os'
 import { join } from 'node:path'
-import { boolean, integer, list, multiaddrText, oneOf, peerIdText, peerMultiaddrText, rate, text } from './parsers.js'
+import { boolean, hostPort, integer, list, multiaddrText, oneOf, peerIdText, peerMultiaddrText, rate, size, text } from './parsers.js'
 import { parsePackages } from '../install/config.js'
 import type { Parser } from './parsers.js'
 import type { PackageEntry } from '../install/config.js'
@@ -33,6 +33,10 @@ export interface NodeConfig {
   targetPeers: number
   denyPeers: string[]
   logLevel: LogLevel
+  logFormat: 'text' | 'json'
+  httpListen: string | null
+  httpMetricsAuth: boolean
+  httpMaxUpload: number
   repo: string | null
   trustedRoot: string | null
   follow: string[]
@@ -184,6 +188,22 @@ export const SCHEMA: OptionSpec[] = [
   option({
     key: 'logLevel', parse: oneOf(LOG_LEVELS), default: 'info', flag: 'log-level', arg: 'LEVEL', live: true,
     doc: `${LOG_LEVELS.join(' | ')}; debug and trace also enable the libp2p component logs`
+  }),
+  option({
+    key: 'logFormat', parse: oneOf(['text', 'json'] as const), default: 'text', flag: 'log-format', arg: 'FORMAT', live: false,
+    doc: 'text (one readable line per message) or json (one object per line: time, level, component, message and fields such as peer, package, version) for Loki, Elasticsearch or journald'
+  }),
+  option({
+    key: 'httpListen', parse: hostPort, default: null, flag: 'http-listen', arg: 'HOST:PORT', live: false,
+    doc: 'open the HTTP listener: /healthz, /readyz, /metrics, /api/v1 (the management API on a coordinator) and the dashboard at /; off by default. Beyond loopback only once an API token exists (umesh api token create)'
+  }),
+  option({
+    key: 'httpMetricsAuth', parse: boolean, default: false, flag: 'http-metrics-auth', live: false,
+    doc: '/metrics asks for an API token (read or operate) like /api/v1; by default it is open, as Prometheus scrapers expect'
+  }),
+  option({
+    key: 'httpMaxUpload', parse: size, default: 1024 ** 3, flag: 'http-max-upload', arg: 'SIZE', live: false,
+    doc: 'largest release archive POST /api/v1/releases accepts (bytes or with a unit: 512MiB, 2GB); a bigger one is refused with 413 and nothing written'
   })
 ]
 

@@ -35,6 +35,8 @@ import { checkReleaseOptions } from './release-options.js'
 import { applyLive, diffConfig } from './reload.js'
 import { ResourceSampler } from './resources.js'
 import { statusReport } from './status-report.js'
+import { fetchStatus } from '../../protocols/status/index.js'
+import { peerIdFromString } from '@libp2p/peer-id'
 import type { Follower } from '../follow/index.js'
 import type { Announcements } from '../announce/index.js'
 import type { ConfigSources, LoadedConfig, LogLevel, NodeConfig } from '../config/index.js'
@@ -42,7 +44,8 @@ import type { ChunkStore } from '../content/index.js'
 import type { DataPaths } from '../data-dir/index.js'
 import type { Identity } from '../identity/index.js'
 import type { MeshNodeParts, Role } from '../network/create-node.js'
-import type { NodeRollouts } from '../rollout/index.js'
+import type { Coordinator, NodeRollouts } from '../rollout/index.js'
+import type { HttpServer, Management } from '../http/index.js'
 import type { Swarm } from '../swarm/index.js'
 import type { StatusReport } from '../../protocols/status/index.js'
 import type { PhaseDefinition, PhaseRecord, PhaseResult } from './phases.js'
@@ -75,6 +78,8 @@ export interface DaemonParts {
   follower?: Follower
   rollouts?: NodeRollouts
   autoUpdate?: AutoUpdater
+  coordinator?: Coordinator
+  http?: HttpServer
 }
 
 export class Daemon extends EventEmitter<DaemonEvents> {
@@ -107,6 +112,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     const phases: PhaseDefinition[] = [
       { name: 'core', run: async () => this.core() },
       { name: 'config', run: async () => this.configPhase() },
+      { name: 'http', run: async () => this.httpPhase() },
       { name: 'keys', run: async () => this.keys() },
       { name: 'installs', run: async () => this.installsPhase() },
       { name: 'network', run: async () => this.network() },
@@ -165,6 +171,44 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     applyLogLevel(this.loaded.config.logLevel)
     const files = [this.loaded.configFile, this.loaded.bootstrapFile].filter(f => f != null)
     return { detail: `network ${this.loaded.config.network}${files.length > 0 ? `; ${files.join(', ')}` : ''}` }
+  }
+
+  /**
+   * The HTTP listener, when --http-listen is set: early, so /healthz and
+   * /readyz answer while the later phases run; the management API answers
+   * once the coordinator exists (sync phase). Loaded only when asked for.
+   */
+  private async httpPhase (): Promise<PhaseResult> {
+    const listen = this.config.httpListen
+    if (listen == null) return { skipped: 'no --http-listen' }
+    const { startHttp, TokenStore } = await import('../http/index.js')
+    const network = this.config.network
+    const management = (): Management | undefined => {
+      const coordinator = this.parts.coordinator
+      const node = this.parts.mesh?.node
+      if (coordinator == null || node == null) return undefined
+      return {
+        repoDir: this.config.repo!,
+        coordinator,
+        peerStatus: async (peerId, signal) => await fetchStatus(node, peerIdFromString(peerId), network, { signal })
+      }
+    }
+    const server = this.parts.http = await startHttp({
+      listen,
+      metricsAuth: this.config.httpMetricsAuth,
+      maxUpload: this.config.httpMaxUpload
+    }, {
+      tokens: new TokenStore(this.paths.apiTokens),
+      readiness: () => {
+        const report = this.report()
+        return { ready: this.state === 'running', phase: report.phase, phases: this.phases.records }
+      },
+      status: () => this.report(),
+      management: this.config.coordinator && this.config.repo != null ? management : undefined,
+      logger: this.logger
+    })
+    const api = this.config.coordinator ? '; management API and dashboard at /' : ''
+    return { detail: `http://${server.address} (/healthz, /readyz, /metrics, /api/v1${api})`, undo: async () => { await server.close() } }
   }
 
   private async keys (): Promise<PhaseResult> {
@@ -306,7 +350,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
       stops.unshift(() => { pub.stop() })
       let detail = `publishing ${releases.repoDir}: timestamp v${releases.timestampVersion()}, ${releases.summary().releases.length} releases`
       if (this.config.coordinator) {
-        const coord = coordinator({ repoDir: releases.repoDir, network, webhooks: this.config.webhooks })({ pubsub: node.services.pubsub, logger })
+        const coord = this.parts.coordinator = coordinator({ repoDir: releases.repoDir, network, webhooks: this.config.webhooks })({ pubsub: node.services.pubsub, logger })
         coord.start()
         stops.unshift(async () => { await coord.stop() })
         detail += '; coordinating rollouts'

@@ -36,6 +36,8 @@ export interface DataPaths {
   backupKey: string
   /** the default install roots, one folder per package */
   installs: string
+  /** the HTTP API's tokens: name, role and a sha256 of each secret (mode 0600) */
+  apiTokens: string
 }
 
 export const DATA_FILES = {
@@ -50,7 +52,8 @@ export const DATA_FILES = {
   held: 'held.json',
   controlSocket: 'control.sock',
   backupKey: 'backup.key',
-  installs: 'installs'
+  installs: 'installs',
+  apiTokens: 'api-tokens.json'
 } as const
 
 export function dataPaths (root: string): DataPaths {
@@ -71,7 +74,8 @@ export function dataPaths (root: string): DataPaths {
     held: file(DATA_FILES.held),
     controlSocket: file(DATA_FILES.controlSocket),
     backupKey: file(DATA_FILES.backupKey),
-    installs: file(DATA_FILES.installs)
+    installs: file(DATA_FILES.installs),
+    apiTokens: file(DATA_FILES.apiTokens)
   }
 }
 
