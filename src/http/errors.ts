@@ -6,7 +6,9 @@
  * same shape, naming the field.
  */
 import { ConfigError, UmeshError, UsageError } from '../errors.js'
+import { ReleaseSourceError, UnsafeTreeError } from '../release/index.js'
 import { NoRolloutError, RolloutConflictError } from '../rollout/index.js'
+import { RolloutSpecError } from '../rollout/document.js'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 
 export class HttpError extends Error {
@@ -55,6 +57,14 @@ export function toHttpError (err: unknown): HttpError {
   if (err instanceof RolloutConflictError) return new HttpError(409, err.message)
   if (err instanceof NoRolloutError) return new HttpError(404, err.message)
   if (err instanceof ConfigError) return new HttpError(400, err.message, err.field)
+  // an archive that breaks a tree rule (a path leaving its folder, a link, a device) is a bad body
+  if (err instanceof UnsafeTreeError || err instanceof ReleaseSourceError) return new HttpError(400, err.message.replace(/\/tmp\/umesh-upload-[^/ ]+\/release\.(tar\.gz|tar)/g, 'the uploaded archive'), 'body')
+  // the CLI's option checks name the flag (--waves, --requires ...): the API names the same field
+  const option = err instanceof UmeshError ? /^--([a-z][a-z-]*)\b/.exec(err.message) : null
+  if (option != null || err instanceof RolloutSpecError) {
+    const name = option == null ? undefined : option[1].replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())
+    return new HttpError(400, (err as Error).message, name)
+  }
   if (err instanceof UsageError || err instanceof UmeshError) return new HttpError(err instanceof UsageError ? 400 : 422, err.message)
   if (typeof fe?.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) return new HttpError(fe.statusCode, fe.message)
   return new HttpError(500, 'internal error; the daemon log has the details')

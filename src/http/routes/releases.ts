@@ -88,7 +88,9 @@ export function releaseRoutes (app: FastifyInstance, ctx: RouteContext): void {
     const q = request.query as Record<string, unknown>
     const declared = Number(request.headers['content-length'] ?? NaN)
     if (declared > ctx.init.maxUpload) throw new HttpError(413, `body: the archive is ${declared} bytes, over the cap of ${ctx.init.maxUpload} (--http-max-upload); nothing was written`, 'body', { connection: 'close' })
-    const kind = ARCHIVE_TYPES[(request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase()]
+    const type = (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase()
+    const kind = ARCHIVE_TYPES[type]
+    if (kind == null) throw new HttpError(415, `Content-Type: expected ${Object.keys(ARCHIVE_TYPES).join(', ')} (the release archive as the body), found "${type}"`, 'Content-Type')
     const options = releaseAddOptions({
       package: q.package as string,
       version: q.version as string,

@@ -1,0 +1,121 @@
+/**
+ * The HTTP API from a test: requests with a token, tokens made with the
+ * CLI, and an event-stream reader (fetch with the Authorization header, as
+ * the dashboard reads it).
+ */
+import assert from 'node:assert/strict'
+import { request as httpRequest } from 'node:http'
+import { runCli } from './cli.js'
+
+export interface ApiResponse { status: number, body: any, headers: Record<string, string | string[] | undefined> }
+
+export class ApiClient {
+  /** `from`: the local address to connect from (127.0.0.x), so failed attempts count against that address */
+  constructor (readonly base: string, public token?: string, readonly from?: string) {}
+
+  async request (method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse> {
+    const h: Record<string, string> = { ...headers }
+    if (this.token != null) h.authorization = `Bearer ${this.token}`
+    let payload: Buffer | undefined
+    if (body instanceof Uint8Array) {
+      payload = Buffer.from(body)
+      h['content-type'] ??= 'application/octet-stream'
+    }
+    else if (typeof body === 'string') payload = Buffer.from(body)
+    else if (body !== undefined) {
+      payload = Buffer.from(JSON.stringify(body))
+      h['content-type'] ??= 'application/json'
+    }
+    if (payload != null) h['content-length'] = String(payload.length)
+    const url = new URL(path, this.base)
+    return await new Promise((resolve, reject) => {
+      const req = httpRequest(url, { method, headers: h, localAddress: this.from, timeout: 20_000 }, res => {
+        const chunks: Buffer[] = []
+        res.on('data', (c: Buffer) => chunks.push(c))
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString()
+          let parsed: any = text
+          if ((res.headers['content-type'] ?? '').includes('json') && text !== '') parsed = JSON.parse(text)
+          resolve({ status: res.statusCode ?? 0, body: parsed, headers: res.headers })
+        })
+        res.on('error', reject)
+      })
+      req.on('timeout', () => { req.destroy(new Error(`${method} ${path}: no answer in 20 s`)) })
+      // a server that answers before reading the whole body (413) may reset the rest: the answer still counts
+      req.on('error', reject)
+      req.end(payload)
+    })
+  }
+
+  async get (path: string): Promise<any> {
+    const r = await this.request('GET', path)
+    assert.equal(r.status, 200, `GET ${path}: ${r.status} ${JSON.stringify(r.body)}`)
+    return r.body
+  }
+
+  async post (path: string, body?: unknown, expect = 200): Promise<any> {
+    const r = await this.request('POST', path, body)
+    assert.equal(r.status, expect, `POST ${path}: ${r.status} ${JSON.stringify(r.body)}`)
+    return r.body
+  }
+}
+
+export async function createToken (dataDir: string, role: 'read' | 'operate', name: string): Promise<string> {
+  const r = await runCli(['api', 'token', 'create', '--data-dir', dataDir, '--role', role, '--name', name, '--json'])
+  assert.equal(r.code, 0, r.stderr)
+  return JSON.parse(r.stdout).token
+}
+
+export interface StreamEvent { event: string, data: any, receivedAt: number }
+
+/** reads /api/v1/events until stopped; events collect in `events`; await `opened` before causing events */
+export class EventReader {
+  readonly events: StreamEvent[] = []
+  private readonly abort = new AbortController()
+  readonly done: Promise<void>
+  /** resolves once the stream is open (the server subscribed it) */
+  readonly opened: Promise<void>
+  status = 0
+
+  constructor (base: string, token: string) {
+    const opened = Promise.withResolvers<void>()
+    this.opened = opened.promise
+    this.done = (async () => {
+      const res = await fetch(`${base}/api/v1/events`, { headers: { authorization: `Bearer ${token}` }, signal: this.abort.signal })
+      this.status = res.status
+      opened.resolve()
+      if (res.body == null || res.status !== 200) return
+      const decoder = new TextDecoder()
+      let buffer = ''
+      for await (const chunk of res.body as any) {
+        buffer += decoder.decode(chunk, { stream: true })
+        let end
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const block = buffer.slice(0, end)
+          buffer = buffer.slice(end + 2)
+          let event = 'message'
+          const data: string[] = []
+          for (const line of block.split('\n')) {
+            if (line.startsWith('event: ')) event = line.slice(7)
+            else if (line.startsWith('data: ')) data.push(line.slice(6))
+          }
+          if (data.length > 0) this.events.push({ event, data: JSON.parse(data.join('\n')), receivedAt: Date.now() })
+        }
+      }
+    })().catch(() => {}).finally(() => { opened.resolve() })
+  }
+
+  async waitFor (what: string, match: (e: StreamEvent) => boolean, timeoutMs = 15_000): Promise<StreamEvent> {
+    const deadline = Date.now() + timeoutMs
+    while (Date.now() < deadline) {
+      const found = this.events.find(match)
+      if (found != null) return found
+      await new Promise(resolve => setTimeout(resolve, 50))
+    }
+    throw new Error(`no event ${what} within ${timeoutMs} ms; got ${JSON.stringify(this.events.map(e => [e.event, e.data?.event ?? e.data?.what ?? '']))}`)
+  }
+
+  stop (): void {
+    this.abort.abort()
+  }
+}
