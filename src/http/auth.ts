@@ -70,7 +70,13 @@ export function authorize (tokens: TokenStore, limiter: FailureLimiter, address:
     limiter.fail(address)
     throw new HttpError(401, 'Authorization: expected "Bearer <token>"; create a token with `umesh api token create --data-dir DIR --role read|operate --name NAME`', 'Authorization', { 'www-authenticate': 'Bearer' })
   }
-  const info = tokens.verify(m[1])
+  let info: TokenInfo | undefined
+  try {
+    info = tokens.verify(m[1])
+  } catch (err) {
+    // fail closed: a token file that cannot be read lets nobody in
+    throw new HttpError(503, `API tokens cannot be checked: ${(err as Error).message}`)
+  }
   if (info == null) {
     limiter.fail(address)
     throw new HttpError(401, 'Authorization: unknown or revoked token; `umesh api token list` shows the tokens that exist', 'Authorization', { 'www-authenticate': 'Bearer' })

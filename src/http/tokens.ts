@@ -96,9 +96,10 @@ export class TokenStore {
 
   /** the token's entry when the bearer text is a valid, unrevoked token */
   verify (bearer: string): TokenInfo | undefined {
+    const tokens = this.entries()
     const m = TOKEN.exec(bearer)
     // an unknown id still costs one hash and one comparison, like a known one
-    const entry = m == null ? undefined : this.entries().find(t => t.id === m[1])
+    const entry = m == null ? undefined : tokens.find(t => t.id === m[1])
     const given = sha256(m?.[2] ?? bearer)
     const stored = entry != null ? Buffer.from(entry.sha256, 'hex') : Buffer.alloc(32)
     const same = timingSafeEqual(given, stored)

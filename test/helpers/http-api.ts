@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict'
 import { request as httpRequest } from 'node:http'
+import { connect } from 'node:net'
 import { runCli } from './cli.js'
 
 export interface ApiResponse { status: number, body: any, headers: Record<string, string | string[] | undefined> }
@@ -118,4 +119,31 @@ export class EventReader {
   stop (): void {
     this.abort.abort()
   }
+}
+
+/**
+ * One request on a raw socket: the head, then the body chunks written as
+ * fast as the socket takes them; write errors are ignored (a server may
+ * answer 413 and close before the body is through) and the status line and
+ * body read until the server closes or 10 s pass.
+ */
+export async function rawRequest (port: number, head: string, chunks: Buffer[]): Promise<{ status: number, text: string }> {
+  return await new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1')
+    const got: Buffer[] = []
+    const timer = setTimeout(() => { socket.destroy() }, 10_000)
+    socket.on('data', (c: Buffer) => got.push(c))
+    socket.on('error', () => {})
+    socket.on('close', () => {
+      clearTimeout(timer)
+      const text = Buffer.concat(got).toString()
+      const m = /^HTTP\/1\.1 (\d{3})/.exec(text)
+      if (m == null) reject(new Error(`no HTTP answer: ${JSON.stringify(text.slice(0, 200))}`))
+      else resolve({ status: Number(m[1]), text: text.slice(text.indexOf('\r\n\r\n') + 4) })
+    })
+    socket.on('connect', () => {
+      socket.write(head.replace(/\n/g, '\r\n') + '\r\n')
+      for (const c of chunks) socket.write(c)
+    })
+  })
 }

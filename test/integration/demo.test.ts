@@ -4,7 +4,7 @@
  */
 import '../../src/polyfill.js'
 import assert from 'node:assert/strict'
-import { readdirSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { lockOwner } from '../../src/identity/index.js'
@@ -35,6 +35,10 @@ describe('umesh demo', () => {
     assert.match(result.stdout, /rollout of 1\.2\.0 halted/)
     assert.match(result.stdout, /rollout of demo-app 1\.2\.0: halted \(rollback requested\)/)
     assert.match(result.stdout, /umesh demo: stopped/)
+    // the coordinator's dashboard and a read token, printed once at start and above every table
+    assert.match(result.stdout, /umesh demo: dashboard: http:\/\/127\.0\.0\.1:\d+\/ {3}read token: umesh_[0-9a-f]{12}_[A-Za-z0-9_-]{43}\n/)
+    const url = /dashboard: (http:\/\/127\.0\.0\.1:\d+)\//.exec(result.stdout)![1]
+    assert.match(readFileSync(join(tmp.path, 'publisher.log'), 'utf8'), new RegExp(`phase http done \\(\\d+ ms\\) ${url.replace(/\./g, '\\.')} `), 'the publisher listened there')
     const dataDirs = readdirSync(tmp.path, { withFileTypes: true }).filter(e => e.isDirectory()).map(e => join(tmp.path, e.name))
     const daemons = dataDirs.filter(d => /\/(bootstrap|publisher|node-\d)$/.test(d))
     assert.equal(daemons.length, 5)

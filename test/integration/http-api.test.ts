@@ -20,7 +20,7 @@ import { after, before, describe, it } from 'node:test'
 import { readDaemonFile } from '../../src/daemon/daemon-file.js'
 import { freePort, LocalMesh } from '../../src/demo/local-mesh.js'
 import { runCli, tempDir, waitFor } from '../helpers/cli.js'
-import { ApiClient, createToken, EventReader } from '../helpers/http-api.js'
+import { ApiClient, createToken, EventReader, rawRequest } from '../helpers/http-api.js'
 import { releaseSource } from '../helpers/install-fixture.js'
 import type { MeshProcess } from '../../src/demo/local-mesh.js'
 
@@ -203,11 +203,20 @@ describe('the HTTP API on real processes', () => {
 
   it('refuses an oversized upload (413), a path escape and a symlink (400), a wrong field (400): the repository unchanged byte for byte', async () => {
     const before = repoFingerprint(repo)
-    const big = Buffer.alloc(MAX_UPLOAD + 1024, 7)
-    const tooBig = await operate.request('POST', '/api/v1/releases?package=app&version=9.0.0', big, { 'content-type': 'application/gzip' })
-    assert.equal(tooBig.status, 413)
-    assert.equal(tooBig.body.field, 'body')
-    // a chunked body (no Content-Length) is cut off at the cap too
+    const port = Number(new URL(base).port)
+    const query = '/api/v1/releases?package=app&version=9.0.0'
+    // a declared length over the cap is refused before the body is read
+    const declared = await rawRequest(port, `POST ${query} HTTP/1.1\nHost: x\nAuthorization: Bearer ${operate.token!}\nContent-Type: application/gzip\nContent-Length: ${MAX_UPLOAD + 1}\n`, [Buffer.alloc(1024, 7)])
+    assert.equal(declared.status, 413)
+    assert.equal(JSON.parse(declared.text).field, 'body')
+    // a chunked body (no length said) is cut off once it passes the cap
+    const chunk = Buffer.alloc(256 * 1024, 7)
+    const chunked: Buffer[] = []
+    for (let sent = 0; sent <= MAX_UPLOAD + chunk.length; sent += chunk.length) chunked.push(Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from('\r\n'))
+    const streamed = await rawRequest(port, `POST ${query} HTTP/1.1\nHost: x\nAuthorization: Bearer ${operate.token!}\nContent-Type: application/gzip\nTransfer-Encoding: chunked\n`, chunked)
+    assert.equal(streamed.status, 413)
+    assert.match(streamed.text, /larger than \d+ bytes, the cap/)
+    assert.deepEqual(uploads(), [], 'nothing of the upload is left behind')
     const hostile = join(tmp.path, 'hostile')
     mkdirSync(join(hostile, 'bin'), { recursive: true })
     writeFileSync(join(hostile, 'bin', 'run'), '#!/bin/sh\n')
@@ -334,8 +343,12 @@ describe('the HTTP API on real processes', () => {
     assert.deepEqual((await read.get('/api/v1/fleet?tag=canary')).map((n: any) => n.peerId), [peerOf(nodes[0])])
     assert.deepEqual(await read.get('/api/v1/fleet?package=other'), [])
     assert.deepEqual(await read.get('/api/v1/fleet?state=unreachable'), [])
-    const running = fleet[0].current
-    assert.ok((await read.get(`/api/v1/fleet?version=${running}`)).some((n: any) => n.peerId === fleet[0].peerId))
+    // nodes may still be rolling back: a version filter gives only nodes on that version
+    await waitFor('the version filter', async () => {
+      const v = (await read.get('/api/v1/fleet'))[0].current
+      const f = await read.get(`/api/v1/fleet?version=${encodeURIComponent(v)}`)
+      return f.length > 0 && f.every((n: any) => n.current === v)
+    }, 20_000)
     const one = await read.get(`/api/v1/fleet/${peerOf(nodes[0])}`)
     assert.equal(one.node.peerId, peerOf(nodes[0]))
     assert.ok(one.reports.length >= 2, 'a report per rollout')

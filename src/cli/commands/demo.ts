@@ -3,7 +3,7 @@
  * loopback, and a live table of what each says over the status protocol,
  * until Ctrl-C (or --duration), which stops every process it started.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
@@ -15,7 +15,9 @@ import { readRollout, startRollout } from '../../rollout/repo-rollouts.js'
 import { Repository } from '../../trust/repository.js'
 import { rolloutViewFromFile } from './rollout.js'
 import type { RolloutDocument } from '../../rollout/types.js'
-import { LocalMesh } from '../../demo/local-mesh.js'
+import { dataPaths } from '../../data-dir/index.js'
+import { freePort, LocalMesh } from '../../demo/local-mesh.js'
+import { TokenStore } from '../../http/tokens.js'
 import { renderTable } from '../../demo/table.js'
 import { UsageError } from '../../errors.js'
 import { createClientNode } from '../../network/client-node.js'
@@ -35,7 +37,8 @@ the one before is healthy; 1.2.0, a broken release whose health check fails,
 halts at the canary, which rolls back, and no other node installs it. A live
 table (the rollout's waves, then per process: peer id, role, phase,
 connections, uptime, releases held, installed version and state) is fetched
-over the status protocol. Ctrl-C stops them all.
+over the status protocol. The publisher serves the dashboard and the HTTP
+API on 127.0.0.1 (its URL and a read token are printed). Ctrl-C stops them all.
 
   --nodes N          regular nodes to start [default: 6]
   --step S           seconds between the acts [default: 15]
@@ -151,7 +154,16 @@ export const command: Command = {
       releases.init()
       await mesh.start()
       process.stdout.write(`umesh demo: bootstrap node ${mesh.bootstrapAddr}\n`)
-      const started = [mesh.addNode('publisher', ['--repo', releases.repoDir, '--coordinator'])]
+      // the coordinator's HTTP listener, with a read token for the dashboard
+      const publisherDir = join(dir, 'publisher')
+      mkdirSync(publisherDir, { recursive: true, mode: 0o700 })
+      const { token } = new TokenStore(dataPaths(publisherDir).apiTokens).create('demo-viewer', 'read')
+      const dashboard = `http://127.0.0.1:${await freePort()}`
+      const started = [mesh.addNode('publisher', ['--repo', releases.repoDir, '--coordinator', '--http-listen', dashboard.slice('http://'.length)])]
+      const dashboardLines = `dashboard: ${dashboard}/   read token: ${token}
+(controls need an operate token: umesh api token create --data-dir ${publisherDir} --role operate --name me)`
+      process.stdout.write(`umesh demo: ${dashboardLines}
+`)
       for (let i = 1; i <= nodes; i++) started.push(mesh.addNode(`node-${i}`, ['--trusted-root', releases.trustedRoot, '--follow', DEMO_PACKAGE, '--packages', demoInstallSettings(), ...(i === 1 ? ['--tag', 'canary'] : [])]))
       await Promise.all(started.map(async p => { await p.waitReady(30_000) }))
       const say = (line: string): void => { log.push(line); if (!tty) process.stdout.write(`umesh demo: ${line}\n`) }
@@ -160,7 +172,7 @@ export const command: Command = {
       let frames = 0
       const draw = async (): Promise<void> => {
         const rows = await Promise.all(mesh.all.map(async p => await row(client, p)))
-        const table = `${rolloutLine(releases.repoDir)}\n\n${renderTable(rows)}${log.length > 0 ? `\n\n${log.slice(-6).join('\n')}` : ''}`
+        const table = `${dashboardLines}\n\n${rolloutLine(releases.repoDir)}\n\n${renderTable(rows)}${log.length > 0 ? `\n\n${log.slice(-6).join('\n')}` : ''}`
         // a terminal gets a live table; a log gets a snapshot every 5 s
         if (tty) process.stdout.write(`\x1b[2J\x1b[H${table}\n\nCtrl-C stops every process (data in ${dir})\n`)
         else if (frames % 5 === 0) process.stdout.write(`${table}\n\n`)
