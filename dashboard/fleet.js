@@ -87,7 +87,7 @@ export function Fleet ({ res, rollouts }) {
                   <td data-col="state"><span class=${`outcome outcome-${state}`}>${state}</span></td>
                   <td data-col="wave">${r.rolloutId === '' ? '-' : waveName(rollouts, r.rolloutId, r.wave)}</td>
                   <td data-col="tags">${(r.tags ?? []).map(t => html`<span key=${t} class="tag">${t}</span>`)}</td>
-                  <td data-col="lastReport"><time datetime=${r.lastReport} title=${formatTime(r.lastReport)}>${formatAgo(r.lastReport, now)}</time></td>
+                  <td data-col="lastReport" class="num"><time datetime=${r.lastReport} title=${formatTime(r.lastReport)}>${formatAgo(r.lastReport, now)}</time></td>
                 </tr>`
             })}
           </tbody>

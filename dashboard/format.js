@@ -16,7 +16,7 @@ export function formatDuration (ms) {
   const n = Number(ms)
   if (!Number.isFinite(n) || n < 0) return '-'
   if (n < 1000) return `${Math.round(n)} ms`
-  if (n < 10_000) return `${(Math.floor(n / 100) / 10).toFixed(1)} s`
+  if (n < 10_000) return n % 1000 === 0 ? `${n / 1000} s` : `${(Math.floor(n / 100) / 10).toFixed(1)} s`
   const s = Math.floor(n / 1000)
   if (s < 60) return `${s} s`
   const m = Math.floor(s / 60)
@@ -287,6 +287,18 @@ export function fieldName (field) {
   if (typeof field !== 'string' || field === '') return undefined
   const parts = field.split('.')
   return parts[parts.length - 1]
+}
+
+/**
+ * The form input an API error is about: its `field`, or for the rollout
+ * spec's own errors (worded for the CLI: "--waves ...") the flag it names.
+ */
+export function errorField (field, message) {
+  const named = fieldName(field)
+  if (named != null) return named
+  const flag = /^--(waves|gate|abort|max-parallel)\b/.exec(String(message ?? ''))
+  if (flag == null) return undefined
+  return flag[1] === 'max-parallel' ? 'maxParallel' : flag[1]
 }
 
 /** why a node waits: its report's reason when the outcome is waiting, deferred or refused */

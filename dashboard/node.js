@@ -16,7 +16,7 @@ import {
 
 function rolloutLabel (rollouts, rolloutId) {
   const doc = (rollouts ?? []).map(r => r.doc).find(d => d?.id === rolloutId)
-  return doc != null ? `${doc.package} ${doc.version} (${doc.state})` : rolloutId === '' ? '-' : shortPeer(rolloutId)
+  return doc != null ? `${doc.package} ${doc.version} (${doc.state})` : rolloutId === '' ? '-' : `rollout ${rolloutId.slice(0, 8)}`
 }
 
 function Phases ({ phases }) {
@@ -26,7 +26,7 @@ function Phases ({ phases }) {
       <tbody>${phases.map(p => html`
         <tr key=${p.name} data-phase=${p.name}>
           <td>${p.name}</td><td><span class=${`phase phase-${p.state}`}>${p.state}</span></td>
-          <td>${p.state === 'pending' ? '-' : formatDuration(p.durationMs)}</td><td>${p.detail || ''}</td>
+          <td class="num">${p.state === 'pending' ? '-' : formatDuration(p.durationMs)}</td><td class="long">${p.detail || ''}</td>
         </tr>`)}</tbody>
     </table>`
 }
@@ -60,7 +60,7 @@ function Installs ({ installs }) {
         <tr key=${p.package} data-install=${p.package}>
           <td>${p.package}</td><td>${p.current || '-'}</td>
           <td>${p.pending || '-'}${p.state === 'staging' && p.progressTotal > 0 ? ` (${Math.floor(100 * p.progressDone / p.progressTotal)} %)` : ''}</td>
-          <td>${p.state}</td><td>${p.rollout || '-'}</td><td class=${p.error ? 'error' : ''}>${p.error || ''}</td>
+          <td>${p.state}</td><td class="long">${p.rollout || '-'}</td><td class=${p.error ? 'long error' : 'long'}>${p.error || ''}</td>
         </tr>`)}</tbody>
     </table>`
 }
@@ -93,7 +93,7 @@ function StatusPart ({ res }) {
       ${(s.peers ?? []).length === 0 ? html`<p class="muted">No peer connected.</p>` : html`
         <ul class="plain peers" data-section="peers">${s.peers.map(p => html`
           <li key=${`${p.peerId} ${p.addr}`}><a class="mono" href=${nodeHash(p.peerId)} title=${p.peerId}>${shortPeer(p.peerId)}</a>
-            <span class="muted"> ${p.direction} · ${p.addr}</span></li>`)}</ul>`}
+            <span class="muted"> ${p.direction} · ${p.addr.replace(/\/p2p\/[^/]+$/, '')}</span></li>`)}</ul>`}
       ${r != null ? html`
         <h3>Resources</h3>
         <dl class="facts" data-section="resources">
@@ -151,15 +151,15 @@ export function NodePage ({ peerId, rollouts }) {
           <h3 id="history-h">Install history</h3>
           ${reports.length === 0 ? html`<p class="muted">No report yet.</p>` : html`
             <div class="table-wrap"><table class="compact" id="reports" data-section="reports">
-              <thead><tr><th scope="col">time</th><th scope="col">rollout</th><th scope="col">version</th><th scope="col">outcome</th><th scope="col">runs</th><th scope="col">reason</th></tr></thead>
+              <thead><tr><th scope="col">time</th><th scope="col">rollout</th><th scope="col">version</th><th scope="col">outcome</th><th scope="col">running</th><th scope="col">reason</th></tr></thead>
               <tbody>${reports.map(r => html`
                 <tr key=${`${r.rolloutId} ${r.seq}`} data-rollout=${r.rolloutId} data-outcome=${r.outcome}>
                   <td><time datetime=${new Date(r.at).toISOString()}>${formatTime(r.at)}</time></td>
-                  <td title=${r.rolloutId}>${rolloutLabel(rollouts, r.rolloutId)} · ${waveName(rollouts, r.rolloutId, r.wave)}</td>
+                  <td class="long" title=${`rollout ${r.rolloutId}`}>${rolloutLabel(rollouts, r.rolloutId)} · ${waveName(rollouts, r.rolloutId, r.wave)}</td>
                   <td>${r.version}</td>
                   <td><span class=${`outcome outcome-${r.outcome}`}>${r.outcome}</span></td>
                   <td>${r.current || '-'}</td>
-                  <td>${r.reason}</td>
+                  <td class="long">${r.reason}</td>
                 </tr>`)}</tbody>
             </table></div>`}
           <h3>Events naming it</h3>

@@ -7,7 +7,7 @@
  */
 import { html, useMemo, useState } from './vendor/htm-preact.mjs'
 import { api } from './api.js'
-import { fieldName, startBody } from './format.js'
+import { errorField, startBody } from './format.js'
 
 const EMPTY = { package: '', version: '', waves: '', gate: '', abort: '', maxParallel: '', manual: false, allowDowngrade: false, critical: false }
 
@@ -45,7 +45,7 @@ export function StartRollout ({ role, releases, onStarted }) {
       setValues(v => ({ ...EMPTY, package: v.package }))
       onStarted()
     } catch (err) {
-      setError({ message: err.message, field: fieldName(err.field) })
+      setError({ message: err.message, field: errorField(err.field, err.message) })
     } finally {
       setBusy(false)
     }

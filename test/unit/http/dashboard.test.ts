@@ -142,8 +142,8 @@ describe('dashboard: helpers', () => {
   })
 
   it('writes durations, shares, bytes, gates and waves for people', () => {
-    assert.deepEqual([850, 4_250, 12_000, 185_000, 7_380_000, 93_600_000, 60_000, -1].map(ms => fmt.formatDuration(ms)),
-      ['850 ms', '4.2 s', '12 s', '3 min 5 s', '2 h 3 min', '1 d 2 h', '1 min', '-'])
+    assert.deepEqual([850, 3_000, 4_250, 12_000, 185_000, 7_380_000, 93_600_000, 60_000, -1].map(ms => fmt.formatDuration(ms)),
+      ['850 ms', '3 s', '4.2 s', '12 s', '3 min 5 s', '2 h 3 min', '1 d 2 h', '1 min', '-'])
     assert.equal(fmt.formatShare(0.95), '95 %')
     assert.equal(fmt.formatShare(0.125), '12.5 %')
     assert.deepEqual([512, 2048, 15 * 1024 * 1024].map(b => fmt.formatBytes(b)), ['512 B', '2.0 KiB', '15 MiB'])
@@ -246,6 +246,10 @@ describe('dashboard: helpers', () => {
     assert.deepEqual(fmt.startBody({ package: 'app', version: '' }), { package: 'app', version: '' })
     assert.equal(fmt.fieldName('body.version'), 'version')
     assert.equal(fmt.fieldName(undefined), undefined)
+    assert.equal(fmt.errorField('body.maxParallel', 'body.maxParallel: must be >= 1'), 'maxParallel')
+    assert.equal(fmt.errorField(undefined, '--waves "canary:1,50": wave 2 ("50"): the last wave must be 100%'), 'waves')
+    assert.equal(fmt.errorField(undefined, '--max-parallel: expected an integer'), 'maxParallel')
+    assert.equal(fmt.errorField(undefined, 'a rollout of app is running'), undefined)
   })
 
   it('says why a node waits only when it waits, defers or refuses', () => {
