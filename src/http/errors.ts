@@ -43,8 +43,12 @@ export function validationError (context: string, errors: AjvError[]): HttpError
   return new HttpError(400, `${base}: ${e.message ?? 'invalid'}`, base)
 }
 
-/** what an error thrown by a route or the framework becomes */
-export function toHttpError (err: unknown): HttpError {
+/**
+ * What an error thrown by a route or the framework becomes. `where` is
+ * where the route takes its options (body for JSON, querystring for an
+ * upload), for naming the field of a CLI option's own check.
+ */
+export function toHttpError (err: unknown, where: 'body' | 'querystring' = 'body'): HttpError {
   if (err instanceof HttpError) return err
   const fe = err as FastifyError & { validationContext?: string }
   if (Array.isArray(fe?.validation)) return validationError(fe.validationContext ?? 'body', fe.validation as AjvError[])
@@ -62,7 +66,7 @@ export function toHttpError (err: unknown): HttpError {
   // the CLI's option checks name the flag (--waves, --requires ...): the API names the same field
   const option = err instanceof UmeshError ? /^--([a-z][a-z-]*)\b/.exec(err.message) : null
   if (option != null || err instanceof RolloutSpecError) {
-    const name = option == null ? undefined : option[1].replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())
+    const name = option == null ? undefined : `${where}.${option[1].replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())}`
     return new HttpError(400, (err as Error).message, name)
   }
   if (err instanceof UsageError || err instanceof UmeshError) return new HttpError(err instanceof UsageError ? 400 : 422, err.message)
@@ -80,7 +84,7 @@ export function sendError (reply: FastifyReply, err: HttpError): FastifyReply {
 /** the framework's error handler: JSON errors; 5xx logged without the request's headers */
 export function errorHandler (log: (message: string) => void) {
   return (err: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply => {
-    const mapped = toHttpError(err)
+    const mapped = toHttpError(err, request.method === 'POST' && !(request.headers['content-type'] ?? '').includes('json') ? 'querystring' : 'body')
     if (mapped.status >= 500) log(`${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]} failed: ${(err as Error)?.stack ?? String(err)}`)
     return sendError(reply, mapped)
   }

@@ -233,6 +233,9 @@ describe('the HTTP API on real processes', () => {
     const badField = await operate.request('POST', '/api/v1/releases?package=app&version=9.0.3&requiredStep=yes', Buffer.from('x'), { 'content-type': 'application/gzip' })
     assert.equal(badField.status, 400)
     assert.equal(badField.body.field, 'querystring.requiredStep')
+    const badRange = await operate.request('POST', '/api/v1/releases?package=app&version=9.0.5&requires=libfoo', archive('app-9.0.5', '9.0.5', 5), { 'content-type': 'application/gzip' })
+    assert.equal(badRange.status, 400)
+    assert.equal(badRange.body.field, 'querystring.requires')
     const missing = await operate.request('POST', '/api/v1/releases?package=app', Buffer.from('x'), { 'content-type': 'application/gzip' })
     assert.equal(missing.body.field, 'querystring.version')
     const wrongType = await operate.request('POST', '/api/v1/releases?package=app&version=9.0.4', Buffer.from('x'), { 'content-type': 'text/plain' })
@@ -259,7 +262,7 @@ describe('the HTTP API on real processes', () => {
     }
     const badWaves = await operate.request('POST', '/api/v1/rollouts', { package: 'app', version: '1.0.0', waves: 'canary:0' })
     assert.equal(badWaves.status, 400)
-    assert.equal(badWaves.body.field, 'waves')
+    assert.equal(badWaves.body.field, 'body.waves')
     assert.match(badWaves.body.error, /--waves/)
     const halt = await operate.request('POST', '/api/v1/rollouts/app/halt', { rollback: 'yes' })
     assert.equal(halt.body.field, 'body.rollback')
