@@ -61,7 +61,8 @@ export interface DaemonInit {
 
 export interface DaemonEvents {
   phase: [PhaseRecord]
-  log: [LogLevel, string]
+  /** a message for the operator's log; fields: the component that speaks (default umesh:daemon) and what is known (peer, package, version, phase, ...) */
+  log: [level: LogLevel, message: string, fields?: { component?: string, [field: string]: unknown }]
 }
 
 /** what this node does with releases: publish a repository, follow one, or neither */
@@ -108,7 +109,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     this.dataDir = resolveDataDir(init.sources)
     this.paths = dataPaths(this.dataDir)
     this.resources = new ResourceSampler(this.dataDir)
-    this.logger = operatorLogger(line => { this.emit('log', 'warn', line) })
+    this.logger = operatorLogger((line, fields) => { this.emit('log', 'warn', line, fields) })
     const phases: PhaseDefinition[] = [
       { name: 'core', run: async () => this.core() },
       { name: 'config', run: async () => this.configPhase() },
@@ -150,21 +151,21 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     this.state = 'stopping'
     this.abort.abort()
     for (const { phase, error } of await this.phases.stop()) {
-      this.emit('log', 'warn', `stopping phase ${phase}: ${(error as Error).message}`)
+      this.emit('log', 'warn', `stopping phase ${phase}: ${(error as Error).message}`, { component: 'umesh:daemon', phase })
     }
     this.state = 'stopped'
   }
 
   private async core (): Promise<PhaseResult> {
     const { lock, warnings } = coreCheck(this.dataDir)
-    warnings.forEach(w => this.emit('log', 'warn', w))
+    warnings.forEach(w => this.emit('log', 'warn', w, { component: 'umesh:daemon', phase: 'core' }))
     return { undo: () => { lock.release() }, detail: this.dataDir }
   }
 
   private async configPhase (): Promise<PhaseResult> {
     this.loaded = loadConfig(this.sources)
     if (this.role === 'bootstrap' && this.loaded.config.dhtMode !== 'server') {
-      this.emit('log', 'warn', 'a bootstrap node is always a DHT server: ignoring dhtMode=client')
+      this.emit('log', 'warn', 'a bootstrap node is always a DHT server: ignoring dhtMode=client', { component: 'umesh:daemon', phase: 'config' })
       this.loaded.config.dhtMode = 'server'
     }
     checkReleaseOptions(this.role, this.loaded.config)
@@ -231,7 +232,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     if (this.role !== 'node') return { skipped: 'a bootstrap node installs nothing' }
     const manager = new InstallManager({ paths: this.paths, store: await this.chunkStore(), logger: this.logger }, { packages: this.config.packages, signal: this.abort.signal })
     const recovered = await manager.recoverAll({ signal: this.abort.signal })
-    for (const e of recovered) this.emit('log', e.outcome === 'installed' ? 'info' : 'warn', `recovered the interrupted install of ${e.package} ${e.to}: ${e.outcome}${e.reason !== '' ? ` (${e.reason})` : ''}`)
+    for (const e of recovered) this.emit('log', e.outcome === 'installed' ? 'info' : 'warn', `recovered the interrupted install of ${e.package} ${e.to}: ${e.outcome}${e.reason !== '' ? ` (${e.reason})` : ''}`, { component: 'umesh:install', phase: 'installs', package: e.package, version: e.to, outcome: e.outcome })
     const server = await startControlServer(this.dataDir, async (request, say) => await runOperation(manager, request, say), this.logger.forComponent('umesh:install'))
     this.parts.installs = manager
     const count = manager.installers.size
@@ -314,7 +315,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     // wait briefly for the first bootstrap peer; without one the node still
     // starts, from remembered peers and mDNS, and the dialer keeps trying
     const reached = await dialer.waitForOne(3_000, signal)
-    if (!reached) this.emit('log', 'warn', `no bootstrap peer reachable yet (${dialer.size} configured); re-dialling with backoff`)
+    if (!reached) this.emit('log', 'warn', `no bootstrap peer reachable yet (${dialer.size} configured); re-dialling with backoff`, { component: 'umesh:bootstrap', phase: 'bootstrap', configured: dialer.size })
     return { undo, detail: `${dialer.connected()} of ${dialer.size} bootstrap peers connected` }
   }
 

@@ -2,13 +2,15 @@
  * Small helpers with no home of their own: file writes that leave the old
  * file or the new one whole (fs.ts), log levels and the libp2p log
  * namespaces they switch (log-level.ts), one log line from a format string
- * (format-line.ts), and seeded bytes for tests and benchmarks
- * (pseudo-random.ts).
+ * (format-line.ts), the daemon's log lines as text or JSON (log-line.ts),
+ * and seeded bytes for tests and benchmarks (pseudo-random.ts).
  *
  * Imports: errors only (src/).
  */
 export { writeFileAtomic, fsyncDir } from './fs.js'
 export { applyLogLevel, shows, LOG_LEVELS } from './log-level.js'
 export type { LogLevel } from './log-level.js'
-export { formatLine } from './format-line.js'
+export { formatLine, lineFields } from './format-line.js'
+export { componentLogsAsJson, jsonLine, textLine } from './log-line.js'
+export type { LogFields, LogFormat, LogRecord } from './log-line.js'
 export { pseudoRandomBytes } from './pseudo-random.js'
