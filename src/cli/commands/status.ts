@@ -1,15 +1,18 @@
 /**
  * umesh status: asks a node for its status over the status protocol, from a
  * throw-away identity: the daemon on a data dir (found through its
- * daemon.json) or any node by multiaddr.
+ * daemon.json) or any node by multiaddr. A node asked by multiaddr without
+ * --network is first asked which protocols it handles; the network is the
+ * one whose status protocol it speaks.
  */
 import { multiaddr } from '@multiformats/multiaddr'
 import { fetchStatus } from '../../../protocols/status/index.js'
+import { statusNetworks } from '../../../protocols/status/client.js'
 import { SCHEMA } from '../../config/index.js'
 import { readDaemonFile } from '../../daemon/daemon-file.js'
 import { UsageError } from '../../errors.js'
 import { StatusRequestError } from '../../../protocols/status/index.js'
-import { createClientNode } from '../../network/client-node.js'
+import { createClientNode, listProtocols } from '../../network/client-node.js'
 import { parse } from '../args.js'
 import { statusJson, statusText } from '../../view/index.js'
 import type { Command } from '../run.js'
@@ -19,9 +22,30 @@ const HELP = `umesh status (--data-dir DIR | --peer MULTIADDR) [--network NAME] 
 
   --data-dir DIR    the daemon running on this data dir (env UMESH_DATA_DIR)
   --peer MA         any node, by a multiaddr ending in /p2p/<peer id>
-  --network NAME    the node's network, for --peer [default: env UMESH_NETWORK, else umesh]
+  --network NAME    the node's network, for --peer (env UMESH_NETWORK) [default: asked of
+                    the node: the network whose status protocol it speaks]
   --json            one JSON object: peerId, role, network, version, uptimeMs, phases, connections, listenAddrs, ...
   --timeout MS      give up after this long [default: 5000]`
+
+/** protocol ids named in an error, at most */
+const LISTED_PROTOCOLS = 8
+
+/**
+ * The network to ask `peer` about, from the protocols it handles: the one
+ * network whose status protocol it speaks; none or several is a usage error
+ * that names what it speaks and asks for --network.
+ */
+export function chooseNetwork (peer: string, protocols: string[]): string {
+  const networks = statusNetworks(protocols)
+  if (networks.length === 1) return networks[0]
+  if (networks.length > 1) {
+    throw new UsageError(`${peer} answers status on ${networks.length} networks (${networks.join(', ')}); pick one with --network NAME`)
+  }
+  const spoken = protocols.length === 0
+    ? 'it lists no protocols'
+    : `it speaks ${protocols.slice(0, LISTED_PROTOCOLS).join(', ')}${protocols.length > LISTED_PROTOCOLS ? ` and ${protocols.length - LISTED_PROTOCOLS} more` : ''}`
+  throw new UsageError(`${peer} speaks no umesh status protocol (/umesh/<network>/status/1.0.0): ${spoken}; if it is an update-mesh node, give its network with --network NAME`)
+}
 
 /** loopback first: the daemon is on this machine */
 function localFirst (addrs: string[]): Multiaddr[] {
@@ -47,7 +71,8 @@ export const command: Command = {
     const timeout = Number(args.own.timeout ?? 5000)
     if (!Number.isInteger(timeout) || timeout <= 0) throw new UsageError(`--timeout: expected milliseconds, found "${String(args.own.timeout)}"`)
     const networkSpec = SCHEMA.find(s => s.key === 'network')!
-    let network = networkSpec.parse(args.node.network ?? process.env.UMESH_NETWORK ?? networkSpec.default, '--network') as string
+    const given = args.node.network ?? (process.env[networkSpec.env] !== '' ? process.env[networkSpec.env] : undefined)
+    let network = given != null ? networkSpec.parse(given, args.node.network != null ? '--network' : networkSpec.env) as string : undefined
     let targets: Multiaddr[]
     if (dataDir != null) {
       const info = readDaemonFile(dataDir)
@@ -63,12 +88,22 @@ export const command: Command = {
     const client = await createClientNode()
     try {
       const signal = AbortSignal.timeout(timeout)
+      const why = (err: unknown): string => signal.aborted ? `no answer within ${timeout} ms` : (err as Error).message
+      if (network == null) {
+        let protocols: string[]
+        try {
+          ({ protocols } = await listProtocols(client, targets[0], { signal }))
+        } catch (err) {
+          throw new StatusRequestError(`cannot ask ${targets[0].toString()} which networks it speaks: ${why(err)}; give its network with --network NAME`)
+        }
+        network = chooseNetwork(targets[0].toString(), protocols)
+      }
       let status
       try {
         status = await fetchStatus(client, targets, network, { signal })
       } catch (err) {
         if (err instanceof StatusRequestError) throw err
-        throw new StatusRequestError(`no status from ${targets.map(t => t.toString()).join(' or ')} on network ${network}: ${(err as Error).message}`)
+        throw new StatusRequestError(`no status from ${targets.map(t => t.toString()).join(' or ')} on network ${network}: ${why(err)}`)
       }
       process.stdout.write((args.own.json === true ? JSON.stringify(statusJson(status)) : statusText(status)) + '\n')
       return 0
