@@ -65,7 +65,7 @@ describe('mesh of real processes on loopback', () => {
       assert.equal(json.network, 'umesh')
       assert.match(json.version, /^\d+\.\d+\.\d+/)
       assert.ok(json.uptimeMs > 0)
-      assert.deepEqual(json.phases.map((p: any) => p.name), ['core', 'config', 'keys', 'installs', 'network', 'bootstrap', 'discovery', 'sync', 'background'])
+      assert.deepEqual(json.phases.map((p: any) => p.name), ['core', 'config', 'http', 'keys', 'installs', 'network', 'bootstrap', 'discovery', 'sync', 'background'])
       assert.ok(json.phases.every((p: any) => ['done', 'skipped'].includes(p.state) && typeof p.durationMs === 'number'))
       assert.equal(typeof json.connections, 'number')
       assert.ok(json.connections >= 1)
