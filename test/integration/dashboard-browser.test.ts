@@ -11,9 +11,8 @@
  * shows its failed (or rolled back) node and the rollout becomes halted.
  * The fleet table then agrees with `umesh fleet --json`. A second browser
  * context with a read token finds every control disabled where the operate
- * page has enabled ones. The full page is captured at the end
- * (UMESH_UPDATE_SCREENSHOT=1 writes it to docs/dashboard.png, the README's
- * screenshot; otherwise it stays in the test's temporary folder).
+ * page has enabled ones. The full page is captured at the end into
+ * docs/dashboard.png: the README's screenshot is the one this test saves.
  *
  * Skipped, saying why, only when chromium is missing outside CI.
  */
@@ -287,10 +286,8 @@ describe('the dashboard in a browser, against a live mesh', { skip: skip ?? fals
     await page.screenshot({ path: shot, fullPage: true, animations: 'disabled' })
     const size = statSync(shot).size
     assert.ok(size > 20_000 && size < SCREENSHOT_MAX, `the screenshot is ${size} bytes`)
-    if (process.env.UMESH_UPDATE_SCREENSHOT === '1') {
-      mkdirSync(join(ROOT, 'docs'), { recursive: true })
-      copyFileSync(shot, join(ROOT, 'docs', 'dashboard.png'))
-    }
+    mkdirSync(join(ROOT, 'docs'), { recursive: true })
+    copyFileSync(shot, join(ROOT, 'docs', 'dashboard.png'))
     assert.deepEqual(pageErrors, [])
   })
 })
