@@ -34,6 +34,8 @@ export interface TimestampAnnouncement {
   version: number
   /** the signed timestamp, as announced */
   bytes: Uint8Array
+  /** when the message reached this node, before it was judged (performance.now() ms): where announcement-to-verified latency starts */
+  receivedAt?: number
 }
 
 export interface AnnouncementEvents {
@@ -74,6 +76,7 @@ export class Announcements extends EventEmitter<AnnouncementEvents> {
   }
 
   private validate (from: PeerId, message: Message): TopicValidatorResult {
+    const receivedAt = performance.now()
     const trust = this.components.trust
     if (trust == null) return TopicValidatorResult.Ignore
     let verdict
@@ -94,7 +97,7 @@ export class Announcements extends EventEmitter<AnnouncementEvents> {
       if (verdict.unknownKeys === true) this.emit('unknown-keys', from)
       return TopicValidatorResult.Ignore
     }
-    this.emit('timestamp', { from, version: verdict.version, bytes: message.data })
+    this.emit('timestamp', { from, version: verdict.version, bytes: message.data, receivedAt })
     return TopicValidatorResult.Accept
   }
 

@@ -76,10 +76,19 @@ const ANNOUNCE_RETRY_MS = 2_000
 const MAX_INDEXES_PER_PACKAGE = 100
 /** a message signed by unknown keys starts at most one round this often */
 const UNKNOWN_KEYS_ROUND_MS = 10_000
+/** announcement-to-verified latencies kept for metrics to read */
+const MAX_LATENCIES = 64
+
+/** seconds from an accepted announcement's arrival to its timestamp's metadata verified: how many were measured since start, the newest last (at most MAX_LATENCIES) */
+export interface AnnounceLatencies {
+  count: number
+  recent: number[]
+}
 
 export class Follower extends EventEmitter<FollowerEvents> {
   readonly progress: FollowerProgress = { releases: new Map<string, ReleaseProgress>(), stale: false, refreshError: '', lastRefresh: 0 }
   readonly rollouts: RolloutDocuments
+  readonly announceLatency: AnnounceLatencies = { count: 0, recent: [] }
   private readonly log: Logger
   private readonly abort = new AbortController()
   private readonly catchUp: CatchUp
@@ -91,9 +100,9 @@ export class Follower extends EventEmitter<FollowerEvents> {
   private retry?: NodeJS.Timeout
   private rolloutMissed = false
   private unknownKeysAt = 0
-  /** the newest timestamp an accepted announcement carried, and the rounds left to reach it */
-  private announced?: { version: number, bytes: Uint8Array, retries: number }
-  private readonly onTimestamp = (a: TimestampAnnouncement): void => { this.announce(a.from, a.version, a.bytes) }
+  /** the newest timestamp an accepted announcement carried, the rounds left to reach it, and when it arrived (until its latency is measured) */
+  private announced?: { version: number, bytes: Uint8Array, retries: number, receivedAt?: number }
+  private readonly onTimestamp = (a: TimestampAnnouncement): void => { this.announce(a.from, a.version, a.bytes, a.receivedAt) }
   private readonly onUnknownKeys = (from: PeerId): void => {
     // a rotation this node missed, or a peer sending junk: at most one round for it per 10 s
     if (Date.now() - this.unknownKeysAt < UNKNOWN_KEYS_ROUND_MS) return
@@ -148,10 +157,11 @@ export class Follower extends EventEmitter<FollowerEvents> {
    * yet. Until the node trusts that version, a round that falls short (the
    * snapshot not yet on any peer it asked) is retried a few times.
    */
-  announce (from: PeerId, version: number, bytes: Uint8Array): void {
+  announce (from: PeerId, version: number, bytes: Uint8Array, receivedAt = performance.now()): void {
     if (this.announced == null || version > this.announced.version) {
       this.log('announcement of timestamp v%d from %p', version, from)
-      this.announced = { version, bytes, retries: ANNOUNCE_RETRIES }
+      // a timestamp already trusted has nothing left to measure
+      this.announced = { version, bytes, retries: ANNOUNCE_RETRIES, ...(version > this.components.releases.trust.timestampVersion() ? { receivedAt } : {}) }
     }
     this.trigger(from)
   }
@@ -220,6 +230,7 @@ export class Follower extends EventEmitter<FollowerEvents> {
       })
       this.log('refreshed to timestamp v%d in %d ms', trust.timestampVersion(), Date.now() - started)
       Object.assign(this.progress, { refreshError: '', stale: false, lastRefresh: Date.now() })
+      this.measureAnnounced()
     } catch (err) {
       if (this.stopped) return
       this.progress.refreshError = (err as Error).message
@@ -256,6 +267,17 @@ export class Follower extends EventEmitter<FollowerEvents> {
       this.rolloutMissed = false
       this.retrySoon()
     }
+  }
+
+  /** the announced timestamp is now trusted: its latency from arrival, once */
+  private measureAnnounced (): void {
+    const a = this.announced
+    if (a?.receivedAt == null || this.components.releases.trust.timestampVersion() < a.version) return
+    const seconds = Math.max(0, performance.now() - a.receivedAt) / 1000
+    a.receivedAt = undefined
+    this.announceLatency.count++
+    this.announceLatency.recent.push(seconds)
+    if (this.announceLatency.recent.length > MAX_LATENCIES) this.announceLatency.recent.shift()
   }
 
   private async follow (updater: Updater, wanted: FollowedPackage): Promise<void> {

@@ -14,7 +14,7 @@ import { Follower } from './follower.js'
 import type { FollowerComponents, FollowerInit } from './follower.js'
 
 export { Follower } from './follower.js'
-export type { FollowerComponents, FollowerEvents, FollowerInit, HeldRelease } from './follower.js'
+export type { AnnounceLatencies, FollowerComponents, FollowerEvents, FollowerInit, HeldRelease } from './follower.js'
 export { FollowedReleases } from './followed-releases.js'
 export type { FollowerProgress, ReleaseProgress } from './followed-releases.js'
 export { NodeTrust } from './node-trust.js'

@@ -16,13 +16,14 @@ import { channelSees, compareVersions } from '../release/index.js'
 import { loadOrCreateBackupKey } from './backup-key.js'
 import { packageInstallConfig } from './config.js'
 import { checkUpgradeRules, planInstall } from './deps.js'
+import { InstallFailedError } from './errors.js'
 import { Installer } from './installer.js'
 import { InstallInProgressError } from './lock.js'
 import type { InstallResult } from './installer.js'
 import type { PackageEntry } from './config.js'
 import type { DataPaths, PublishedRelease } from '../data-dir/index.js'
 import type { Channel, ReleaseIndex } from '../release/index.js'
-import type { HistoryEntry, PackageState } from './types.js'
+import type { HistoryEntry, InstallKind, InstallOutcome, PackageState } from './types.js'
 import type { ComponentLogger, Logger } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
 
@@ -76,8 +77,18 @@ export interface PackageStatus {
   autoUpdate: boolean
 }
 
+/** installs, rollbacks and failures of one package, kind and outcome that this manager ran since start */
+export interface OutcomeCount {
+  package: string
+  kind: InstallKind
+  outcome: InstallOutcome
+  count: number
+}
+
 export class InstallManager {
   readonly installers = new Map<string, Installer>()
+  /** what finished under this manager (each history entry it made), by package, kind and outcome: for metrics */
+  readonly outcomes = new Map<string, OutcomeCount>()
   private running?: string
   private readonly log: Logger
   private say: (line: string) => void
@@ -161,9 +172,31 @@ export class InstallManager {
     const done: HistoryEntry[] = []
     for (const installer of this.installers.values()) {
       const entry = await installer.recoverLocked(options)
-      if (entry != null) done.push(entry)
+      if (entry != null) done.push(this.counted(entry))
     }
     return done
+  }
+
+  /** counts a finished install, rollback or failure in `outcomes` */
+  private counted (entry: HistoryEntry): HistoryEntry {
+    const key = `${entry.package}\0${entry.kind}\0${entry.outcome}`
+    const count = this.outcomes.get(key) ?? { package: entry.package, kind: entry.kind, outcome: entry.outcome, count: 0 }
+    count.count++
+    this.outcomes.set(key, count)
+    return entry
+  }
+
+  /** runs an install or rollback, counting the history entry it made, also when it failed and was undone */
+  private async counting<T> (fn: () => Promise<T>, entryOf: (result: T) => HistoryEntry | undefined): Promise<T> {
+    try {
+      const result = await fn()
+      const entry = entryOf(result)
+      if (entry != null) this.counted(entry)
+      return result
+    } catch (err) {
+      if (err instanceof InstallFailedError) this.counted(err.entry)
+      throw err
+    }
   }
 
   /** an install runs now */
@@ -234,14 +267,14 @@ export class InstallManager {
         const dep = step.package === pkg ? installer : this.installers.get(step.package)
         if (dep == null) throw new NotInstallableError(`${step.reason}, but ${step.package} has no install settings in this node's config; add \`packages.${step.package}\``)
         if (step.package !== pkg) this.say(`${pkg}: installing the dependency ${step.package} ${step.version} first (${step.reason})`)
-        results.push(await dep.install(step.version, { kind: step.package === pkg ? kind : 'upgrade', dryRun: req.dryRun === true, ...this.signal() }))
+        results.push(await this.counting(async () => await dep.install(step.version, { kind: step.package === pkg ? kind : 'upgrade', dryRun: req.dryRun === true, ...this.signal() }), r => r.entry))
       }
       return results
     })
   }
 
   async rollback (pkg: string | undefined, updateId?: string): Promise<HistoryEntry> {
-    return await this.serial(async () => await this.installer(pkg).rollback(updateId, this.signal()))
+    return await this.serial(async () => await this.counting(async () => await this.installer(pkg).rollback(updateId, this.signal()), entry => entry))
   }
 
   private signal (): { signal?: AbortSignal } {

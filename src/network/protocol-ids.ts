@@ -6,6 +6,10 @@
  * IDONTWANT) on them; its topic allow-list keeps other networks' topics out.
  */
 import { createHash } from 'node:crypto'
+import { chunksProtocol } from '../../protocols/chunks/constants.js'
+import { haveProtocol } from '../../protocols/have/constants.js'
+import { statusProtocol } from '../../protocols/status/constants.js'
+import { syncProtocol } from '../../protocols/sync/constants.js'
 
 export function protocolPrefix (network: string): string {
   return `umesh/${network}`
@@ -25,6 +29,20 @@ export function reportsTopic (network: string): string {
 
 export function gossipTopics (network: string): string[] {
   return [announceTopic(network), reportsTopic(network)]
+}
+
+/**
+ * Every protocol id a node of this network speaks (ours, the DHT, identify,
+ * ping, gossipsub's ladder and floodsub), so per-protocol byte counts can be
+ * labelled by a bounded set: anything else is "other".
+ */
+export function knownProtocols (network: string): string[] {
+  const prefix = `/${protocolPrefix(network)}`
+  return [
+    statusProtocol(network), syncProtocol(network), chunksProtocol(network), haveProtocol(network),
+    dhtProtocol(network), `${prefix}/id/1.0.0`, `${prefix}/id/push/1.0.0`, `${prefix}/ping/1.0.0`,
+    '/meshsub/1.2.0', '/meshsub/1.1.0', '/meshsub/1.0.0', '/floodsub/1.0.0'
+  ]
 }
 
 /**

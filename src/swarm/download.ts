@@ -41,6 +41,8 @@ export interface DownloadInit {
   onProgress?: (held: number, total: number) => void
   /** a piece arrived: bytes, from whom */
   onPiece?: (bytes: number, from: PeerId) => void
+  /** a peer sent bad data (isBadData): it is dropped for this release */
+  onBadData?: (err: unknown, from: PeerId) => void
   log: Logger
   signal?: AbortSignal
   /** time for one request, the hard limit (default 30 s) */
@@ -261,9 +263,11 @@ class PieceDownload implements SwarmListener {
     const r: Request = { pieces, peer: peer.key, started: Date.now(), deadline: Date.now() + 2_000 + 3 * expectedMs, stalled: false, controller: new AbortController() }
     this.requests.add(r)
     s.inflight += pieces.length
+    this.swarm.requested += pieces.length
     void this.fetch(peer, s, r, bytes).finally(() => {
       this.requests.delete(r)
       s.inflight -= pieces.length
+      this.swarm.requested -= pieces.length
       for (const piece of pieces) this.picker.finished(piece, peer.key)
       this.schedule()
     })
@@ -309,6 +313,7 @@ class PieceDownload implements SwarmListener {
         return
       }
       if (this.init.isBadData(err)) {
+        this.init.onBadData?.(err, peer.id)
         this.drop(peer, err)
       } else if (++s.failures >= 3) {
         this.drop(peer, err)

@@ -59,6 +59,8 @@ export class ReleaseSwarm {
   readonly fetching: Uint32Array
   readonly peers = new Map<string, SwarmPeer>()
   listener?: SwarmListener
+  /** piece requests a running download has out to peers now (an end-game piece asked of two peers counts twice) */
+  requested = 0
   lastUsed = Date.now()
   private readonly opening = new Map<string, Promise<boolean>>()
 

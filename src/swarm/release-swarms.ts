@@ -38,6 +38,22 @@ export class ReleaseSwarms {
     return { releases: this.releases.size, sessions }
   }
 
+  /**
+   * Pieces across the swarms, for metrics: held by this node, still missing
+   * in the releases being fetched, and requests out to peers now.
+   */
+  pieces (): { held: number, fetching: number, requested: number } {
+    let held = 0
+    let fetching = 0
+    let requested = 0
+    for (const s of this.releases.values()) {
+      held += s.held.count
+      if (s.listener != null) fetching += s.count - s.held.count
+      requested += s.requested
+    }
+    return { held, fetching, requested }
+  }
+
   closeAll (): void {
     for (const s of this.releases.values()) s.close()
     this.releases.clear()

@@ -5,7 +5,7 @@
  * the registry the upload scheduler reads rarity from.
  */
 import { CID } from 'multiformats/cid'
-import { getChunks, isPeerFault } from '../../protocols/chunks/index.js'
+import { ChunkVerificationError, getChunks, isPeerFault } from '../../protocols/chunks/index.js'
 import { haveProtocol } from '../../protocols/have/index.js'
 import { Bitfield, decodeChunkCid } from '../../protocols/shared/index.js'
 import { downloadPieces } from './download.js'
@@ -44,7 +44,18 @@ export interface FetchOptions {
   requestTimeoutMs?: number
 }
 
+/** what the swarm counted since start, for metrics */
+export interface SwarmCounters {
+  /** pieces fetched, verified and stored */
+  piecesFetched: number
+  /** chunks a peer sent that did not hash to the CID asked for (the peer was dropped for that release) */
+  verificationFailures: number
+  /** chunk answers that broke the protocol (oversized, malformed, cut short; the peer was dropped too) */
+  protocolErrors: number
+}
+
 export class Swarm implements HaveSwarm {
+  readonly counters: SwarmCounters = { piecesFetched: 0, verificationFailures: 0, protocolErrors: 0 }
   private readonly opening = new Map<string, Promise<ReleaseSwarm | undefined>>()
   private readonly log: Logger
   private readonly have: string
@@ -84,7 +95,14 @@ export class Swarm implements HaveSwarm {
       candidates: () => this.components.peers.connectedSpeaking(this.have),
       findProviders: (signal) => this.findProviders(release, signal),
       bucket: bandwidth.download,
-      onPiece: (bytes) => { bandwidth.downloaded += bytes },
+      onPiece: (bytes) => {
+        bandwidth.downloaded += bytes
+        this.counters.piecesFetched++
+      },
+      onBadData: (err) => {
+        if (err instanceof ChunkVerificationError) this.counters.verificationFailures++
+        else this.counters.protocolErrors++
+      },
       log: this.log,
       ...options
     }
@@ -104,6 +122,11 @@ export class Swarm implements HaveSwarm {
   /** swarms and sessions, for status */
   stats (): { releases: number, sessions: number } {
     return this.components.swarms.stats()
+  }
+
+  /** pieces held, still missing in releases being fetched, and requested from peers now, across the swarms */
+  pieces (): { held: number, fetching: number, requested: number } {
+    return this.components.swarms.pieces()
   }
 
   stop (): void {
