@@ -5,7 +5,8 @@
  * lets both settle, reads both VmRSS (/proc/PID/status), drives requests at
  * the listener (half /api/v1/status, half /metrics; all /api/v1/status when
  * /metrics is not wired), waits a second and reads both again. Fresh data
- * dirs each round; both stopped before the next.
+ * dirs each round; both stopped before the next. Only --http-listen builds
+ * the metrics registry, so the difference is the listener and the metrics.
  */
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'

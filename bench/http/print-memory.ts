@@ -20,7 +20,7 @@ export function memoryMedians (m: MemoryResult): { idle?: number, loaded?: numbe
 
 export function printMemory (m: MemoryResult): void {
   out(section('4. Resident memory the HTTP listener adds to a node'))
-  out(wrap(`Per round two plain nodes started at once, the same command but for --http-listen (fresh data dirs; the first spawned alternates), both idle for ${SETTLE_MS / 1000} s, then VmRSS from /proc/PID/status ("idle"); then ${RSS_REQUESTS} requests at the one with the listener (${m.rounds[0]?.paths ?? '-'}, in turn, one keep-alive connection), 1 s, VmRSS again ("after requests"). Both run the same bundle; the node without a listener never runs the HTTP code (the http phase imports it, Fastify included, only when --http-listen is set).`))
+  out(wrap(`Per round two plain nodes started at once, the same command but for --http-listen (fresh data dirs; the first spawned alternates), both idle for ${SETTLE_MS / 1000} s, then VmRSS from /proc/PID/status ("idle"); then ${RSS_REQUESTS} requests at the one with the listener (${m.rounds[0]?.paths ?? '-'}, in turn, one keep-alive connection), 1 s, VmRSS again ("after requests"). Both run the same bundle; the node without a listener never runs the HTTP code (the http phase imports it, Fastify included, and builds the metrics registry, prom-client, only when --http-listen is set), so the difference is the listener and the metrics together.`))
   out()
   if (m.rounds.length === 0) { out(`  not measured: ${m.error ?? 'no round ran'}`); return }
   out(table(['round', 'spawned first', 'without: idle', 'with: idle', 'difference', 'without: after requests', 'with: after requests', 'difference'], m.rounds.map((r, i) => [
