@@ -34,9 +34,8 @@ import { PhaseRunner } from './phases.js'
 import { checkReleaseOptions } from './release-options.js'
 import { applyLive, diffConfig } from './reload.js'
 import { ResourceSampler } from './resources.js'
+import { openHttp } from './http-phase.js'
 import { statusReport } from './status-report.js'
-import { fetchStatus } from '../../protocols/status/index.js'
-import { peerIdFromString } from '@libp2p/peer-id'
 import type { Follower } from '../follow/index.js'
 import type { Announcements } from '../announce/index.js'
 import type { ConfigSources, LoadedConfig, LogLevel, NodeConfig } from '../config/index.js'
@@ -45,7 +44,7 @@ import type { DataPaths } from '../data-dir/index.js'
 import type { Identity } from '../identity/index.js'
 import type { MeshNodeParts, Role } from '../network/create-node.js'
 import type { Coordinator, NodeRollouts } from '../rollout/index.js'
-import type { HttpServer, Management } from '../http/index.js'
+import type { HttpServer } from '../http/index.js'
 import type { Swarm } from '../swarm/index.js'
 import type { StatusReport } from '../../protocols/status/index.js'
 import type { PhaseDefinition, PhaseRecord, PhaseResult } from './phases.js'
@@ -95,7 +94,8 @@ export class Daemon extends EventEmitter<DaemonEvents> {
   private readonly sources: ConfigSources
   private readonly startedAt = Date.now()
   private readonly log = logger('umesh:daemon')
-  private readonly logger: ComponentLogger
+  /** the loggers the daemon hands its parts (a component's error also reaches the operator's log) */
+  readonly componentLogger: ComponentLogger
   private readonly resources: ResourceSampler
   private bootstrapDialer?: BootstrapDialer
   private keeper?: PeerKeeper
@@ -109,7 +109,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     this.dataDir = resolveDataDir(init.sources)
     this.paths = dataPaths(this.dataDir)
     this.resources = new ResourceSampler(this.dataDir)
-    this.logger = operatorLogger((line, fields) => { this.emit('log', 'warn', line, fields) })
+    this.componentLogger = operatorLogger((line, fields) => { this.emit('log', 'warn', line, fields) })
     const phases: PhaseDefinition[] = [
       { name: 'core', run: async () => this.core() },
       { name: 'config', run: async () => this.configPhase() },
@@ -174,42 +174,9 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     return { detail: `network ${this.loaded.config.network}${files.length > 0 ? `; ${files.join(', ')}` : ''}` }
   }
 
-  /**
-   * The HTTP listener, when --http-listen is set: early, so /healthz and
-   * /readyz answer while the later phases run; the management API answers
-   * once the coordinator exists (sync phase). Loaded only when asked for.
-   */
+  /** the HTTP listener, when --http-listen is set (http-phase.ts) */
   private async httpPhase (): Promise<PhaseResult> {
-    const listen = this.config.httpListen
-    if (listen == null) return { skipped: 'no --http-listen' }
-    const { startHttp, TokenStore } = await import('../http/index.js')
-    const network = this.config.network
-    const management = (): Management | undefined => {
-      const coordinator = this.parts.coordinator
-      const node = this.parts.mesh?.node
-      if (coordinator == null || node == null) return undefined
-      return {
-        repoDir: this.config.repo!,
-        coordinator,
-        peerStatus: async (peerId, signal) => await fetchStatus(node, peerIdFromString(peerId), network, { signal })
-      }
-    }
-    const server = this.parts.http = await startHttp({
-      listen,
-      metricsAuth: this.config.httpMetricsAuth,
-      maxUpload: this.config.httpMaxUpload
-    }, {
-      tokens: new TokenStore(this.paths.apiTokens),
-      readiness: () => {
-        const report = this.report()
-        return { ready: this.state === 'running', phase: report.phase, phases: this.phases.records }
-      },
-      status: () => this.report(),
-      management: this.config.coordinator && this.config.repo != null ? management : undefined,
-      logger: this.logger
-    })
-    const api = this.config.coordinator ? '; management API and dashboard at /' : ''
-    return { detail: `http://${server.address} (/healthz, /readyz, /metrics, /api/v1${api})`, undo: async () => { await server.close() } }
+    return await openHttp(this)
   }
 
   private async keys (): Promise<PhaseResult> {
@@ -230,10 +197,10 @@ export class Daemon extends EventEmitter<DaemonEvents> {
    */
   private async installsPhase (): Promise<PhaseResult> {
     if (this.role !== 'node') return { skipped: 'a bootstrap node installs nothing' }
-    const manager = new InstallManager({ paths: this.paths, store: await this.chunkStore(), logger: this.logger }, { packages: this.config.packages, signal: this.abort.signal })
+    const manager = new InstallManager({ paths: this.paths, store: await this.chunkStore(), logger: this.componentLogger }, { packages: this.config.packages, signal: this.abort.signal })
     const recovered = await manager.recoverAll({ signal: this.abort.signal })
     for (const e of recovered) this.emit('log', e.outcome === 'installed' ? 'info' : 'warn', `recovered the interrupted install of ${e.package} ${e.to}: ${e.outcome}${e.reason !== '' ? ` (${e.reason})` : ''}`, { component: 'umesh:install', phase: 'installs', package: e.package, version: e.to, outcome: e.outcome })
-    const server = await startControlServer(this.dataDir, async (request, say) => await runOperation(manager, request, say), this.logger.forComponent('umesh:install'))
+    const server = await startControlServer(this.dataDir, async (request, say) => await runOperation(manager, request, say), this.componentLogger.forComponent('umesh:install'))
     this.parts.installs = manager
     const count = manager.installers.size
     return {
@@ -274,7 +241,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
           store,
           upload: bandwidth.scheduler
         },
-        swarm: (node, peers) => swarm({ network: this.config.network })({ node, store, catalog, peers, swarms, bandwidth, logger: this.logger })
+        swarm: (node, peers) => swarm({ network: this.config.network })({ node, store, catalog, peers, swarms, bandwidth, logger: this.componentLogger })
       })
       await mesh.node.start()
     } catch (err) {
@@ -340,7 +307,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     const { node, peers, swarm } = this.parts.mesh!
     const { network } = this.config
     const releases = this.parts.releases
-    const logger = this.logger
+    const logger = this.componentLogger
     const announce = this.parts.announcements = announcements({ network })({ pubsub: node.services.pubsub, trust: releases, logger })
     announce.start()
     const stops: Array<() => void | Promise<void>> = [() => { announce.stop() }]

@@ -3,7 +3,7 @@
  * version and state (unreachable after 90 s), each rollout's state, open
  * waves and wave tallies (the same numbers as rolloutView), versions capped
  * with the rollouts' versions always kept, and a scrape over 1,000 nodes
- * well under 20 ms.
+ * that counts every one (its time is measured by bench/http, not here).
  */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
@@ -130,7 +130,7 @@ describe('createMetrics: a coordinator', () => {
     assert.equal(new Set(counts.map(c => `${c.package} ${c.version} ${c.state}`)).size, counts.length, 'no duplicate label set')
   })
 
-  it('1,000 nodes, three packages in rollout: a whole scrape well under 20 ms', async () => {
+  it('1,000 nodes, three packages in rollout: every node counted once in the fleet and the waves', async () => {
     const b = book()
     const docs = [doc('app', '2.0.0', 'canary:1,10%,50%,100%', { open: 2 }), doc('db', '5.1.0', '25%,100%', { open: 1 }), doc('tool', '0.3.0', '100%', { state: 'paused' })]
     const outcomes: NodeOutcome[] = ['healthy', 'healthy', 'healthy', 'installing', 'waiting', 'deferred', 'failed', 'rolled-back']
@@ -140,23 +140,7 @@ describe('createMetrics: a coordinator', () => {
     }
     const metrics = createMetrics({ coordinator: () => ({ book: b.book, rollouts: docs }) })
     try {
-      // wall time on a busy test machine varies with its load: the best of 9 is the scrape's own cost, and
-      // the median CPU time (this process, GC threads included) is not slowed by other processes
-      const wall: number[] = []
-      const cpu: number[] = []
-      let text = ''
-      for (let i = 0; i < 9; i++) {
-        const cpuBefore = process.cpuUsage()
-        const started = performance.now()
-        text = await metrics.scrape()
-        wall.push(performance.now() - started)
-        const used = process.cpuUsage(cpuBefore)
-        cpu.push((used.user + used.system) / 1000)
-      }
-      const sorted = (xs: number[]): number[] => [...xs].sort((x, y) => x - y)
-      const shown = `wall ${wall.map(t => t.toFixed(1)).join(', ')} ms; cpu ${cpu.map(t => t.toFixed(1)).join(', ')} ms`
-      assert.ok(sorted(wall)[0] < 20, shown)
-      assert.ok(sorted(cpu)[4] < 20, shown)
+      const text = await metrics.scrape()
       const f = parsePrometheus(text)
       assert.equal(findSamples(f, 'umesh_fleet_nodes').reduce((sum, s) => sum + s.value, 0), 1000)
       assert.equal(findSamples(f, 'umesh_rollout_wave_nodes').reduce((sum, s) => sum + s.value, 0), 1000)
