@@ -2,11 +2,13 @@
  * The HTTP application: Fastify with JSON-schema validation (no type
  * coercion: a number where a string belongs is a 400 naming the field),
  * the token check before any body is read, one JSON error shape, security
- * headers, and every route documented in /api/v1/openapi.json.
+ * headers, and every route documented in /api/v1/openapi.json. The
+ * management routes and the dashboard exist only on a coordinator: a node's
+ * listener does not compile their schemas (about 4 MB of a small daemon).
  */
 import Fastify from 'fastify'
 import { authorize, FailureLimiter } from './auth.js'
-import { errorHandler, HttpError, sendError } from './errors.js'
+import { errorHandler, HttpError, sendError, toHttpError } from './errors.js'
 import { openApiDocument, routeDoc } from './openapi.js'
 import { apiRoutes } from './routes/api.js'
 import { eventRoutes } from './routes/events.js'
@@ -55,8 +57,16 @@ export async function buildApp (ctx: RouteContext): Promise<App> {
     ;(request as any).token = who
   })
   app.setErrorHandler(errorHandler(message => { log.error('%s', message) }))
-  app.setNotFoundHandler((request, reply) => sendError(reply, new HttpError(404, `no route ${request.method} ${request.url.split('?')[0]}; the routes are listed in /api/v1/openapi.json`)))
-  for (const register of [healthRoutes, apiRoutes, releaseRoutes, rolloutRoutes, fleetRoutes, eventRoutes, staticRoutes]) register(app, ctx)
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0]
+    // a node that does not coordinate has no management routes at all (their schemas cost memory)
+    if (!ctx.coordinating && (path.startsWith('/api/v1/') || path === '/' || path.startsWith('/dashboard/'))) {
+      try { ctx.manage() } catch (err) { return sendError(reply, toHttpError(err)) }
+    }
+    return sendError(reply, new HttpError(404, `no route ${request.method} ${path}; the routes are listed in /api/v1/openapi.json`))
+  })
+  const coordinatorOnly = ctx.coordinating ? [releaseRoutes, rolloutRoutes, fleetRoutes, eventRoutes, staticRoutes] : []
+  for (const register of [healthRoutes, apiRoutes, ...coordinatorOnly]) register(app, ctx)
   app.get('/api/v1/openapi.json', {
     config: { doc: { summary: 'this document: every route, its parameters, bodies and responses', tags: ['meta'], role: 'read', responses: { 200: 'the OpenAPI 3 document', 401: 'no or an unknown token' } } }
   }, async () => openApiDocument(routes))

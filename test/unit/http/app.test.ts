@@ -71,6 +71,7 @@ describe('the HTTP application', () => {
     const r = await node.inject({ url: '/api/v1/fleet', headers: { authorization: `Bearer ${node.token}` } })
     assert.equal(r.statusCode, 404)
     assert.match(r.json().error, /not a coordinator/)
+    assert.match((await node.inject({ url: '/' })).json().error, /not a coordinator/)
     await node.close()
     const starting = await app({ management: () => undefined })
     const s = await starting.inject({ url: '/api/v1/rollouts', headers: { authorization: `Bearer ${starting.token}` } })
@@ -81,7 +82,7 @@ describe('the HTTP application', () => {
   })
 
   it('serves the dashboard\'s files under a strict CSP, and nothing outside its folder', async () => {
-    const a = await app()
+    const a = await app({ management: () => undefined })
     const page = await a.inject({ url: '/' })
     assert.equal(page.statusCode, 200)
     assert.match(page.headers['content-type'], /text\/html/)

@@ -140,6 +140,8 @@ describe('createMetrics: a coordinator', () => {
     }
     const metrics = createMetrics({ coordinator: () => ({ book: b.book, rollouts: docs }) })
     try {
+      await metrics.scrape()
+      // the second scrape reports how long the first took
       const text = await metrics.scrape()
       const f = parsePrometheus(text)
       assert.equal(findSamples(f, 'umesh_fleet_nodes').reduce((sum, s) => sum + s.value, 0), 1000)
