@@ -4,19 +4,18 @@
  * values agree with `umesh status --json` taken around the scrape (bytes
  * in and out, peers, the installed version), announcements are timed from
  * arrival to verified metadata, and the coordinator's fleet and waves add
- * up to `umesh fleet --json`.
+ * up to `umesh fleet --json`. A bootstrap node's listener answers too.
  */
 import '../../src/polyfill.js'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { readDaemonFile } from '../../src/daemon/daemon-file.js'
-import { freePort, LocalMesh } from '../../src/demo/local-mesh.js'
+import { freePort, LocalMesh, MeshProcess } from '../../src/demo/local-mesh.js'
 import { runCli, tempDir, waitFor } from '../helpers/cli.js'
 import { ApiClient } from '../helpers/http-api.js'
 import { releaseSource } from '../helpers/install-fixture.js'
 import { findSamples, parsePrometheus, sampleValue } from '../helpers/prom-parse.js'
-import type { MeshProcess } from '../../src/demo/local-mesh.js'
 import type { PromFamily } from '../helpers/prom-parse.js'
 
 describe('/metrics on real processes', () => {
@@ -104,6 +103,22 @@ describe('/metrics on real processes', () => {
     const f = await scrape(followerHttp)
     const sum = sampleValue(f, 'umesh_announcement_to_verified_seconds_sum')!
     assert.ok(sum > 0 && sum < 60, String(sum))
+  })
+
+  it('a bootstrap node: its own listener answers health, readiness and its metrics', async () => {
+    const port = await freePort()
+    const boot = new MeshProcess('bootstrap-2', 'bootstrap', join(tmp.path, 'bootstrap-2'), [...mesh.nodeArgs(), '--http-listen', `127.0.0.1:${port}`], join(tmp.path, 'bootstrap-2.log'))
+    try {
+      await boot.waitReady(30_000)
+      const c = new ApiClient(`http://127.0.0.1:${port}`)
+      assert.equal((await c.request('GET', '/readyz')).status, 200)
+      const f = await scrape(c)
+      assert.equal(sampleValue(f, 'umesh_build_info', { role: 'bootstrap', network: 'umesh', version: findSamples(f, 'umesh_build_info')[0].labels.version }), 1)
+      assert.ok(sampleValue(f, 'umesh_peers')! >= 1, 'it joined the mesh')
+      assert.deepEqual(findSamples(f, 'umesh_install_state'), [], 'a bootstrap node installs nothing')
+    } finally {
+      await boot.stop()
+    }
   })
 
   it('a coordinator: the fleet and the waves add up to `umesh fleet --json` and the rollout state', async () => {
