@@ -57,6 +57,8 @@ export interface ApiEvents {
 
 export class RouteContext {
   readonly changed = new EventEmitter<ApiEvents>()
+  /** aborted when the listener closes: long-lived responses (the event stream) end, so closing never waits for them */
+  readonly closing = new AbortController()
   constructor (readonly init: HttpInit, readonly components: HttpComponents, readonly history: FleetHistory) {
     this.changed.setMaxListeners(100)
   }

@@ -53,6 +53,7 @@ export async function startHttp (init: HttpInit, components: HttpComponents): Pr
     app,
     close: async () => {
       history.stop()
+      ctx.closing.abort()
       await app.app.close()
     }
   }

@@ -379,6 +379,16 @@ describe('the HTTP API on real processes', () => {
     assert.match(fleet.body.error, /not a coordinator/)
   })
 
+  it('stops promptly while an event-stream client is connected: the stream ends, the daemon exits 0', async () => {
+    const events = new EventReader(base, read.token!)
+    await events.opened
+    assert.equal(events.status, 200)
+    const started = Date.now()
+    assert.equal(await coordinator.stop(), 0)
+    await events.done
+    assert.ok(Date.now() - started < 8_000, `stopped in ${Date.now() - started} ms`)
+  })
+
   it('refuses to listen beyond loopback while no token exists', async () => {
     const dir = join(tmp.path, 'lonely')
     const r = await runCli(['node', '--data-dir', dir, '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns', '--http-listen', '0.0.0.0:0'], { timeoutMs: 20_000 })

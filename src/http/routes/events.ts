@@ -53,8 +53,10 @@ export function eventRoutes (app: FastifyInstance, ctx: RouteContext): void {
     m.coordinator.on('rollout', onRollout)
     m.coordinator.on('report', onReport)
     ctx.changed.on('changed', onChanged)
-    request.raw.once('close', close)
+    const signal = ctx.closing.signal
+    if (signal.aborted) close()
+    signal.addEventListener('abort', close, { once: true })
+    request.raw.once('close', () => { signal.removeEventListener('abort', close); close() })
     res.once('error', close)
-    app.server.once('close', close)
   })
 }
