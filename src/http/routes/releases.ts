@@ -36,7 +36,7 @@ const ADD_QUERY = {
     version: { type: 'string', maxLength: 64, description: 'the version, in the package\'s scheme' },
     channel: { type: 'string', enum: ['alpha', 'beta', 'stable'], description: 'must agree with the version' },
     scheme: { type: 'string', enum: ['semver', 'abr'], description: 'for a package\'s first release' },
-    changelog: { type: 'string', maxLength: 64 * 1024, description: 'the changelog text (at most 64 KiB)' },
+    changelog: { type: 'string', maxLength: 8 * 1024, description: 'the changelog text, at most 8 KiB (the request line must fit in 16 KiB); a longer one: umesh release add --changelog FILE' },
     requires: { ...list, description: '"PKG RANGE", repeatable' },
     conflicts: { ...list, description: '"PKG RANGE", repeatable' },
     requiredStep: { ...flag, description: 'upgrades may not skip over this release' },
