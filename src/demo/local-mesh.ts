@@ -14,9 +14,10 @@ import type { ChildProcess } from 'node:child_process'
 /**
  * The umesh CLI to start processes with: the bundle (dist/umesh.mjs, what
  * `umesh` runs) when it exists, else the compiled entry point. This module
- * is itself either inside the bundle or at dist/src/demo/.
+ * is itself either in one of the bundle's chunks (dist/chunks/) or at
+ * dist/src/demo/.
  */
-export const CLI_PATH = ['./umesh.mjs', '../../umesh.mjs', '../cli/main.js']
+export const CLI_PATH = ['../umesh.mjs', '../../umesh.mjs', '../cli/main.js']
   .map(candidate => fileURLToPath(new URL(candidate, import.meta.url)))
   .find(path => existsSync(path)) ?? fileURLToPath(new URL('../cli/main.js', import.meta.url))
 

@@ -22,10 +22,10 @@ const TYPES: Record<string, string> = {
 }
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
-/** dist/dashboard from the bundle (dist/umesh.mjs) or from the compiled modules (dist/src/http/routes/) */
+/** dist/dashboard from the bundle's chunks (dist/chunks/) or from the compiled modules (dist/src/http/routes/) */
 export function findDashboard (): string | undefined {
   const here = dirname(fileURLToPath(import.meta.url))
-  return [join(here, 'dashboard'), join(here, '../../../dashboard')].find(d => existsSync(join(d, 'index.html')))
+  return [join(here, '../dashboard'), join(here, '../../../dashboard')].find(d => existsSync(join(d, 'index.html')))
 }
 
 /** every file under the folder, by its path relative to it */
