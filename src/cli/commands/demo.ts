@@ -87,7 +87,7 @@ async function row (client: Libp2p, p: MeshProcess): Promise<Row> {
     const status = await fetchStatus(client, info.addrs.map(a => multiaddr(a)), info.network, { signal: AbortSignal.timeout(2_000) })
     return { name: p.name, status }
   } catch (err) {
-    return { name: p.name, error: (err as Error).message.slice(0, 40) }
+    return { name: p.name, error: String((err as Error)?.message ?? err).slice(0, 40) }
   }
 }
 
@@ -179,7 +179,7 @@ export const command: Command = {
         frames++
       }
       await draw()
-      timer = setInterval(() => { void draw() }, 1_000)
+      timer = setInterval(() => { draw().catch(() => {}) }, 1_000)
       await done.promise
       clearInterval(timer)
       // after Ctrl-C the terminal has signalled the daemons too: a last table would only show them stopping
