@@ -12,8 +12,8 @@
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { HttpClient } from './client.js'
-import { EventReader } from './events.js'
-import type { StreamEvent } from './events.js'
+import { EventReader } from '../../test/helpers/event-reader.js'
+import type { StreamEvent } from '../../test/helpers/event-reader.js'
 
 export interface Change {
   action: 'start' | 'pause' | 'resume'
@@ -35,8 +35,8 @@ async function timedChange (client: HttpClient, reader: EventReader, action: Cha
   const r = await client.send('POST', path, body)
   const postMs = performance.now() - t0
   if (r.status !== code) throw new Error(`POST ${path}: ${r.status} ${r.body.slice(0, 300)}`)
-  const changed = await reader.waitFor(from, e => e.event === 'changed' && e.data?.package === pkg, '`changed`')
-  const rollout: StreamEvent = await reader.waitFor(from, e => e.event === 'rollout' && e.data?.package === pkg && e.data?.event === expected, `\`rollout\` (${expected})`)
+  const changed = await reader.waitFor('`changed`', e => e.event === 'changed' && e.data?.package === pkg, 5_000, from)
+  const rollout: StreamEvent = await reader.waitFor(`\`rollout\` (${expected})`, e => e.event === 'rollout' && e.data?.package === pkg && e.data?.event === expected, 5_000, from)
   return { action, postMs, changedMs: changed.perfAt - t0, atToArrivalMs: rollout.wallAt - Date.parse(rollout.data.at), postToRolloutMs: rollout.perfAt - t0 }
 }
 

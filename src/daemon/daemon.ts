@@ -375,15 +375,21 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     return outcome
   }
 
+  /** `ready` once every phase is done, else the phase running now (or the daemon's state) */
+  get phase (): string {
+    if (this.state === 'running') return 'ready'
+    if (this.state === 'stopping') return 'stopping'
+    return this.phases.current()?.name ?? this.state
+  }
+
   report (): StatusReport {
-    const current = this.phases.current()
     return statusReport({
       peerId: this.identity?.peerId.toString() ?? '',
       role: this.role,
       network: this.loaded?.config.network ?? '',
       mode: this.loaded == null ? 'off' : this.mode,
       startedAt: this.startedAt,
-      phase: this.state === 'running' ? 'ready' : this.state === 'stopping' ? 'stopping' : current?.name ?? this.state,
+      phase: this.phase,
       phases: this.phases.records,
       resources: this.resources.usage(),
       parts: this.parts

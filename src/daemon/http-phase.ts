@@ -31,7 +31,7 @@ export async function openHttp (daemon: Daemon): Promise<PhaseResult> {
   }
   const components: HttpComponents = {
     tokens: new TokenStore(daemon.paths.apiTokens),
-    readiness: () => ({ ready: daemon.state === 'running', phase: daemon.report().phase, phases: daemon.phases.records }),
+    readiness: () => ({ ready: daemon.state === 'running', phase: daemon.phase, phases: daemon.phases.records }),
     status: () => daemon.report(),
     metrics,
     management: daemon.config.coordinator && daemon.config.repo != null ? management : undefined,

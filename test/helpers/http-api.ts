@@ -1,7 +1,6 @@
 /**
  * The HTTP API from a test: requests with a token, tokens made with the
- * CLI, and an event-stream reader (fetch with the Authorization header, as
- * the dashboard reads it).
+ * CLI, raw requests (the event stream's reader is event-reader.ts).
  */
 import assert from 'node:assert/strict'
 import { request as httpRequest } from 'node:http'
@@ -65,60 +64,6 @@ export async function createToken (dataDir: string, role: 'read' | 'operate', na
   const r = await runCli(['api', 'token', 'create', '--data-dir', dataDir, '--role', role, '--name', name, '--json'])
   assert.equal(r.code, 0, r.stderr)
   return JSON.parse(r.stdout).token
-}
-
-export interface StreamEvent { event: string, data: any, receivedAt: number }
-
-/** reads /api/v1/events until stopped; events collect in `events`; await `opened` before causing events */
-export class EventReader {
-  readonly events: StreamEvent[] = []
-  private readonly abort = new AbortController()
-  readonly done: Promise<void>
-  /** resolves once the stream is open (the server subscribed it) */
-  readonly opened: Promise<void>
-  status = 0
-
-  constructor (base: string, token: string) {
-    const opened = Promise.withResolvers<void>()
-    this.opened = opened.promise
-    this.done = (async () => {
-      const res = await fetch(`${base}/api/v1/events`, { headers: { authorization: `Bearer ${token}` }, signal: this.abort.signal })
-      this.status = res.status
-      opened.resolve()
-      if (res.body == null || res.status !== 200) return
-      const decoder = new TextDecoder()
-      let buffer = ''
-      for await (const chunk of res.body as any) {
-        buffer += decoder.decode(chunk, { stream: true })
-        let end
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          const block = buffer.slice(0, end)
-          buffer = buffer.slice(end + 2)
-          let event = 'message'
-          const data: string[] = []
-          for (const line of block.split('\n')) {
-            if (line.startsWith('event: ')) event = line.slice(7)
-            else if (line.startsWith('data: ')) data.push(line.slice(6))
-          }
-          if (data.length > 0) this.events.push({ event, data: JSON.parse(data.join('\n')), receivedAt: Date.now() })
-        }
-      }
-    })().catch(() => {}).finally(() => { opened.resolve() })
-  }
-
-  async waitFor (what: string, match: (e: StreamEvent) => boolean, timeoutMs = 15_000): Promise<StreamEvent> {
-    const deadline = Date.now() + timeoutMs
-    while (Date.now() < deadline) {
-      const found = this.events.find(match)
-      if (found != null) return found
-      await new Promise(resolve => setTimeout(resolve, 50))
-    }
-    throw new Error(`no event ${what} within ${timeoutMs} ms; got ${JSON.stringify(this.events.map(e => [e.event, e.data?.event ?? e.data?.what ?? '']))}`)
-  }
-
-  stop (): void {
-    this.abort.abort()
-  }
 }
 
 /**

@@ -26,7 +26,8 @@ import { readDaemonFile } from '../../src/daemon/daemon-file.js'
 import { freePort, LocalMesh } from '../../src/demo/local-mesh.js'
 import { browserSkipReason, closeBrowser, launchChromium } from '../helpers/browser.js'
 import { runCli, tempDir, waitFor } from '../helpers/cli.js'
-import { createToken, EventReader } from '../helpers/http-api.js'
+import { EventReader } from '../helpers/event-reader.js'
+import { createToken } from '../helpers/http-api.js'
 import { releaseSource } from '../helpers/install-fixture.js'
 import type { MeshProcess } from '../../src/demo/local-mesh.js'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
@@ -210,7 +211,7 @@ describe('the dashboard in a browser, against a live mesh', { skip: skip ?? fals
       new g.MutationObserver(sample).observe(g.document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-state', 'data-version'] })
     })
     const events = new EventReader(base, readToken)
-    await events.opened
+    await events.open()
     assert.equal(events.status, 200)
     try {
       await page.fill('#start-rollout [name=package]', 'app')
@@ -252,9 +253,9 @@ describe('the dashboard in a browser, against a live mesh', { skip: skip ?? fals
       assert.deepEqual(seen.filter(s => s.live !== 'live'), [], `the stream went down: ${JSON.stringify(seen)}`)
       const shownAt = seen.find(s => s.version === '1.1.0' && s.state === 'halted')?.at
       assert.ok(shownAt != null, JSON.stringify(seen))
-      const lag = shownAt - halted.receivedAt
+      const lag = shownAt - halted.wallAt
       assert.ok(lag < STREAM_LAG_MAX_MS, `the page showed the halt ${lag} ms after its event`)
-      t.diagnostic(`the page showed the halt ${lag} ms after its event on the stream; ${Date.now() - started.receivedAt} ms from the start`)
+      t.diagnostic(`the page showed the halt ${lag} ms after its event on the stream; ${Date.now() - started.wallAt} ms from the start`)
       assert.ok(seen.some(s => s.version === '1.1.0' && s.state === 'running'), `the page showed the rollout running before it halted: ${JSON.stringify(seen)}`)
       assert.deepEqual(pageErrors, [])
     } finally {

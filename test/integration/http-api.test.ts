@@ -20,7 +20,8 @@ import { after, before, describe, it } from 'node:test'
 import { readDaemonFile } from '../../src/daemon/daemon-file.js'
 import { freePort, LocalMesh } from '../../src/demo/local-mesh.js'
 import { runCli, tempDir, waitFor } from '../helpers/cli.js'
-import { ApiClient, createToken, EventReader, rawRequest } from '../helpers/http-api.js'
+import { EventReader } from '../helpers/event-reader.js'
+import { ApiClient, createToken, rawRequest } from '../helpers/http-api.js'
 import { releaseSource } from '../helpers/install-fixture.js'
 import type { MeshProcess } from '../../src/demo/local-mesh.js'
 
@@ -276,7 +277,7 @@ describe('the HTTP API on real processes', () => {
 
   it('starts one of two rollouts sent at once (201, 409), streams its events, and agrees with the CLI', async () => {
     const events = new EventReader(base, read.token!)
-    await events.opened
+    await events.open()
     assert.equal(events.status, 200)
     try {
       const body = { package: 'app', version: '1.0.0', waves: 'canary:1,100%', gate: 'success>=1,soak=1s', maxParallel: 2 }
@@ -308,7 +309,7 @@ describe('the HTTP API on real processes', () => {
     const added = await operate.post('/api/v1/releases?package=app&version=1.1.0', archive('app-1.1.0', '1.1.0', 1), 201)
     assert.equal(added.version, '1.1.0')
     const events = new EventReader(base, read.token!)
-    await events.opened
+    await events.open()
     assert.equal(events.status, 200)
     try {
       const doc = await operate.post('/api/v1/rollouts', { package: 'app', version: '1.1.0', waves: 'canary:1,100%', gate: 'success>=1,soak=1s', manual: true }, 201)
@@ -381,7 +382,7 @@ describe('the HTTP API on real processes', () => {
 
   it('stops promptly while an event-stream client is connected: the stream ends, the daemon exits 0', async () => {
     const events = new EventReader(base, read.token!)
-    await events.opened
+    await events.open()
     assert.equal(events.status, 200)
     const started = Date.now()
     assert.equal(await coordinator.stop(), 0)

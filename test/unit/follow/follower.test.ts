@@ -12,21 +12,17 @@ import { EventEmitter } from 'node:events'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { noise } from '@chainsafe/libp2p-noise'
-import { yamux } from '@chainsafe/libp2p-yamux'
-import { tcp } from '@libp2p/tcp'
-import { createLibp2p } from 'libp2p'
 import { chunkCid } from '../../../protocols/shared/index.js'
-import { sync, syncProtocol } from '../../../protocols/sync/index.js'
+import { syncProtocol } from '../../../protocols/sync/index.js'
 import { dataPaths, HeldReleases, readHeldFile, targetFile } from '../../../src/data-dir/index.js'
 import { FollowedReleases, Follower, NodeTrust } from '../../../src/follow/index.js'
-import { createClientNode } from '../../../src/network/client-node.js'
 import { startRollout } from '../../../src/rollout/repo-rollouts.js'
 import { piecesOf } from '../../../src/swarm/index.js'
 import { Repository, targetFilePath } from '../../../src/trust/repository.js'
 import { captureLogger } from '../../helpers/capture-logger.js'
 import { tempDir, waitFor } from '../../helpers/cli.js'
 import { addTreeRelease, repoTimestamp, signedBytes, signedHash, signedIndex } from '../../helpers/release-repo.js'
+import { syncServerAndClient } from '../../helpers/sync-server.js'
 import type { DataPaths, FollowedPackage } from '../../../src/data-dir/index.js'
 import type { FollowerComponents, HeldRelease } from '../../../src/follow/index.js'
 import type { PeerProtocols } from '../../../src/network/peer-protocols.js'
@@ -99,15 +95,7 @@ describe('Follower', () => {
     await addTreeRelease(repo, tmp.path, 'svc', '2.1.0')
     // a rollout naming the older svc version: the follower holds it as well as the newest
     startRollout(repo, { package: 'svc', version: '2.0.0', waves: [{ name: 'all', fraction: 1, peers: [] }], gate: { success: 1, soakMs: 0 }, abort: 0.5, maxParallel: 1, manual: false, allowDowngrade: false, critical: false })
-    server = await createLibp2p({
-      addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-      transports: [tcp()],
-      connectionEncrypters: [noise()],
-      streamMuxers: [yamux()],
-      services: { sync: sync({ network: NETWORK, mirrorRoot: () => repoDir, summary: () => ({ timestampVersion: repoTimestamp(repoDir).version, releases: [] }) }) }
-    })
-    client = await createClientNode()
-    await client.dial(server.getMultiaddrs()[0])
+    ;({ server, client } = await syncServerAndClient(NETWORK, repoDir))
   })
 
   after(async () => {

@@ -8,37 +8,15 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { createMetrics, fleetCounts, MAX_FLEET_VERSIONS } from '../../../src/metrics/index.js'
-import { parseWaves } from '../../../src/rollout/document.js'
 import { ReportBook, rolloutView, UNREACHABLE_MS } from '../../../src/rollout/index.js'
-import { ROLLOUT_FORMAT } from '../../../src/rollout/types.js'
 import { findSamples, parsePrometheus, sampleValue } from '../../helpers/prom-parse.js'
+import { rolloutDoc } from '../../helpers/rollout-doc.js'
 import type { CoordinatorSample } from '../../../src/metrics/index.js'
-import type { NodeOutcome, NodeReport, RolloutDocument } from '../../../src/rollout/types.js'
+import type { NodeOutcome, NodeReport } from '../../../src/rollout/types.js'
 
 const NOW = 1_800_000_000_000
 
-function doc (pkg: string, version: string, waves: string, extra: Partial<RolloutDocument> = {}): RolloutDocument {
-  return {
-    format: ROLLOUT_FORMAT,
-    id: `r-${pkg}`,
-    package: pkg,
-    version,
-    waves: parseWaves(waves),
-    open: 0,
-    state: 'running',
-    rollback: false,
-    gate: { success: 0.95, soakMs: 60_000 },
-    abort: 0.1,
-    maxParallel: 1,
-    manual: false,
-    downgrade: false,
-    critical: false,
-    created: '2026-11-24T01:00:00.000Z',
-    updated: '2026-11-24T01:00:00.000Z',
-    reason: 'started',
-    ...extra
-  }
-}
+const doc = rolloutDoc
 
 /** a book whose clock the test sets: each report is seen at `clock.now` */
 function book (): { book: ReportBook, clock: { now: number }, add: (r: Partial<NodeReport> & { peerId: string }) => void } {

@@ -12,19 +12,14 @@ import { EventEmitter } from 'node:events'
 import { mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { noise } from '@chainsafe/libp2p-noise'
-import { yamux } from '@chainsafe/libp2p-yamux'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { tcp } from '@libp2p/tcp'
 import { Metadata, MetadataKind } from '@tufjs/models'
-import { createLibp2p } from 'libp2p'
 import { Bitfield, chunkCid } from '../../../protocols/shared/index.js'
-import { sync, syncProtocol } from '../../../protocols/sync/index.js'
+import { syncProtocol } from '../../../protocols/sync/index.js'
 import { Announcements } from '../../../src/announce/index.js'
 import { dataPaths, HeldReleases } from '../../../src/data-dir/index.js'
 import { FollowedReleases, Follower, NodeTrust } from '../../../src/follow/index.js'
-import { createClientNode } from '../../../src/network/client-node.js'
 import { announceTopic } from '../../../src/network/protocol-ids.js'
 import { downloadPieces } from '../../../src/swarm/download.js'
 import { ReleaseSwarm } from '../../../src/swarm/release-swarm.js'
@@ -32,6 +27,7 @@ import { Repository } from '../../../src/trust/repository.js'
 import { captureLogger } from '../../helpers/capture-logger.js'
 import { tempDir, waitFor } from '../../helpers/cli.js'
 import { addTreeRelease, repoTimestamp } from '../../helpers/release-repo.js'
+import { syncServerAndClient } from '../../helpers/sync-server.js'
 import type { TimestampAnnouncement } from '../../../src/announce/index.js'
 import type { FollowerComponents } from '../../../src/follow/index.js'
 import type { PeerProtocols } from '../../../src/network/peer-protocols.js'
@@ -54,15 +50,7 @@ describe('announcement to verified metadata', () => {
   before(async () => {
     keepAlive = setInterval(() => {}, 1000)
     Repository.init(repoDir)
-    server = await createLibp2p({
-      addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-      transports: [tcp()],
-      connectionEncrypters: [noise()],
-      streamMuxers: [yamux()],
-      services: { sync: sync({ network: NETWORK, mirrorRoot: () => repoDir, summary: () => ({ timestampVersion: repoTimestamp(repoDir).version, releases: [] }) }) }
-    })
-    client = await createClientNode()
-    await client.dial(server.getMultiaddrs()[0])
+    ;({ server, client } = await syncServerAndClient(NETWORK, repoDir))
   })
 
   after(async () => {

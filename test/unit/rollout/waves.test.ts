@@ -4,36 +4,16 @@
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { describe, it } from 'node:test'
-import { parseWaves } from '../../../src/rollout/document.js'
 import { chooseCountPeers, gateDecision, installSlot, nodePosition, waveOf, waveTally } from '../../../src/rollout/waves.js'
 import type { WaveTally } from '../../../src/rollout/waves.js'
-import { ROLLOUT_FORMAT } from '../../../src/rollout/types.js'
+import { rolloutDoc } from '../../helpers/rollout-doc.js'
 import type { RolloutDocument } from '../../../src/rollout/types.js'
 
 const ROLLOUT = 'a1b2c3d4e5f60718'
 const ids = (n: number, prefix = 'peer'): string[] => Array.from({ length: n }, (_, i) => `${prefix}${i}`)
 
 function doc (waves: string, extra: Partial<RolloutDocument> = {}): RolloutDocument {
-  return {
-    format: ROLLOUT_FORMAT,
-    id: ROLLOUT,
-    package: 'my-app',
-    version: '1.0.0',
-    waves: parseWaves(waves),
-    open: 0,
-    state: 'running',
-    rollback: false,
-    gate: { success: 0.95, soakMs: 60_000 },
-    abort: 0.1,
-    maxParallel: 1,
-    manual: false,
-    downgrade: false,
-    critical: false,
-    created: '2026-11-24T01:00:00.000Z',
-    updated: '2026-11-24T01:00:00.000Z',
-    reason: 'started',
-    ...extra
-  }
+  return rolloutDoc('my-app', '1.0.0', waves, { id: ROLLOUT, ...extra })
 }
 
 describe('node positions', () => {

@@ -1,9 +1,10 @@
 /**
- * A reader of GET /api/v1/events as the dashboard reads it: fetch() with the
- * Authorization header (EventSource cannot send one), the stream parsed
- * into events, each stamped on arrival with the wall clock (to compare with
- * the coordinator's `at`, same machine) and performance.now() (to compare
- * with when this process sent a request).
+ * A reader of GET /api/v1/events as the dashboard reads it, for tests and
+ * benchmarks: fetch() with the Authorization header (EventSource cannot
+ * send one), the stream parsed into events, each stamped on arrival with
+ * the wall clock (to compare with the coordinator's `at`, same machine) and
+ * performance.now() (to compare with when this process sent a request).
+ * Await `open()` before causing the events to wait for.
  */
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -58,13 +59,13 @@ export class EventReader {
   }
 
   /** the first event from index `from` on that matches, waiting up to timeoutMs */
-  async waitFor (from: number, match: (e: StreamEvent) => boolean, what: string, timeoutMs = 5_000): Promise<StreamEvent> {
+  async waitFor (what: string, match: (e: StreamEvent) => boolean, timeoutMs = 15_000, from = 0): Promise<StreamEvent> {
     const deadline = performance.now() + timeoutMs
     for (;;) {
       const found = this.events.slice(from).find(match)
       if (found != null) return found
-      if (this.error != null) throw new Error(`the event stream ended: ${this.error}`)
-      if (performance.now() > deadline) throw new Error(`no ${what} event within ${timeoutMs} ms`)
+      if (this.error != null) throw new Error(`the event stream ended before ${what}: ${this.error}`)
+      if (performance.now() > deadline) throw new Error(`no event ${what} within ${timeoutMs} ms; got ${JSON.stringify(this.events.slice(from).map(e => [e.event, e.data?.event ?? e.data?.what ?? '']))}`)
       await sleep(2)
     }
   }
