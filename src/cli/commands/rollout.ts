@@ -39,8 +39,8 @@ function statusText (view: RolloutView): string {
     `rollout ${doc.id}: ${doc.package} ${doc.version}, ${doc.state}${doc.rollback ? ' (rollback requested)' : ''}${doc.manual ? ', manual' : ''}; gate success >= ${doc.gate.success}, soak ${doc.gate.soakMs / 1000} s; abort at failures >= ${doc.abort}; max ${doc.maxParallel} installing per wave`,
     `  ${doc.reason}`,
     '',
-    table(['wave', 'open', 'nodes', 'healthy', 'failed', 'installing', 'pending', 'rolled back'],
-      view.waves.map(w => [w.name, w.open ? 'yes' : 'no', String(w.nodes), String(w.healthy), String(w.failed), String(w.installing), String(w.pending), String(w.rolledBack)])).trimEnd(),
+    table(['wave', 'open', 'nodes', 'healthy', 'failed', 'installing', 'pending', 'deferred', 'rolled back'],
+      view.waves.map(w => [w.name, w.open ? 'yes' : 'no', String(w.nodes), String(w.healthy), String(w.failed), String(w.installing), String(w.pending), String(w.deferred), String(w.rolledBack)])).trimEnd(),
     ''
   ]
   if (view.nodes.length > 0) {
