@@ -8,12 +8,12 @@
  */
 import '../../src/polyfill.js'
 import assert from 'node:assert/strict'
-import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs'
+import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { MeshProcess } from '../../src/demo/local-mesh.js'
 import { runCli, tempDir } from '../helpers/cli.js'
-import { installEnv, makeFixture, nodeFrom } from '../helpers/install-fixture.js'
+import { installConfig, installEnv, makeFixture, nodeFrom } from '../helpers/install-fixture.js'
 import type { Fixture } from '../helpers/install-fixture.js'
 
 /** every path under dir with its size, mode and mtime: what a dry run must not change */
@@ -150,6 +150,8 @@ describe('installing releases', () => {
     after(async () => { await daemon?.stop() })
 
     it('talks to the daemon over its control socket, and exactly one of two concurrent installs proceeds', async () => {
+      // activation takes 3 s here, so the second request meets the first in progress however late its CLI starts
+      writeFileSync(join(node, 'config.json'), JSON.stringify({ packages: { app: installConfig(node, { hooks: { activate: ['/bin/sh', '-c', 'sleep 3; exec /bin/sh bin/activate'], timeoutMs: 10_000 } }) } }))
       daemon = new MeshProcess('daemon', 'node', node, ['--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns'], join(tmp.path, 'daemon.log'), installEnv(node, { DEBUG: 'umesh:install' }))
       await daemon.waitReady()
       const [a, b] = await Promise.all([umesh(['update', 'upgrade', '--to', '1.1.0']), umesh(['update', 'upgrade', '--to', '1.1.0'])])
