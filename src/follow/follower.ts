@@ -236,7 +236,8 @@ export class Follower extends EventEmitter<FollowerEvents> {
       this.progress.refreshError = (err as Error).message
       // stays set until a refresh succeeds: a later round that finds no peer at all does not make frozen metadata fresh
       if ((err as Error).name === 'ExpiredMetadataError' || /expired/i.test(this.progress.refreshError)) this.progress.stale = true
-      this.log('refresh failed - %e', err)
+      const { peers } = this.components
+      this.log('refresh failed (%d peers connected, %d of them not identified yet) - %e', peers.connectedCount(), peers.unknownCount(), err)
       // at start the node may not be connected yet: try again soon rather than at the next periodic check
       this.retrySoon()
       return

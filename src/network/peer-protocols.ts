@@ -4,12 +4,33 @@
  * have exchange. Peers met before the component started are read from the
  * peer store. Each peer's list is emitted as `peer` when it is learnt, so a
  * part can react to a newly identified peer (the follower's catch-up).
+ *
+ * libp2p runs identify once per connection, with a 5 s limit, and drops the
+ * error: a peer whose identify failed (a busy machine, a slow start) stays
+ * connected but unknown, so nothing ever asks it for anything. A connection
+ * still unknown after `reidentifyAfterMs` is identified again, up to
+ * `reidentifyAttempts` times; then it is closed, so discovery dials the peer
+ * afresh.
  */
 import { EventEmitter } from 'node:events'
-import type { IdentifyResult, Libp2p, PeerId } from '@libp2p/interface'
+import { logger } from '@libp2p/logger'
+import type { Identify } from '@libp2p/identify'
+import type { Connection, IdentifyResult, Libp2p, PeerId } from '@libp2p/interface'
 
 export interface PeerProtocolsComponents {
-  node: Pick<Libp2p, 'addEventListener' | 'removeEventListener' | 'getPeers' | 'getConnections' | 'peerStore'>
+  node: Pick<Libp2p, 'addEventListener' | 'removeEventListener' | 'getPeers' | 'getConnections' | 'peerStore'> & {
+    /** the identify service, to identify a connection again; without it, nothing is retried */
+    services?: { identify?: Pick<Identify, 'identify'> }
+  }
+}
+
+export interface PeerProtocolsInit {
+  /** a connection open this long with its peer still unknown is identified again (default 10 s) */
+  reidentifyAfterMs?: number
+  /** identifies tried again per peer before its connections are closed (default 3) */
+  reidentifyAttempts?: number
+  /** how often connections are checked (default 5 s) */
+  checkEveryMs?: number
 }
 
 export interface PeerProtocolsEvents {
@@ -22,12 +43,21 @@ const MAX_PEERS = 4096
 
 export class PeerProtocols extends EventEmitter<PeerProtocolsEvents> {
   private readonly protocols = new Map<string, string[]>()
+  /** identifies tried again, per peer still unknown */
+  private readonly retries = new Map<string, number>()
+  private readonly identifying = new Set<string>()
+  private readonly log = logger('umesh:peers')
+  private readonly reidentifyAfterMs: number
+  private readonly reidentifyAttempts: number
+  private timer?: NodeJS.Timeout
   private readonly onIdentify = (evt: CustomEvent<IdentifyResult>): void => {
     this.learn(evt.detail.peerId, evt.detail.protocols)
   }
 
-  constructor (private readonly components: PeerProtocolsComponents) {
+  constructor (private readonly components: PeerProtocolsComponents, private readonly init: PeerProtocolsInit = {}) {
     super()
+    this.reidentifyAfterMs = init.reidentifyAfterMs ?? 10_000
+    this.reidentifyAttempts = init.reidentifyAttempts ?? 3
   }
 
   start (): void {
@@ -36,11 +66,64 @@ export class PeerProtocols extends EventEmitter<PeerProtocolsEvents> {
     for (const peer of node.getPeers()) {
       node.peerStore.get(peer).then(p => { if (!this.protocols.has(peer.toString())) this.learn(peer, p.protocols) }, () => {})
     }
+    if (node.services?.identify != null) {
+      this.timer = setInterval(() => { this.checkUnknown() }, this.init.checkEveryMs ?? 5_000)
+      this.timer.unref()
+    }
   }
 
   stop (): void {
     this.components.node.removeEventListener('peer:identify', this.onIdentify)
+    clearInterval(this.timer)
+    this.timer = undefined
     this.removeAllListeners()
+  }
+
+  /** peers connected for a while whose protocols are still unknown: identify them again, or hang up */
+  checkUnknown (): void {
+    const { node } = this.components
+    const identify = node.services?.identify
+    if (identify == null) return
+    const now = Date.now()
+    const connected = new Set<string>()
+    for (const conn of node.getConnections()) {
+      const key = conn.remotePeer.toString()
+      connected.add(key)
+      if (this.protocols.has(key) || this.identifying.has(key) || conn.status !== 'open' || now - conn.timeline.open < this.reidentifyAfterMs) continue
+      const tries = this.retries.get(key) ?? 0
+      this.identifying.add(key)
+      void this.identifyAgain(identify, conn, tries).finally(() => this.identifying.delete(key))
+    }
+    for (const key of this.retries.keys()) {
+      if (!connected.has(key)) this.retries.delete(key)
+    }
+  }
+
+  private async identifyAgain (identify: Pick<Identify, 'identify'>, conn: Connection, tries: number): Promise<void> {
+    const key = conn.remotePeer.toString()
+    if (tries >= this.reidentifyAttempts) {
+      this.log('closing the connection to %p: still not identified after %d more tries', conn.remotePeer, tries)
+      this.retries.delete(key)
+      await conn.close().catch(err => { conn.abort(err) })
+      return
+    }
+    this.retries.set(key, tries + 1)
+    try {
+      // on success identify emits peer:identify, which is learnt above
+      await identify.identify(conn, { signal: AbortSignal.timeout(this.reidentifyAfterMs) })
+      this.log('identified %p at the %d. try again', conn.remotePeer, tries + 1)
+    } catch (err) {
+      this.log('identify of %p failed again - %e', conn.remotePeer, err)
+    }
+  }
+
+  connectedCount (): number {
+    return this.components.node.getPeers().length
+  }
+
+  /** connected peers whose protocols are not known (yet) */
+  unknownCount (): number {
+    return this.components.node.getPeers().filter(p => !this.protocols.has(p.toString())).length
   }
 
   speaks (peer: PeerId, protocol: string): boolean {
@@ -55,6 +138,7 @@ export class PeerProtocols extends EventEmitter<PeerProtocolsEvents> {
 
   private learn (peer: PeerId, protocols: string[]): void {
     const key = peer.toString()
+    this.retries.delete(key)
     this.protocols.delete(key)
     this.protocols.set(key, protocols)
     if (this.protocols.size > MAX_PEERS) this.protocols.delete(this.protocols.keys().next().value!)

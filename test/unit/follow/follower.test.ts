@@ -56,6 +56,8 @@ class PeerList extends EventEmitter {
   }
 
   speaks (): boolean { return true }
+  connectedCount (): number { return this.peers().length }
+  unknownCount (): number { return 0 }
 }
 
 /** resolves with the `held` event for `targetPath`; fails the test after `ms` */

@@ -149,3 +149,106 @@ describe('PeerProtocols', () => {
     pp.stop()
   })
 })
+
+describe('PeerProtocols: a peer whose identify failed', () => {
+  /** a connection as checkUnknown reads it */
+  function connection (peer: PeerId, openedAgoMs: number): { remotePeer: PeerId, status: string, timeline: { open: number }, closed: number, close: () => Promise<void>, abort: () => void } {
+    const conn = {
+      remotePeer: peer,
+      status: 'open',
+      timeline: { open: Date.now() - openedAgoMs },
+      closed: 0,
+      close: async () => { conn.closed++; conn.status = 'closed' },
+      abort: () => { conn.status = 'closed' }
+    }
+    return conn
+  }
+
+  /** a node whose identify service fails `failures` times, then answers `protocols` */
+  function nodeWithIdentify (failures: number, protocols: string[]): { node: StubNode & { services: any, getConnections: any }, conns: any[], calls: () => number } {
+    const node = new StubNode() as StubNode & { services: any, getConnections: any }
+    const conns: any[] = []
+    let calls = 0
+    node.getConnections = (peer?: PeerId) => peer == null ? conns.filter(c => c.status === 'open') : conns.filter(c => c.status === 'open' && c.remotePeer.equals(peer))
+    node.services = {
+      identify: {
+        identify: async (conn: any) => {
+          calls++
+          if (calls <= failures) throw new Error('identify timed out')
+          node.identify(conn.remotePeer, protocols)
+          return { peerId: conn.remotePeer, protocols }
+        }
+      }
+    }
+    return { node, conns, calls: () => calls }
+  }
+
+  it('is identified again once its connection has been open reidentifyAfterMs, and what it speaks is learnt', async () => {
+    const { node, conns, calls } = nodeWithIdentify(1, [SYNC])
+    const a = await newPeer()
+    node.connect(a)
+    conns.push(connection(a, 0))
+    const pp = new PeerProtocols({ node: node as any }, { reidentifyAfterMs: 50, checkEveryMs: 1_000_000 })
+    pp.start()
+    pp.checkUnknown()
+    assert.equal(calls(), 0, 'a connection younger than reidentifyAfterMs is left to the identify libp2p runs')
+    assert.equal(pp.unknownCount(), 1)
+    conns[0].timeline.open -= 60
+    pp.checkUnknown()
+    await new Promise(resolve => setTimeout(resolve, 5))
+    assert.equal(calls(), 1)
+    assert.equal(pp.speaks(a, SYNC), false, 'the first try again failed')
+    pp.checkUnknown()
+    await new Promise(resolve => setTimeout(resolve, 5))
+    assert.equal(calls(), 2)
+    assert.equal(pp.speaks(a, SYNC), true)
+    assert.deepEqual(pp.connectedSpeaking(SYNC).map(String), [a.toString()])
+    assert.equal(pp.unknownCount(), 0)
+    pp.checkUnknown()
+    await new Promise(resolve => setTimeout(resolve, 5))
+    assert.equal(calls(), 2, 'a known peer is not identified again')
+    pp.stop()
+  })
+
+  it('after reidentifyAttempts failed tries its connection is closed, so discovery dials it afresh', async () => {
+    const { node, conns, calls } = nodeWithIdentify(100, [SYNC])
+    const a = await newPeer()
+    node.connect(a)
+    conns.push(connection(a, 1_000))
+    const pp = new PeerProtocols({ node: node as any }, { reidentifyAfterMs: 50, reidentifyAttempts: 2, checkEveryMs: 1_000_000 })
+    pp.start()
+    for (let i = 0; i < 4; i++) {
+      pp.checkUnknown()
+      await new Promise(resolve => setTimeout(resolve, 5))
+    }
+    assert.equal(calls(), 2, 'two tries, then no more')
+    assert.equal(conns[0].closed, 1, 'then the connection is closed')
+    assert.equal(pp.speaks(a, SYNC), false)
+    pp.stop()
+  })
+
+  it('the periodic check runs by itself and stops with stop()', async () => {
+    const { node, conns, calls } = nodeWithIdentify(0, [HAVE])
+    const a = await newPeer()
+    node.connect(a)
+    conns.push(connection(a, 1_000))
+    const pp = new PeerProtocols({ node: node as any }, { reidentifyAfterMs: 50, checkEveryMs: 20 })
+    pp.start()
+    await waitUntil(() => pp.speaks(a, HAVE))
+    pp.stop()
+    const before = calls()
+    const b = await newPeer()
+    node.connect(b)
+    conns.push(connection(b, 1_000))
+    await new Promise(resolve => setTimeout(resolve, 80))
+    assert.equal(calls(), before, 'no check after stop()')
+  })
+})
+
+async function waitUntil (cond: () => boolean, ms = 2_000): Promise<void> {
+  const end = Date.now() + ms
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out')
+    await new Promise(resolve => setTimeout(resolve, 10))
+  }
+}
