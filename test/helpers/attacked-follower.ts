@@ -164,7 +164,7 @@ export function attackedFollower (): AttackedFollower {
     publisher = mesh.addNode('publisher', ['--repo', repoDir])
     await publisher.waitReady()
     follower = new MeshProcess('follower', 'node', followerDir, [...mesh.nodeArgs(), '--trusted-root', join(repoDir, 'metadata', '1.root.json'), '--follow', 'app'],
-      followerLog, { DEBUG: 'umesh:follower,umesh:content,umesh:announce,umesh:announce:trace,umesh:swarm' })
+      followerLog, { DEBUG: 'umesh:follower,umesh:content,umesh:announce,umesh:announce:trace,umesh:swarm,umesh:peers' })
     await follower.waitReady()
     await waitHolds('1.0.0')
     assert.equal(JSON.parse(readFileSync(join(followerDir, 'tuf', 'metadata', 'root.json'), 'utf8')).signed.version, 2, 'the follower walked to root 2')
