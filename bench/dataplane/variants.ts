@@ -1,0 +1,37 @@
+/**
+ * What the libp2p layers of the data-plane benchmark (yamux, chunks) are
+ * built from, by name: `--variants stock,NAME` runs each selected variant
+ * beside the others in the same run, so a change to the data plane (a
+ * transport that coalesces reads, QUIC, another muxer or its options) is one
+ * entry here and prints next to the stock figures.
+ *
+ * `stock` is what src/network/create-node.ts gives a daemon: tcp(), noise(),
+ * yamux(), default options. A variant gives the libp2p options its nodes are
+ * made with and the address a sender listens on; reads are counted on TCP
+ * sockets, so a variant without one (QUIC) shows none.
+ */
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { tcp } from '@libp2p/tcp'
+import type { Libp2pOptions } from 'libp2p'
+
+export interface Variant {
+  /** one line for the benchmark's header */
+  description: string
+  /** the sender's listen multiaddr on this IPv4 address */
+  listen: (ip: string) => string
+  /** transports, encrypters, muxers, and any other option of createLibp2p */
+  options: () => Pick<Libp2pOptions, 'transports' | 'connectionEncrypters' | 'streamMuxers'> & Partial<Libp2pOptions>
+}
+
+const tcpListen = (ip: string): string => `/ip4/${ip}/tcp/0`
+
+export const VARIANTS: Record<string, Variant> = {
+  stock: {
+    description: 'tcp(), noise(), yamux() with their defaults, as src/network/create-node.ts builds a daemon',
+    listen: tcpListen,
+    options: () => ({ transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()] })
+  }
+}
+
+export const DEFAULT_VARIANT = 'stock'
