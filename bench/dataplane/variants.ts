@@ -13,6 +13,7 @@
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { tcp } from '@libp2p/tcp'
+import { pacedReads } from '../../src/network/paced-reads.js'
 import type { Libp2pOptions } from 'libp2p'
 
 export interface Variant {
@@ -31,7 +32,12 @@ export const VARIANTS: Record<string, Variant> = {
     description: 'tcp(), noise(), yamux() with their defaults, as src/network/create-node.ts builds a daemon',
     listen: tcpListen,
     options: () => ({ transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()] })
-  }
+  },
+  ...Object.fromEntries([2, 5, 10].map(ms => [`paced${ms}`, {
+    description: `stock, but TCP reads paced (src/network/paced-reads.ts): within a flow of small reads, ${ms} ms without reading so the kernel gathers packets`,
+    listen: tcpListen,
+    options: () => ({ transports: [pacedReads(tcp(), { holdMs: ms })], connectionEncrypters: [noise()], streamMuxers: [yamux()] })
+  }]))
 }
 
 export const DEFAULT_VARIANT = 'stock'

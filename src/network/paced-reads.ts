@@ -1,14 +1,16 @@
 /**
  * Fewer, larger socket reads while data flows: a TCP transport whose
- * connections, after a small read that follows another within `holdMs * 2`,
- * stop reading for `holdMs`, so the kernel gathers what arrives meanwhile
- * into one read.
+ * connections, after a small read while at least `flowBytes` arrived within
+ * `holdMs * 2`, stop reading for `holdMs`, so the kernel gathers what
+ * arrives meanwhile into one read.
  *
  * Over a slow or shaped link every packet (1.4-3 KB) is a read of its own,
  * and each read travels the whole stream stack (an event per layer, Noise's
- * and Yamux's decoders), which costs more CPU than the bytes themselves. A
- * first read after a quiet spell is never held, so a lone request or answer
- * is not delayed; within a flow, data waits at most `holdMs` more.
+ * and Yamux's decoders), which costs more CPU than the bytes themselves.
+ * Only a connection receiving a flow is held: a lone request or answer, and
+ * the trickle of window updates and requests a sender gets back, are not
+ * delayed (holding those stalls the sender); within a flow, data waits at
+ * most `holdMs` more.
  *
  * Nothing about the bytes changes: the same socket, the same order, the same
  * end and errors; encryption and multiplexing above are untouched. libp2p's
@@ -23,6 +25,8 @@ export interface PacedReadsInit {
   holdMs: number
   /** reads of at least this many bytes are not followed by a hold (default 16 KiB) */
   smallBytes?: number
+  /** a flow: at least this many bytes within `holdMs * 2` (default 8 KiB) */
+  flowBytes?: number
 }
 
 /** the part of @libp2p/tcp's connection this reads and wraps */
@@ -38,9 +42,11 @@ export function paceReads (conn: SocketConnection, init: PacedReadsInit): boolea
   if (socket == null || init.holdMs <= 0) return false
   const { holdMs } = init
   const smallBytes = init.smallBytes ?? 16 * 1024
+  const flowBytes = init.flowBytes ?? 8 * 1024
   let held = false
   let pausedByLibp2p = false
-  let last = -Infinity
+  let windowStart = -Infinity
+  let windowBytes = 0
   let timer: NodeJS.Timeout | undefined
   const pause = conn.sendPause.bind(conn)
   const resume = conn.sendResume.bind(conn)
@@ -55,9 +61,12 @@ export function paceReads (conn: SocketConnection, init: PacedReadsInit): boolea
   // registered after the connection's own listener: the read is delivered first
   socket.on('data', (buf: Buffer) => {
     const now = performance.now()
-    const flowing = now - last < holdMs * 2
-    last = now
-    if (held || !flowing || buf.byteLength >= smallBytes) return
+    if (now - windowStart > holdMs * 2) {
+      windowStart = now
+      windowBytes = 0
+    }
+    windowBytes += buf.byteLength
+    if (held || windowBytes < flowBytes || buf.byteLength >= smallBytes) return
     held = true
     socket.pause()
     timer = setTimeout(() => {

@@ -54,7 +54,7 @@ describe('paceReads', () => {
     const ended = new Promise(resolve => client.once('end', resolve))
     const sent: Buffer[] = []
     for (let i = 0; i < 60; i++) {
-      const b = pseudoRandomBytes(700, i)
+      const b = pseudoRandomBytes(3000, i)
       sent.push(b)
       server.write(b)
       await sleep(1)
@@ -66,7 +66,7 @@ describe('paceReads', () => {
     client.destroy()
   })
 
-  it('does not hold after a first read that follows a quiet spell, nor after a large read', async () => {
+  it('does not hold for a lone read, a trickle of small reads, or a large read', async () => {
     const [server, client] = await socketPair()
     let paused = 0
     const pause = client.pause.bind(client)
@@ -76,6 +76,11 @@ describe('paceReads', () => {
     server.write('lone request')
     await got
     assert.equal(paused, 0, 'a lone read is not held')
+    for (let i = 0; i < 10; i++) {
+      server.write(Buffer.alloc(100))
+      await sleep(2)
+    }
+    assert.equal(paused, 0, 'a trickle (window updates, requests) is not held')
     await sleep(60)
     const large = new Promise(resolve => client.once('data', resolve))
     server.write(Buffer.alloc(32 * 1024))
@@ -91,10 +96,10 @@ describe('paceReads', () => {
     const conn = connection(client)
     client.on('data', () => {})
     paceReads(conn, { holdMs: 30 })
-    server.write('a')
+    server.write(Buffer.alloc(5000))
     await sleep(5)
-    server.write('b')
-    await sleep(5) // the second small read within the flow: held now
+    server.write(Buffer.alloc(5000))
+    await sleep(5) // the second small read makes a flow: held now
     assert.equal(client.isPaused(), true, 'held')
     conn.sendPause() // backpressure from above
     await sleep(50) // the hold ended
@@ -102,9 +107,9 @@ describe('paceReads', () => {
     conn.sendResume()
     assert.equal(client.isPaused(), false)
     await sleep(100) // quiet: the next read starts a new flow
-    server.write('c')
+    server.write(Buffer.alloc(5000))
     await sleep(5)
-    server.write('d')
+    server.write(Buffer.alloc(5000))
     await sleep(5)
     assert.equal(client.isPaused(), true, 'held again')
     conn.sendResume() // libp2p resumes during a hold: the hold still ends it
