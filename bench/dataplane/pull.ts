@@ -20,21 +20,43 @@ export interface BytePipe {
   send: (data: Uint8Array) => boolean
   drain: () => Promise<void>
   onData: (fn: (data: Uint8Array | Uint8ArrayList) => void) => void
+  /** the connection or stream is gone, with or without an error */
+  onClose: (fn: (err?: Error) => void) => void
 }
 
 export function socketPipe (socket: Socket): BytePipe {
   return {
     send: (data) => socket.write(data),
     drain: async () => { await new Promise(resolve => socket.once('drain', resolve)) },
-    onData: (fn) => { socket.on('data', fn) }
+    onData: (fn) => { socket.on('data', fn) },
+    onClose: (fn) => {
+      let error: Error | undefined
+      socket.on('error', (err) => { error = err })
+      socket.on('close', () => { fn(error) })
+    }
   }
 }
 
+/**
+ * A libp2p MessageStream (Noise's secured connection, a Yamux stream). Its
+ * 'drain' event, not onDrain(): in @libp2p/utils 7.4 onDrain() keeps
+ * returning the promise of the first drain once it has resolved (measured
+ * here: every later wait returned with the stream still full), so a writer
+ * relying on it is not held back at all (test/helpers/floods.ts says the same).
+ */
 export function streamPipe (stream: MessageStream): BytePipe {
   return {
     send: (data) => stream.send(data),
-    drain: async () => { await stream.onDrain() },
-    onData: (fn) => { stream.addEventListener('message', (evt) => { fn(evt.data) }) }
+    drain: async () => {
+      await new Promise<void>((resolve, reject) => {
+        const onDrain = (): void => { stream.removeEventListener('close', onClose); resolve() }
+        const onClose = (): void => { stream.removeEventListener('drain', onDrain); reject(new Error('the stream closed while waiting for drain')) }
+        stream.addEventListener('drain', onDrain, { once: true })
+        stream.addEventListener('close', onClose, { once: true })
+      })
+    },
+    onData: (fn) => { stream.addEventListener('message', (evt) => { fn(evt.data) }) },
+    onClose: (fn) => { stream.addEventListener('close', (evt) => { fn(evt.error) }) }
   }
 }
 
@@ -87,14 +109,20 @@ export class Puller {
   private total = 0
   private deadline = 0
   private done?: PromiseWithResolvers<number>
+  private closed?: Error
 
   constructor (private readonly pipe: BytePipe, private readonly segmentBytes: number) {
     pipe.onData((data) => { this.onData(data.byteLength) })
+    pipe.onClose((err) => {
+      this.closed = new Error(`the connection closed after ${this.received} of the ${this.requested} bytes asked for${err != null ? `: ${err.message}` : ''}`)
+      this.done?.reject(this.closed)
+    })
   }
 
   /** asks for `total` bytes (fewer once `maxMs` has passed); resolves to the bytes received */
   async run (total: number, maxMs: number): Promise<number> {
     if (this.done != null) throw new Error('a run is already under way')
+    if (this.closed != null) throw this.closed
     this.requested = 0
     this.received = 0
     this.total = total

@@ -21,6 +21,22 @@ import type { Connection, ConnectionEncrypter, Listener, MessageStream, Multiadd
 
 const HANDSHAKE_TIMEOUT_MS = 10_000
 
+/**
+ * A signal that aborts after the handshake timeout unless cleared. Not
+ * AbortSignal.timeout(): @libp2p/tcp hands the dial's signal to
+ * net.connect(), which destroys the socket whenever it fires, also after the
+ * connection is up (libp2p's own dials clear theirs once connected).
+ */
+async function withTimeout<T> (fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController()
+  const timer = setTimeout(() => { controller.abort(new Error(`no secured connection within ${HANDSHAKE_TIMEOUT_MS} ms`)) }, HANDSHAKE_TIMEOUT_MS)
+  try {
+    return await fn(controller.signal)
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
 async function encrypter (): Promise<ConnectionEncrypter> {
   const privateKey = await generateKeyPair('Ed25519')
   const upgrader = { getStreamMuxers: () => new Map() } as unknown as Upgrader
@@ -30,9 +46,11 @@ async function encrypter (): Promise<ConnectionEncrypter> {
 /** an upgrader that only encrypts: the secured stream goes to `secured` */
 function encryptOnly (enc: ConnectionEncrypter, secured: (stream: MessageStream) => void, onError: (err: Error) => void): Upgrader {
   const upgrade = (direction: 'inbound' | 'outbound') => async (maConn: MultiaddrConnection): Promise<Connection> => {
-    const options = { signal: AbortSignal.timeout(HANDSHAKE_TIMEOUT_MS), skipStreamMuxerNegotiation: true }
     try {
-      const { connection } = direction === 'inbound' ? await enc.secureInbound(maConn, options) : await enc.secureOutbound(maConn, options)
+      const { connection } = await withTimeout(async (signal) => {
+        const options = { signal, skipStreamMuxerNegotiation: true }
+        return direction === 'inbound' ? await enc.secureInbound(maConn, options) : await enc.secureOutbound(maConn, options)
+      })
       secured(connection)
       return connection as unknown as Connection
     } catch (err) {
@@ -55,7 +73,7 @@ export async function noiseReceiver (config: EndConfig, onError: (err: Error) =>
   const upgrader = encryptOnly(await encrypter(), (s) => { stream = s }, onError)
   const target = config.target?.multiaddrs?.[0]
   if (target == null) throw new Error('the noise receiver has no address to dial')
-  await tcp()({ logger: defaultLogger() }).dial(multiaddr(target), { upgrader, signal: AbortSignal.timeout(HANDSHAKE_TIMEOUT_MS) })
+  await withTimeout(async (signal) => await tcp()({ logger: defaultLogger() }).dial(multiaddr(target), { upgrader, signal }))
   if (stream == null) throw new Error('the noise handshake gave no stream')
   return new Puller(streamPipe(stream), config.segmentBytes)
 }
