@@ -39,7 +39,7 @@ export function printEnvironment (title: string, rows: Row[]): void {
       fixed(both, 2),
       r.layer === 'raw' ? '1.0' : fixed(rx.median / rawRx),
       r.layer === 'raw' ? '1.0' : fixed(both / rawBoth),
-      fixed(median(s, x => x.readsPerMiB), 0),
+      median(s, x => x.readsPerMiB) > 0 ? fixed(median(s, x => x.readsPerMiB), 0) : '-',
       fixed(median(s, x => x.bytesPerRead), 0)
     ]
   })

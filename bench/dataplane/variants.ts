@@ -21,9 +21,11 @@ export interface Variant {
   description: string
   /** the sender's listen multiaddr on this IPv4 address */
   listen: (ip: string) => string
-  /** transports, encrypters, muxers, and any other option of createLibp2p */
-  options: () => Pick<Libp2pOptions, 'transports' | 'connectionEncrypters' | 'streamMuxers'> & Partial<Libp2pOptions>
+  /** transports, encrypters, muxers, and any other option of createLibp2p (or a promise of them: a variant may import its modules) */
+  options: () => VariantOptions | Promise<VariantOptions>
 }
+
+type VariantOptions = Pick<Libp2pOptions, 'transports' | 'connectionEncrypters' | 'streamMuxers'> & Partial<Libp2pOptions>
 
 const tcpListen = (ip: string): string => `/ip4/${ip}/tcp/0`
 
@@ -37,7 +39,19 @@ export const VARIANTS: Record<string, Variant> = {
     description: `stock, but TCP reads paced (src/network/paced-reads.ts): within a flow of small reads, ${ms} ms without reading so the kernel gathers packets`,
     listen: tcpListen,
     options: () => ({ transports: [pacedReads(tcp(), { holdMs: ms })], connectionEncrypters: [noise()], streamMuxers: [yamux()] })
-  }]))
+  }])),
+  quic: {
+    description: '@chainsafe/libp2p-quic quic() alone (quinn in Rust through napi: its own TLS 1.3 and streams; no TCP socket, so no reads counted)',
+    listen: (ip) => `/ip4/${ip}/udp/0/quic-v1`,
+    options: async () => {
+      // imported by name at run time: the other variants build and run without the package
+      const name = '@chainsafe/libp2p-quic'
+      const { quic } = await import(name).catch((err: Error) => {
+        throw new Error(`variant quic needs ${name}: ${err.message}`)
+      }) as { quic: () => any }
+      return { transports: [quic()], connectionEncrypters: [], streamMuxers: [] }
+    }
+  }
 }
 
 export const DEFAULT_VARIANT = 'stock'

@@ -34,7 +34,7 @@ const GET_TIMEOUT_MS = 60_000
 async function node (config: EndConfig, listen: string[], services: Record<string, any> = {}): Promise<Libp2p> {
   const variant = VARIANTS[config.variant]
   if (variant == null) throw new Error(`no variant named ${config.variant} in variants.ts`)
-  return await createLibp2p({ addresses: { listen }, ...variant.options(), services })
+  return await createLibp2p({ addresses: { listen }, ...await variant.options(), services })
 }
 
 function listenOn (config: EndConfig): string[] {
