@@ -6,6 +6,7 @@
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { boolean, hostPort, integer, list, multiaddrText, oneOf, peerIdText, peerMultiaddrText, rate, size, text } from './parsers.js'
+import { ConfigError } from '../errors.js'
 import { parsePackages } from '../install/config.js'
 import type { Parser } from './parsers.js'
 import type { PackageEntry } from '../install/config.js'
@@ -23,6 +24,7 @@ export interface NodeConfig {
   network: string
   listen: string[]
   announce: string[]
+  quic: boolean
   bootstrapFile: string | null
   bootstrap: string[]
   mdns: boolean
@@ -84,6 +86,19 @@ function option<K extends OptionKey> (spec: Omit<OptionSpec<K>, 'env' | 'inFile'
 
 export const DEFAULT_PORT = 4090
 
+/**
+ * A listen address. QUIC ones are refused: with `quic` on, each TCP listen
+ * address gets its QUIC twin (same IP, same port number on UDP), so one list
+ * says where the node listens and a firewall opens one port number twice.
+ */
+const listenAddr: Parser<string> = (value, field) => {
+  const s = multiaddrText(value, field)
+  if (s.includes('/quic')) {
+    throw new ConfigError(field, `expected a TCP listen address, found the QUIC address ${s}; QUIC listens beside each TCP address, on the same port over UDP, when quic is on (--quic)`)
+  }
+  return s
+}
+
 export const SCHEMA: OptionSpec[] = [
   option({
     key: 'dataDir', parse: text(), default: join(homedir(), '.umesh'), flag: 'data-dir', arg: 'DIR', live: false, inFile: false,
@@ -94,12 +109,16 @@ export const SCHEMA: OptionSpec[] = [
     doc: 'mesh name; part of every protocol id, the DHT protocol and gossip topics, so two networks never mix'
   }),
   option({
-    key: 'listen', parse: list(multiaddrText), default: [`/ip4/0.0.0.0/tcp/${DEFAULT_PORT}`], flag: 'listen', arg: 'MA', live: false,
-    doc: 'multiaddrs to listen on (repeat the flag, or comma-separate)'
+    key: 'listen', parse: list(listenAddr), default: [`/ip4/0.0.0.0/tcp/${DEFAULT_PORT}`], flag: 'listen', arg: 'MA', live: false,
+    doc: 'TCP multiaddrs to listen on (repeat the flag, or comma-separate); with quic on, each also over QUIC on the same port'
   }),
   option({
     key: 'announce', parse: list(multiaddrText), default: [], flag: 'announce', arg: 'MA', live: false,
     doc: 'multiaddrs to tell peers instead of the listen addresses (for NAT or a load balancer)'
+  }),
+  option({
+    key: 'quic', parse: boolean, default: false, flag: 'quic', live: false,
+    doc: 'also listen and dial over QUIC (UDP, on the port of each TCP listen address), preferred with peers that offer it; TCP stays on for every peer. Off by default: slower and costlier than TCP as measured (see Limits). An announce list is used as written: add the QUIC address to it yourself'
   }),
   option({
     key: 'bootstrapFile', parse: text(), default: null, flag: 'bootstrap', arg: 'FILE', live: true,

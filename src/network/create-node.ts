@@ -1,5 +1,6 @@
 /**
- * Assembles the libp2p node of a daemon: TCP, Noise, Yamux, identify, ping,
+ * Assembles the libp2p node of a daemon: TCP, Noise, Yamux (and QUIC when the
+ * config asks), identify, ping,
  * the network's own Kademlia DHT, gossipsub, mDNS, the bootstrap list, the
  * status protocol, a persistent LevelDB datastore (peer store and DHT
  * records survive restarts), the connection gater, a byte counter, what
@@ -14,6 +15,8 @@ import { kadDHT, passthroughMapper, removePrivateAddressesMapper } from '@libp2p
 import { mdns } from '@libp2p/mdns'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
+import { circuitRelayAddressesLast, loopbackAddressLast, publicAddressesFirst, reliableTransportsFirst } from '@libp2p/utils'
+import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { chunks } from '../../protocols/chunks/index.js'
 import { have } from '../../protocols/have/index.js'
@@ -28,9 +31,10 @@ import type { HaveService, HaveSwarm } from '../../protocols/have/index.js'
 import type { StatusReport, StatusService } from '../../protocols/status/index.js'
 import type { SyncService, SyncSummary } from '../../protocols/sync/index.js'
 import type { MeshGater } from './gater.js'
+import type { QuicComponents } from '@chainsafe/libp2p-quic'
 import type { GossipSub } from '@libp2p/gossipsub'
 import type { Identify } from '@libp2p/identify'
-import type { Libp2p, PeerDiscovery, PrivateKey } from '@libp2p/interface'
+import type { Address, Libp2p, PeerDiscovery, PrivateKey, Transport } from '@libp2p/interface'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Ping } from '@libp2p/ping'
 import type { Datastore } from 'interface-datastore'
@@ -55,6 +59,8 @@ export interface MeshNodeConfig {
   network: string
   listen: string[]
   announce: string[]
+  /** QUIC beside TCP: a QUIC twin of each TCP listen address, QUIC preferred when a peer offers it */
+  quic?: boolean
   bootstrap: string[]
   mdns: boolean
   dhtMode: 'server' | 'client'
@@ -101,6 +107,45 @@ export interface MeshNodeParts<S> {
 /** gossip messages are signed TUF metadata and reports: small */
 const MAX_GOSSIP_MESSAGE_BYTES = 1024 * 1024
 
+/**
+ * QUIC's idle timeout is also its handshake timeout (the library ignores its
+ * own handshakeTimeout), and its dial does not heed libp2p's abort signal: a
+ * peer that offers QUIC but whose UDP is blocked holds the dial that long.
+ * The peer keeper and the bootstrap dialer give a dial 5 s: at the library's
+ * 10 s (or at 5 s) the TCP address never got its turn; at 3 s it connects
+ * over TCP about 3 s after the dial. A keep-alive every second keeps quiet
+ * connections open; a peer that vanishes is noticed within 3 s.
+ */
+const QUIC_IDLE_TIMEOUT_MS = 3_000
+const QUIC_KEEP_ALIVE_MS = 1_000
+
+/** each TCP listen address's QUIC twin: same IP, the same port number over UDP */
+export function quicListenAddrs (listen: string[]): string[] {
+  return listen.flatMap(text => {
+    const [ip, tcpPort, ...rest] = multiaddr(text).getComponents()
+    if (rest.length > 0 || (ip?.name !== 'ip4' && ip?.name !== 'ip6') || tcpPort?.name !== 'tcp') return []
+    return [`/${ip.name}/${ip.value}/udp/${tcpPort.value}/quic-v1`]
+  })
+}
+
+const isQuic = (a: Address): boolean => a.multiaddr.getComponents().some(c => c.name === 'quic-v1')
+
+/** libp2p's own order (loopback last, public first, relays last, certified first), then QUIC before TCP: libp2p puts TCP first */
+function quicFirst (a: Address, b: Address): -1 | 0 | 1 {
+  return loopbackAddressLast(a.multiaddr, b.multiaddr) ||
+    publicAddressesFirst(a.multiaddr, b.multiaddr) ||
+    circuitRelayAddressesLast(a.multiaddr, b.multiaddr) ||
+    (a.isCertified === b.isCertified ? 0 : a.isCertified ? -1 : 1) ||
+    (isQuic(a) === isQuic(b) ? 0 : isQuic(a) ? -1 : 1) ||
+    reliableTransportsFirst(a.multiaddr, b.multiaddr)
+}
+
+/** loaded only when asked for: its native binary stays out of every node without QUIC */
+async function quicTransport (): Promise<(components: QuicComponents) => Transport> {
+  const { quic } = await import('@chainsafe/libp2p-quic')
+  return quic({ maxIdleTimeout: QUIC_IDLE_TIMEOUT_MS, keepAliveInterval: QUIC_KEEP_ALIVE_MS })
+}
+
 export async function createMeshNode<S extends HaveSwarm> (init: MeshNodeInit<S>): Promise<MeshNodeParts<S>> {
   const { config, role } = init
   const gater = meshGater({ denyPeers: new Set(config.denyPeers), maxInboundPerIp: config.maxInboundPerIp })
@@ -115,14 +160,15 @@ export async function createMeshNode<S extends HaveSwarm> (init: MeshNodeInit<S>
     peerDiscovery.push(mdns({ serviceTag: mdnsServiceTag(config.network), interval: 5_000 }))
   }
 
+  const quic = config.quic === true
   let swarm: S | undefined
   const node = await createLibp2p<MeshServices>({
     start: false,
     privateKey: init.privateKey,
     datastore: init.datastore,
     nodeInfo: { name: 'update-mesh', version: init.version, userAgent: `update-mesh/${init.version} (${role})` },
-    addresses: { listen: config.listen, announce: config.announce },
-    transports: [tcp()],
+    addresses: { listen: quic ? [...config.listen, ...quicListenAddrs(config.listen)] : config.listen, announce: config.announce },
+    transports: quic ? [tcp(), await quicTransport()] : [tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionGater: gater,
@@ -131,7 +177,8 @@ export async function createMeshNode<S extends HaveSwarm> (init: MeshNodeInit<S>
       // the per-second inbound rate per IP follows the concurrent cap, so a
       // whole mesh on one host (loopback, a NAT) is not throttled to 5/s
       inboundConnectionThreshold: Math.max(5, config.maxInboundPerIp),
-      maxIncomingPendingConnections: 32
+      maxIncomingPendingConnections: 32,
+      ...(quic ? { addressSorter: quicFirst } : {})
     },
     metrics: () => traffic.metrics(),
     peerDiscovery,
