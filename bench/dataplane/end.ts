@@ -82,6 +82,7 @@ async function main (): Promise<void> {
   send({ type: 'ready', address: sender?.address })
 
   let window: CpuMeter | undefined
+  let profiling: { profiler: Profiler, file: string } | undefined
   process.on('message', (message: ParentMessage) => {
     (async () => {
       switch (message.type) {
@@ -89,12 +90,20 @@ async function main (): Promise<void> {
           send({ type: 'idle', window: await idleWindow(message.ms) })
           break
         case 'start':
+          if (message.profile != null) {
+            profiling = { profiler: new Profiler(), file: message.profile }
+            await profiling.profiler.start()
+          }
           window = new CpuMeter()
           send({ type: 'started' })
           break
-        case 'stop':
-          send({ type: 'stopped', window: window?.window() ?? { cpuMs: 0, systemMs: 0, wallMs: 0 } })
+        case 'stop': {
+          const cpu = window?.window() ?? { cpuMs: 0, systemMs: 0, wallMs: 0 }
+          await profiling?.profiler.stop(profiling.file)
+          profiling = undefined
+          send({ type: 'stopped', window: cpu })
           break
+        }
         case 'run': {
           if (receiver == null) throw new Error('only the receiver runs transfers')
           const profiler = message.profile != null ? new Profiler() : undefined
@@ -103,7 +112,7 @@ async function main (): Promise<void> {
           const meter = new CpuMeter()
           const bytes = await receiver.run(message.bytes, message.maxMs)
           const cpu = meter.window()
-          const result = { ...cpu, bytes, reads: reads.count - reads0.count, readBytes: reads.bytes - reads0.bytes }
+          const result = { ...cpu, bytes, reads: reads.count - reads0.count, readBytes: reads.bytes - reads0.bytes, writes: reads.writes - reads0.writes }
           if (profiler != null && message.profile != null) await profiler.stop(message.profile)
           send({ type: 'ran', result })
           break

@@ -29,9 +29,9 @@
  * so. Sizes: --size MiB on loopback; on a link what its rate moves in
  * --link-seconds (at most 1 GiB); every transfer stops asking for more after
  * --max-seconds. --quick is a one-minute sanity run (1 run, 16 MiB, 2 s
- * links). --profile DIR adds one uncounted run per row with the receiver
- * under the V8 profiler and prints its top self time (--profile-layers
- * picks the rows). Namespaces, processes and temp folders are removed at
+ * links). --profile DIR adds one uncounted run per row with both ends under
+ * the V8 profiler (over the transfer only) and prints their top self time
+ * (--profile-layers picks the rows). Namespaces, processes and temp folders are removed at
  * the end, on Ctrl-C and on exit.
  */
 import '../../src/polyfill.js'
@@ -64,15 +64,15 @@ async function runEnvironment (env: Environment, title: string): Promise<void> {
   const profiles: string[] = []
   for (const [layer, variant] of plan()) {
     const t0 = performance.now()
-    const file = PROFILE_DIR != null && PROFILE_LAYERS.includes(layer) ? join(PROFILE_DIR, `${env.name}-${layer}-${variant}-receiver.cpuprofile`) : undefined
-    const row = await measureRow(env, layer, variant, RUNS, file)
+    const profile = PROFILE_DIR != null && PROFILE_LAYERS.includes(layer) ? join(PROFILE_DIR, `${env.name}-${layer}-${variant}`) : undefined
+    const row = await measureRow(env, layer, variant, RUNS, profile)
     rows.push(row)
-    if (file != null && row.error == null) profiles.push(file)
+    if (profile != null && row.error == null) profiles.push(`${profile}-receiver.cpuprofile`, `${profile}-sender.cpuprofile`)
     process.stderr.write(`# ${env.name} ${layer}/${variant}: ${row.error != null ? 'failed' : 'done'} in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`)
   }
   printEnvironment(title, rows)
   for (const file of profiles) {
-    out(`\n  receiver profile (one extra run, not counted): ${file}`)
+    out(`\n  ${/-sender\./.test(file) ? 'sender' : 'receiver'} profile (one extra run, not counted): ${file}`)
     out(summarizeProfile(file, 12))
   }
 }
@@ -85,7 +85,7 @@ async function main (): Promise<number> {
   out('targets: CPU per MiB moved (both ends) <= 20 ms over the shaped links, <= 8 ms on loopback')
   out(wrap(`each row: ${RUNS} run(s), median; writes of ${WRITE_BYTES / 1024} KiB (raw, noise, yamux); chunks of ${CHUNK_BYTES / 1024} KiB, ${BATCH} per GET, ${INFLIGHT} GETs in flight, from a store of up to ${STORE_BYTES / MiB} MiB; idle CPU measured for ${IDLE_MS} ms before each run; transfers stop asking after ${MAX_MS / 1000} s${QUICK ? '; --quick' : ''}`, 116, ''))
   for (const name of VARIANT_NAMES) out(`variant ${name}: ${VARIANTS[name].description}`)
-  out('columns: rx/tx = receiver/sender CPU (user+system, less idle) per MiB of payload; x raw = the same over the raw row\'s; reads = the receiver\'s TCP \'data\' events')
+  out(wrap('columns: rx/tx = receiver/sender CPU (user+system, less idle) per MiB of payload, rx sys its kernel part; x raw = the same over the raw row\'s; reads and writes = the receiver\'s TCP \'data\' events and socket.write calls (its requests, window updates)', 116, ''))
   if (PROFILE_DIR != null) mkdirSync(resolve(PROFILE_DIR), { recursive: true })
 
   if (LOOPBACK) await runEnvironment({ name: 'loopback', senderIp: '127.0.0.1', bytes: LOOPBACK_BYTES }, `loopback (127.0.0.1), ${LOOPBACK_BYTES / MiB} MiB per transfer`)

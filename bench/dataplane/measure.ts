@@ -33,6 +33,7 @@ export interface Sample {
   receiverSystemMsPerMiB: number
   senderMsPerMiB: number
   readsPerMiB: number
+  writesPerMiB: number
   bytesPerRead: number
   /** idle CPU, ms per second of wall time */
   receiverIdle: number
@@ -52,7 +53,8 @@ const STEP_TIMEOUT_MS = 15_000
 
 const idleRate = (w: CpuWindow): number => w.wallMs > 0 ? w.cpuMs / w.wallMs : 0
 
-export async function measureRow (env: Environment, layer: Layer, variant: string, runs: number, profileFile?: string): Promise<Row> {
+/** with profile, one more run (not counted) writes `${profile}-receiver.cpuprofile` and `${profile}-sender.cpuprofile` */
+export async function measureRow (env: Environment, layer: Layer, variant: string, runs: number, profile?: string): Promise<Row> {
   const row: Row = { env: env.name, layer, variant, samples: [] }
   const storeDir = layer === 'chunks' ? mkdtempSync(join(tmpdir(), 'umesh-dpb-store-')) : undefined
   const segmentBytes = Math.min(4 * MiB, Math.max(256 * 1024, Math.floor(env.bytes / 8)))
@@ -77,17 +79,18 @@ export async function measureRow (env: Environment, layer: Layer, variant: strin
     const receiver = new End({ ...base, role: 'receiver', target: address }, env.receiverNs)
     ends.push(receiver)
     await receiver.next('ready', START_TIMEOUT_MS)
-    const extra = profileFile != null ? 1 : 0
+    const extra = profile != null ? 1 : 0
     for (let run = 0; run < runs + extra; run++) {
       for (const end of ends) end.send({ type: 'idle', ms: IDLE_MS })
       const [recvIdle, sendIdle] = await Promise.all([receiver.next('idle', IDLE_MS + STEP_TIMEOUT_MS), sender.next('idle', IDLE_MS + STEP_TIMEOUT_MS)])
-      sender.send({ type: 'start' })
-      await sender.next('started', STEP_TIMEOUT_MS)
       // the profiled run, when asked for, comes after the measured ones and is not counted
-      receiver.send({ type: 'run', bytes: env.bytes, maxMs: MAX_MS, profile: run === runs ? profileFile : undefined })
-      const { result } = await receiver.next('ran', MAX_MS + 120_000)
+      const profiled = run === runs && profile != null
+      sender.send({ type: 'start', profile: profiled ? `${profile}-sender.cpuprofile` : undefined })
+      await sender.next('started', STEP_TIMEOUT_MS)
+      receiver.send({ type: 'run', bytes: env.bytes, maxMs: MAX_MS, profile: profiled ? `${profile}-receiver.cpuprofile` : undefined })
+      const { result } = await receiver.next('ran', MAX_MS + 120_000 + (profiled ? 30_000 : 0))
       sender.send({ type: 'stop' })
-      const { window } = await sender.next('stopped', STEP_TIMEOUT_MS)
+      const { window } = await sender.next('stopped', STEP_TIMEOUT_MS + (profiled ? 30_000 : 0))
       if (run === runs) break
       const mib = result.bytes / MiB
       const receiverCpu = result.cpuMs - idleRate(recvIdle.window) * result.wallMs
@@ -99,6 +102,7 @@ export async function measureRow (env: Environment, layer: Layer, variant: strin
         receiverSystemMsPerMiB: result.systemMs / mib,
         senderMsPerMiB: senderCpu / mib,
         readsPerMiB: result.reads / mib,
+        writesPerMiB: result.writes / mib,
         bytesPerRead: result.reads > 0 ? result.readBytes / result.reads : NaN,
         receiverIdle: idleRate(recvIdle.window) * 1000,
         senderIdle: idleRate(sendIdle.window) * 1000

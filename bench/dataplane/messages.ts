@@ -44,8 +44,9 @@ export interface SenderAddress {
 
 export type ParentMessage =
   | { type: 'idle', ms: number }
-  | { type: 'start' }
+  | { type: 'start', profile?: string }
   | { type: 'stop' }
+  /** profile: a .cpuprofile file to write, the window under the V8 profiler (start to stop at the sender) */
   | { type: 'run', bytes: number, maxMs: number, profile?: string }
   | { type: 'exit' }
 
@@ -63,6 +64,8 @@ export interface RunResult extends CpuWindow {
   /** 'data' events of TCP sockets in the receiver, and the bytes they carried (payload plus every layer's framing) */
   reads: number
   readBytes: number
+  /** socket.write calls of the receiver's TCP sockets: its requests, window updates, acknowledgements of its own */
+  writes: number
 }
 
 export type ChildMessage =

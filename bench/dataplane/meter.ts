@@ -16,9 +16,15 @@ import { Socket } from 'node:net'
 import { performance } from 'node:perf_hooks'
 import type { CpuWindow } from './messages.js'
 
-export const reads = { count: 0, bytes: 0 }
+export const reads = { count: 0, bytes: 0, writes: 0 }
 
+/** counts the reads, and the writes (socket.write calls: requests, window updates) of this process's TCP sockets */
 export function countSocketReads (): void {
+  const write = Socket.prototype.write
+  Socket.prototype.write = function (this: Socket, ...args: any[]): boolean {
+    if (this.remotePort !== undefined) reads.writes++
+    return write.apply(this, args as Parameters<typeof write>)
+  } as typeof write
   const emit = Socket.prototype.emit
   Socket.prototype.emit = function (this: Socket, event: string | symbol, ...args: any[]): boolean {
     if (event === 'data' && this.remotePort !== undefined) {

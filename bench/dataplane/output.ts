@@ -23,7 +23,7 @@ export function printEnvironment (title: string, rows: Row[]): void {
   const rawBoth = raw != null ? median(raw.samples, s => s.receiverMsPerMiB + s.senderMsPerMiB) : NaN
   const body = rows.map(r => {
     const s = r.samples
-    if (s.length === 0) return [r.layer, r.variant, 'failed', '-', '-', '-', '-', '-', '-', '-', '-', '-', '-', '-']
+    if (s.length === 0) return [r.layer, r.variant, 'failed', '-', '-', '-', '-', '-', '-', '-', '-', '-', '-', '-', '-']
     const rx = summarize(s.map(x => x.receiverMsPerMiB))!
     const both = median(s, x => x.receiverMsPerMiB + x.senderMsPerMiB)
     return [
@@ -40,10 +40,11 @@ export function printEnvironment (title: string, rows: Row[]): void {
       r.layer === 'raw' ? '1.0' : fixed(rx.median / rawRx),
       r.layer === 'raw' ? '1.0' : fixed(both / rawBoth),
       median(s, x => x.readsPerMiB) > 0 ? fixed(median(s, x => x.readsPerMiB), 0) : '-',
-      fixed(median(s, x => x.bytesPerRead), 0)
+      fixed(median(s, x => x.bytesPerRead), 0),
+      median(s, x => x.readsPerMiB) > 0 ? fixed(median(s, x => x.writesPerMiB), 0) : '-'
     ]
   })
-  out(table(['layer', 'variant', 'MiB', 'wall s', 'MiB/s', 'rx ms/MiB', 'rx sys', 'rx min-max', 'tx ms/MiB', 'both ms/MiB', 'rx x raw', 'both x raw', 'reads/MiB', 'B/read'], body))
+  out(table(['layer', 'variant', 'MiB', 'wall s', 'MiB/s', 'rx ms/MiB', 'rx sys', 'rx min-max', 'tx ms/MiB', 'both ms/MiB', 'rx x raw', 'both x raw', 'reads/MiB', 'B/read', 'writes/MiB'], body))
   const idle = rows.flatMap(r => r.samples)
   if (idle.length > 0) {
     out(`  idle CPU subtracted (median over rows and runs): receiver ${fixed(median(idle, x => x.receiverIdle), 2)} ms/s, sender ${fixed(median(idle, x => x.senderIdle), 2)} ms/s`)
