@@ -24,6 +24,7 @@ import { status } from '../../protocols/status/index.js'
 import { sync } from '../../protocols/sync/index.js'
 import { meshGater } from './gater.js'
 import { TrafficMeter } from './traffic-meter.js'
+import { pacedReads } from './paced-reads.js'
 import { PeerProtocols } from './peer-protocols.js'
 import { gossipTopics, protocolPrefix, dhtProtocol, mdnsServiceTag } from './protocol-ids.js'
 import type { ChunkReader, ChunksInit, ChunksService } from '../../protocols/chunks/index.js'
@@ -61,6 +62,8 @@ export interface MeshNodeConfig {
   announce: string[]
   /** QUIC beside TCP: a QUIC twin of each TCP listen address, QUIC preferred when a peer offers it */
   quic?: boolean
+  /** within a flow of small TCP reads, stop reading this long so the kernel gathers packets (src/network/paced-reads.ts); 0 = off */
+  readHoldMs?: number
   bootstrap: string[]
   mdns: boolean
   dhtMode: 'server' | 'client'
@@ -168,7 +171,7 @@ export async function createMeshNode<S extends HaveSwarm> (init: MeshNodeInit<S>
     datastore: init.datastore,
     nodeInfo: { name: 'update-mesh', version: init.version, userAgent: `update-mesh/${init.version} (${role})` },
     addresses: { listen: quic ? [...config.listen, ...quicListenAddrs(config.listen)] : config.listen, announce: config.announce },
-    transports: quic ? [tcp(), await quicTransport()] : [tcp()],
+    transports: [pacedReads(tcp(), { holdMs: config.readHoldMs ?? 0 }), ...(quic ? [await quicTransport()] : [])],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionGater: gater,
