@@ -82,7 +82,7 @@ async function main (): Promise<number> {
   out('update-mesh data-plane benchmark (figures only; nothing is asserted)')
   out(`command: node dist/bench/dataplane/main.js${argv.length > 0 ? ' ' + argv.join(' ') : ''}   (npm run bench:dataplane = npm run build && node dist/bench/dataplane/main.js)`)
   for (const line of machine()) out(line)
-  out('targets: CPU per MiB moved (both ends) <= 20 ms over the shaped links, <= 8 ms on loopback')
+  out('targets: CPU per MiB moved <= 20 ms over the shaped links, <= 8 ms on loopback (first of all the receiver\'s: rx ms/MiB)')
   out(wrap(`each row: ${RUNS} run(s), median; writes of ${WRITE_BYTES / 1024} KiB (raw, noise, yamux); chunks of ${CHUNK_BYTES / 1024} KiB, ${BATCH} per GET, ${INFLIGHT} GETs in flight, from a store of up to ${STORE_BYTES / MiB} MiB; idle CPU measured for ${IDLE_MS} ms before each run; transfers stop asking after ${MAX_MS / 1000} s${QUICK ? '; --quick' : ''}`, 116, ''))
   for (const name of VARIANT_NAMES) out(`variant ${name}: ${VARIANTS[name].description}`)
   out(wrap('columns: rx/tx = receiver/sender CPU (user+system, less idle) per MiB of payload, rx sys its kernel part; x raw = the same over the raw row\'s; reads and writes = the receiver\'s TCP \'data\' events and socket.write calls (its requests, window updates)', 116, ''))

@@ -5,10 +5,12 @@
  * transport that coalesces reads, QUIC, another muxer or its options) is one
  * entry here and prints next to the stock figures.
  *
- * `stock` is what src/network/create-node.ts gives a daemon: tcp(), noise(),
- * yamux(), default options. A variant gives the libp2p options its nodes are
- * made with and the address a sender listens on; reads are counted on TCP
- * sockets, so a variant without one (QUIC) shows none.
+ * `stock` is libp2p's own tcp(), noise(), yamux() with default options, the
+ * baseline every change is measured against; the daemon now wraps tcp() in
+ * paced reads (src/network/create-node.ts, readHoldMs 5 by default), which
+ * is `paced5`. A variant gives the libp2p options its nodes are made with
+ * and the address a sender listens on; reads are counted on TCP sockets, so
+ * a variant without one (QUIC) shows none.
  */
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
@@ -31,7 +33,7 @@ const tcpListen = (ip: string): string => `/ip4/${ip}/tcp/0`
 
 export const VARIANTS: Record<string, Variant> = {
   stock: {
-    description: 'tcp(), noise(), yamux() with their defaults, as src/network/create-node.ts builds a daemon',
+    description: 'tcp(), noise(), yamux() with their defaults: the libp2p stack as it comes (a daemon adds paced reads: paced5)',
     listen: tcpListen,
     options: () => ({ transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()] })
   },
