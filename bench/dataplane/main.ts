@@ -85,7 +85,7 @@ async function main (): Promise<number> {
   out('targets: CPU per MiB moved <= 20 ms over the shaped links, <= 8 ms on loopback (first of all the receiver\'s: rx ms/MiB)')
   out(wrap(`each row: ${RUNS} run(s), median; writes of ${WRITE_BYTES / 1024} KiB (raw, noise, yamux); chunks of ${CHUNK_BYTES / 1024} KiB, ${BATCH} per GET, ${INFLIGHT} GETs in flight, from a store of up to ${STORE_BYTES / MiB} MiB; idle CPU measured for ${IDLE_MS} ms before each run; transfers stop asking after ${MAX_MS / 1000} s${QUICK ? '; --quick' : ''}`, 116, ''))
   for (const name of VARIANT_NAMES) out(`variant ${name}: ${VARIANTS[name].description}`)
-  out(wrap('columns: rx/tx = receiver/sender CPU (user+system, less idle) per MiB of payload, rx sys its kernel part; x raw = the same over the raw row\'s; reads and writes = the receiver\'s TCP \'data\' events and socket.write calls (its requests, window updates)', 116, ''))
+  out(wrap('columns: rx/tx = receiver/sender CPU (user+system, less idle) per MiB of payload, rx sys its kernel part (the user/system split is sampled at the scheduler tick, the sum is exact); x raw = the same over the raw row\'s; reads and writes = the receiver\'s TCP \'data\' events and socket.write calls (its requests, window updates)', 116, ''))
   if (PROFILE_DIR != null) mkdirSync(resolve(PROFILE_DIR), { recursive: true })
 
   if (LOOPBACK) await runEnvironment({ name: 'loopback', senderIp: '127.0.0.1', bytes: LOOPBACK_BYTES }, `loopback (127.0.0.1), ${LOOPBACK_BYTES / MiB} MiB per transfer`)
