@@ -15,12 +15,13 @@
  * `yamux` (two libp2p nodes, TCP + Noise + Yamux, one stream), `chunks` (the
  * chunks protocol from a real chunk store, fetched as the swarm fetches,
  * every chunk verified). yamux and chunks run once per --variants entry
- * (variants.ts; `stock` is the daemon's stack). Per row, the median of
+ * (variants.ts; `stock` is libp2p's as it comes). Per row, the median of
  * --runs transfers: CPU ms per MiB of payload at the receiver, the sender and
  * both (process.cpuUsage() inside each end over its window, less its idle
  * rate measured for --idle-ms just before), the same as a ratio of the raw
  * layer's in the same environment, the receiver's TCP reads per MiB and
- * bytes per read ('data' events of its sockets), throughput and wall time.
+ * bytes per read ('data' events of its sockets) and its socket writes per
+ * MiB (requests, window updates), throughput and wall time.
  *
  * Environments: loopback (127.0.0.1), then, as root, each --rates entry in
  * Mbit/s: two network namespaces (dpb-<pid>-s, dpb-<pid>-r) joined by a veth
@@ -28,11 +29,12 @@
  * latency 50 ms (netns.ts says why). Not root: loopback only, and it says
  * so. Sizes: --size MiB on loopback; on a link what its rate moves in
  * --link-seconds (at most 1 GiB); every transfer stops asking for more after
- * --max-seconds. --quick is a one-minute sanity run (1 run, 16 MiB, 2 s
- * links). --profile DIR adds one uncounted run per row with both ends under
- * the V8 profiler (over the transfer only) and prints their top self time
- * (--profile-layers picks the rows). Namespaces, processes and temp folders are removed at
- * the end, on Ctrl-C and on exit.
+ * --max-seconds. --quick is a sanity run of under a minute (1 run, 16 MiB,
+ * 2 s links). --profile DIR adds one uncounted run per row with both ends
+ * under the V8 profiler (over the transfer only) and prints their top self
+ * time (--profile-layers picks the rows; profile-summary.js reads a saved
+ * profile again). Namespaces, processes and temp folders are removed at the
+ * end, on Ctrl-C and on exit.
  */
 import '../../src/polyfill.js'
 import { mkdirSync } from 'node:fs'
