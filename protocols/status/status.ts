@@ -390,6 +390,9 @@ export interface Resources {
   cpuUserUs: bigint
   cpuSystemUs: bigint
   dataDirBytes: bigint
+  heapTotalBytes: bigint
+  externalBytes: bigint
+  arrayBuffersBytes: bigint
 }
 
 export namespace Resources {
@@ -427,6 +430,21 @@ export namespace Resources {
           w.uint64(obj.dataDirBytes)
         }
 
+        if ((obj.heapTotalBytes != null && obj.heapTotalBytes !== 0n)) {
+          w.uint32(48)
+          w.uint64(obj.heapTotalBytes)
+        }
+
+        if ((obj.externalBytes != null && obj.externalBytes !== 0n)) {
+          w.uint32(56)
+          w.uint64(obj.externalBytes)
+        }
+
+        if ((obj.arrayBuffersBytes != null && obj.arrayBuffersBytes !== 0n)) {
+          w.uint32(64)
+          w.uint64(obj.arrayBuffersBytes)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -436,7 +454,10 @@ export namespace Resources {
           heapUsedBytes: 0n,
           cpuUserUs: 0n,
           cpuSystemUs: 0n,
-          dataDirBytes: 0n
+          dataDirBytes: 0n,
+          heapTotalBytes: 0n,
+          externalBytes: 0n,
+          arrayBuffersBytes: 0n
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -463,6 +484,18 @@ export namespace Resources {
             }
             case 5: {
               obj.dataDirBytes = reader.uint64()
+              break
+            }
+            case 6: {
+              obj.heapTotalBytes = reader.uint64()
+              break
+            }
+            case 7: {
+              obj.externalBytes = reader.uint64()
+              break
+            }
+            case 8: {
+              obj.arrayBuffersBytes = reader.uint64()
               break
             }
             default: {
@@ -515,6 +548,27 @@ export namespace Resources {
               }
               break
             }
+            case 6: {
+              yield {
+                field: `${prefix}.heapTotalBytes`,
+                value: reader.uint64()
+              }
+              break
+            }
+            case 7: {
+              yield {
+                field: `${prefix}.externalBytes`,
+                value: reader.uint64()
+              }
+              break
+            }
+            case 8: {
+              yield {
+                field: `${prefix}.arrayBuffersBytes`,
+                value: reader.uint64()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -552,6 +606,21 @@ export namespace Resources {
     value: bigint
   }
 
+  export interface ResourcesHeapTotalBytesFieldEvent {
+    field: '$.heapTotalBytes'
+    value: bigint
+  }
+
+  export interface ResourcesExternalBytesFieldEvent {
+    field: '$.externalBytes'
+    value: bigint
+  }
+
+  export interface ResourcesArrayBuffersBytesFieldEvent {
+    field: '$.arrayBuffersBytes'
+    value: bigint
+  }
+
   export function encode (obj: Partial<Resources>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Resources.codec())
   }
@@ -560,7 +629,7 @@ export namespace Resources {
     return decodeMessage(buf, Resources.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Resources>): Generator<ResourcesRssBytesFieldEvent | ResourcesHeapUsedBytesFieldEvent | ResourcesCpuUserUsFieldEvent | ResourcesCpuSystemUsFieldEvent | ResourcesDataDirBytesFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Resources>): Generator<ResourcesRssBytesFieldEvent | ResourcesHeapUsedBytesFieldEvent | ResourcesCpuUserUsFieldEvent | ResourcesCpuSystemUsFieldEvent | ResourcesDataDirBytesFieldEvent | ResourcesHeapTotalBytesFieldEvent | ResourcesExternalBytesFieldEvent | ResourcesArrayBuffersBytesFieldEvent> {
     return streamMessage(buf, Resources.codec(), opts)
   }
 }
@@ -2261,6 +2330,21 @@ export namespace StatusResponse {
     value: bigint
   }
 
+  export interface StatusResponseResourcesHeapTotalBytesFieldEvent {
+    field: '$.resources.heapTotalBytes'
+    value: bigint
+  }
+
+  export interface StatusResponseResourcesExternalBytesFieldEvent {
+    field: '$.resources.externalBytes'
+    value: bigint
+  }
+
+  export interface StatusResponseResourcesArrayBuffersBytesFieldEvent {
+    field: '$.resources.arrayBuffersBytes'
+    value: bigint
+  }
+
   export interface StatusResponseTrafficBytesInFieldEvent {
     field: '$.traffic.bytesIn'
     value: bigint
@@ -2456,7 +2540,7 @@ export namespace StatusResponse {
     return decodeMessage(buf, StatusResponse.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StatusResponse>): Generator<StatusResponseCodeFieldEvent | StatusResponseErrorFieldEvent | StatusResponsePeerIdFieldEvent | StatusResponseRoleFieldEvent | StatusResponseNetworkFieldEvent | StatusResponseVersionFieldEvent | StatusResponseUptimeMsFieldEvent | StatusResponsePhasesNameFieldEvent | StatusResponsePhasesStateFieldEvent | StatusResponsePhasesDurationMsFieldEvent | StatusResponsePhasesDetailFieldEvent | StatusResponseConnectionsFieldEvent | StatusResponsePeersPeerIdFieldEvent | StatusResponsePeersAddrFieldEvent | StatusResponsePeersDirectionFieldEvent | StatusResponseListenAddrsFieldEvent | StatusResponseResourcesRssBytesFieldEvent | StatusResponseResourcesHeapUsedBytesFieldEvent | StatusResponseResourcesCpuUserUsFieldEvent | StatusResponseResourcesCpuSystemUsFieldEvent | StatusResponseResourcesDataDirBytesFieldEvent | StatusResponseTrafficBytesInFieldEvent | StatusResponseTrafficBytesOutFieldEvent | StatusResponsePhaseFieldEvent | StatusResponseStartedAtMsFieldEvent | StatusResponseReleasesPackageFieldEvent | StatusResponseReleasesVersionFieldEvent | StatusResponseReleasesChannelFieldEvent | StatusResponseReleasesStateFieldEvent | StatusResponseReleasesChunksHeldFieldEvent | StatusResponseReleasesChunksTotalFieldEvent | StatusResponseReleasesBytesTotalFieldEvent | StatusResponseReleasesErrorFieldEvent | StatusResponseTrustModeFieldEvent | StatusResponseTrustTimestampVersionFieldEvent | StatusResponseTrustStaleFieldEvent | StatusResponseTrustErrorFieldEvent | StatusResponseTrustLastRefreshMsFieldEvent | StatusResponseInstallsPackageFieldEvent | StatusResponseInstallsCurrentFieldEvent | StatusResponseInstallsPendingFieldEvent | StatusResponseInstallsStateFieldEvent | StatusResponseInstallsProgressDoneFieldEvent | StatusResponseInstallsProgressTotalFieldEvent | StatusResponseInstallsErrorFieldEvent | StatusResponseInstallsAvailableFieldEvent | StatusResponseInstallsRolloutFieldEvent | StatusResponseBandwidthUploadLimitFieldEvent | StatusResponseBandwidthDownloadLimitFieldEvent | StatusResponseBandwidthUploadedBytesFieldEvent | StatusResponseBandwidthDownloadedBytesFieldEvent | StatusResponseBandwidthUploadRateFieldEvent | StatusResponseBandwidthDownloadRateFieldEvent | StatusResponseBandwidthSwarmSessionsFieldEvent | StatusResponseBandwidthUploadQueueFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StatusResponse>): Generator<StatusResponseCodeFieldEvent | StatusResponseErrorFieldEvent | StatusResponsePeerIdFieldEvent | StatusResponseRoleFieldEvent | StatusResponseNetworkFieldEvent | StatusResponseVersionFieldEvent | StatusResponseUptimeMsFieldEvent | StatusResponsePhasesNameFieldEvent | StatusResponsePhasesStateFieldEvent | StatusResponsePhasesDurationMsFieldEvent | StatusResponsePhasesDetailFieldEvent | StatusResponseConnectionsFieldEvent | StatusResponsePeersPeerIdFieldEvent | StatusResponsePeersAddrFieldEvent | StatusResponsePeersDirectionFieldEvent | StatusResponseListenAddrsFieldEvent | StatusResponseResourcesRssBytesFieldEvent | StatusResponseResourcesHeapUsedBytesFieldEvent | StatusResponseResourcesCpuUserUsFieldEvent | StatusResponseResourcesCpuSystemUsFieldEvent | StatusResponseResourcesDataDirBytesFieldEvent | StatusResponseResourcesHeapTotalBytesFieldEvent | StatusResponseResourcesExternalBytesFieldEvent | StatusResponseResourcesArrayBuffersBytesFieldEvent | StatusResponseTrafficBytesInFieldEvent | StatusResponseTrafficBytesOutFieldEvent | StatusResponsePhaseFieldEvent | StatusResponseStartedAtMsFieldEvent | StatusResponseReleasesPackageFieldEvent | StatusResponseReleasesVersionFieldEvent | StatusResponseReleasesChannelFieldEvent | StatusResponseReleasesStateFieldEvent | StatusResponseReleasesChunksHeldFieldEvent | StatusResponseReleasesChunksTotalFieldEvent | StatusResponseReleasesBytesTotalFieldEvent | StatusResponseReleasesErrorFieldEvent | StatusResponseTrustModeFieldEvent | StatusResponseTrustTimestampVersionFieldEvent | StatusResponseTrustStaleFieldEvent | StatusResponseTrustErrorFieldEvent | StatusResponseTrustLastRefreshMsFieldEvent | StatusResponseInstallsPackageFieldEvent | StatusResponseInstallsCurrentFieldEvent | StatusResponseInstallsPendingFieldEvent | StatusResponseInstallsStateFieldEvent | StatusResponseInstallsProgressDoneFieldEvent | StatusResponseInstallsProgressTotalFieldEvent | StatusResponseInstallsErrorFieldEvent | StatusResponseInstallsAvailableFieldEvent | StatusResponseInstallsRolloutFieldEvent | StatusResponseBandwidthUploadLimitFieldEvent | StatusResponseBandwidthDownloadLimitFieldEvent | StatusResponseBandwidthUploadedBytesFieldEvent | StatusResponseBandwidthDownloadedBytesFieldEvent | StatusResponseBandwidthUploadRateFieldEvent | StatusResponseBandwidthDownloadRateFieldEvent | StatusResponseBandwidthSwarmSessionsFieldEvent | StatusResponseBandwidthUploadQueueFieldEvent> {
     return streamMessage(buf, StatusResponse.codec(), opts)
   }
 }

@@ -1,7 +1,10 @@
 /**
  * Resource usage for status: memory and CPU of this process, and disk used
  * by the data dir. The disk walk runs in the background at most every 30 s,
- * so a status request never waits on it.
+ * so a status request never waits on it. Memory is RSS and V8's view of it:
+ * the heap in use and reserved, and what JS objects hold outside the heap
+ * (external, of which ArrayBuffers and Buffers: chunk data lives there), so
+ * an RSS that stays high after a transfer can be told apart from a leak.
  */
 import { readdir, lstat } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -9,6 +12,9 @@ import { join } from 'node:path'
 export interface ResourceUsage {
   rssBytes: bigint
   heapUsedBytes: bigint
+  heapTotalBytes: bigint
+  externalBytes: bigint
+  arrayBuffersBytes: bigint
   cpuUserUs: bigint
   cpuSystemUs: bigint
   dataDirBytes: bigint
@@ -57,6 +63,9 @@ export class ResourceSampler {
     return {
       rssBytes: BigInt(mem.rss),
       heapUsedBytes: BigInt(mem.heapUsed),
+      heapTotalBytes: BigInt(mem.heapTotal),
+      externalBytes: BigInt(mem.external),
+      arrayBuffersBytes: BigInt(mem.arrayBuffers),
       cpuUserUs: BigInt(cpu.user),
       cpuSystemUs: BigInt(cpu.system),
       dataDirBytes: BigInt(this.diskBytes)

@@ -1,5 +1,6 @@
 /**
- * The daemon process: memory, CPU, start time, and the event loop's delay
+ * The daemon process: memory (RSS, V8's heap, and what lives outside it:
+ * external memory, of which ArrayBuffers), CPU, start time, and the event loop's delay
  * from perf_hooks' monitorEventLoopDelay (enabled while the metrics live;
  * each scrape reads the delays since the scrape before, then starts a new
  * window). The monitor records the time between runs of a timer of
@@ -62,6 +63,24 @@ export class ProcessMetrics {
         help: 'V8 heap in use',
         type: 'gauge',
         collect: emit => { emit({}, process.memoryUsage().heapUsed) }
+      },
+      {
+        name: 'umesh_process_heap_total_bytes',
+        help: 'V8 heap reserved, used and free',
+        type: 'gauge',
+        collect: emit => { emit({}, process.memoryUsage().heapTotal) }
+      },
+      {
+        name: 'umesh_process_external_memory_bytes',
+        help: 'Memory outside the V8 heap held by JavaScript objects, ArrayBuffers and Buffers included',
+        type: 'gauge',
+        collect: emit => { emit({}, process.memoryUsage().external) }
+      },
+      {
+        name: 'umesh_process_array_buffers_bytes',
+        help: 'Memory of ArrayBuffers and Buffers (chunk data in flight is here)',
+        type: 'gauge',
+        collect: emit => { emit({}, process.memoryUsage().arrayBuffers) }
       },
       {
         name: 'umesh_process_cpu_seconds_total',

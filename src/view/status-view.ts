@@ -22,6 +22,9 @@ export function statusJson (s: StatusResponse): Record<string, unknown> {
       : {
           rssBytes: Number(s.resources.rssBytes),
           heapUsedBytes: Number(s.resources.heapUsedBytes),
+          heapTotalBytes: Number(s.resources.heapTotalBytes),
+          externalBytes: Number(s.resources.externalBytes),
+          arrayBuffersBytes: Number(s.resources.arrayBuffersBytes),
           cpuUserUs: Number(s.resources.cpuUserUs),
           cpuSystemUs: Number(s.resources.cpuSystemUs),
           dataDirBytes: Number(s.resources.dataDirBytes)
@@ -94,7 +97,7 @@ export function statusText (s: StatusResponse): string {
     `connections  ${s.connections}`,
     ...s.peers.map(p => `  ${p.peerId}  ${p.direction.padEnd(8)} ${p.addr}`),
     `listening    ${s.listenAddrs.join('\n             ')}`,
-    r == null ? '' : `resources    rss ${bytes(r.rssBytes)}, heap ${bytes(r.heapUsedBytes)}, cpu ${(Number(r.cpuUserUs) / 1e6).toFixed(1)}s user ${(Number(r.cpuSystemUs) / 1e6).toFixed(1)}s sys, data dir ${bytes(r.dataDirBytes)}`,
+    r == null ? '' : `resources    rss ${bytes(r.rssBytes)}, heap ${bytes(r.heapUsedBytes)} of ${bytes(r.heapTotalBytes)}, external ${bytes(r.externalBytes)} (array buffers ${bytes(r.arrayBuffersBytes)}), cpu ${(Number(r.cpuUserUs) / 1e6).toFixed(1)}s user ${(Number(r.cpuSystemUs) / 1e6).toFixed(1)}s sys, data dir ${bytes(r.dataDirBytes)}`,
     s.traffic == null ? '' : `traffic      in ${bytes(s.traffic.bytesIn)}, out ${bytes(s.traffic.bytesOut)}`,
     s.bandwidth == null ? '' : `chunks       up ${bytes(s.bandwidth.uploadedBytes)} (${rateText(s.bandwidth.uploadRate)}, cap ${capText(s.bandwidth.uploadLimit)}), down ${bytes(s.bandwidth.downloadedBytes)} (${rateText(s.bandwidth.downloadRate)}, cap ${capText(s.bandwidth.downloadLimit)}), ${s.bandwidth.swarmSessions} swarm sessions`,
     s.trust == null || s.trust.mode === '' ? '' : `trust        ${s.trust.mode}, timestamp v${s.trust.timestampVersion}${s.trust.stale ? ', STALE: the trusted metadata expired and no newer could be had' : ''}${s.trust.error !== '' ? ` (last refresh: ${s.trust.error})` : ''}`,

@@ -93,6 +93,9 @@ describe('/metrics on real processes', () => {
     assert.ok(sampleValue(f, 'umesh_swarm_pieces_held')! >= 1)
     assert.ok(sampleValue(f, 'umesh_process_resident_memory_bytes')! > 10e6)
     assert.ok(sampleValue(f, 'umesh_process_heap_used_bytes')! > 0)
+    assert.ok(sampleValue(f, 'umesh_process_heap_total_bytes')! >= sampleValue(f, 'umesh_process_heap_used_bytes')!)
+    assert.ok(sampleValue(f, 'umesh_process_external_memory_bytes')! >= sampleValue(f, 'umesh_process_array_buffers_bytes')!)
+    assert.ok(sampleValue(f, 'umesh_process_array_buffers_bytes')! > 0)
     assert.ok(findSamples(f, 'umesh_event_loop_lag_p99_seconds').length === 1)
   })
 

@@ -71,6 +71,8 @@ describe('mesh of real processes on loopback', () => {
       assert.ok(json.connections >= 1)
       assert.ok(json.listenAddrs.length >= 1)
       assert.ok(json.resources.rssBytes > 0)
+      assert.ok(json.resources.heapTotalBytes >= json.resources.heapUsedBytes && json.resources.heapUsedBytes > 0, JSON.stringify(json.resources))
+      assert.ok(json.resources.externalBytes >= json.resources.arrayBuffersBytes && json.resources.arrayBuffersBytes > 0, JSON.stringify(json.resources))
     }
     const plain = await runCli(['status', '--data-dir', mesh.nodes[0].dataDir])
     assert.equal(plain.code, 0, plain.stderr)

@@ -13,7 +13,7 @@ import type { ResourceUsage } from '../../../src/daemon/resources.js'
 import type { PackageStatus } from '../../../src/install/manager.js'
 import type { StatusInputs } from '../../../src/daemon/status-report.js'
 
-const resources: ResourceUsage = { rssBytes: 1n, heapUsedBytes: 2n, cpuUserUs: 3n, cpuSystemUs: 4n, dataDirBytes: 5n }
+const resources: ResourceUsage = { rssBytes: 1n, heapUsedBytes: 2n, cpuUserUs: 3n, cpuSystemUs: 4n, dataDirBytes: 5n, heapTotalBytes: 6n, externalBytes: 7n, arrayBuffersBytes: 8n }
 const trust = { mode: 'follower', timestampVersion: 7, stale: false, error: '', lastRefreshMs: 9n }
 
 function inputs (parts: Record<string, unknown>, over: Partial<StatusInputs> = {}): StatusInputs {

@@ -204,7 +204,13 @@ describe('createMetrics: a node', () => {
       const f = parsePrometheus(await metrics.scrape())
       const rss = v(f, 'umesh_process_resident_memory_bytes')!
       assert.ok(rss > 10 * 1024 * 1024 && rss < 16 * 1024 ** 3, `rss ${rss}`)
-      assert.ok(v(f, 'umesh_process_heap_used_bytes')! > 1024 * 1024)
+      const heapUsed = v(f, 'umesh_process_heap_used_bytes')!
+      assert.ok(heapUsed > 1024 * 1024)
+      assert.ok(v(f, 'umesh_process_heap_total_bytes')! >= heapUsed)
+      const external = v(f, 'umesh_process_external_memory_bytes')!
+      const arrayBuffers = v(f, 'umesh_process_array_buffers_bytes')!
+      assert.ok(arrayBuffers > 0 && external >= arrayBuffers, `external ${external}, array buffers ${arrayBuffers}`)
+      assert.ok(external < rss, `external ${external} is part of rss ${rss}`)
       assert.ok(v(f, 'umesh_process_cpu_seconds_total', { mode: 'user' })! > 0)
       assert.ok(v(f, 'umesh_process_cpu_seconds_total', { mode: 'system' })! >= 0)
       const start = v(f, 'umesh_process_start_time_seconds')!

@@ -27,7 +27,7 @@ function report (peers = 2): StatusReport {
     connections: peers,
     peers: Array.from({ length: peers }, (_, i) => ({ peerId: PEER, addr: `/ip4/127.0.0.1/tcp/${1000 + i}`, direction: 'inbound' })),
     listenAddrs: ['/ip4/127.0.0.1/tcp/4090'],
-    resources: { rssBytes: 1n, heapUsedBytes: 2n, cpuUserUs: 3n, cpuSystemUs: 4n, dataDirBytes: 5n },
+    resources: { rssBytes: 1n, heapUsedBytes: 2n, cpuUserUs: 3n, cpuSystemUs: 4n, dataDirBytes: 5n, heapTotalBytes: 6n, externalBytes: 7n, arrayBuffersBytes: 8n },
     traffic: { bytesIn: 6n, bytesOut: 7n },
     releases: [],
     installs: []
