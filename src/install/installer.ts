@@ -22,12 +22,12 @@ import { runInstall } from './install-transaction.js'
 import { recover, recoverLocked } from './recovery.js'
 import { rollback } from './rollback.js'
 import type { ComponentLogger } from '@libp2p/interface'
-import type { CID } from 'multiformats/cid'
 import type { RecoverOptions } from './recovery.js'
 import type { RollbackOptions } from './rollback.js'
 import type { RollbackPointSummary } from './rollback-point.js'
 import type { HistoryEntry, InstallKind, InstallState, PackageInstallConfig, PackageState } from './types.js'
 import type { ReleaseIndex } from '../release/index.js'
+import type { StageChunkSource } from './stage.js'
 
 export { InstallError, InstallFailedError } from './errors.js'
 export type { RecoverOptions } from './recovery.js'
@@ -36,7 +36,7 @@ export type { RollbackOptions } from './rollback.js'
 export interface InstallerInit {
   package: string
   config: PackageInstallConfig
-  store: { get: (cid: CID) => Promise<Uint8Array> }
+  store: StageChunkSource
   /** the verified release index of a version this node holds, or undefined */
   index: (version: string) => ReleaseIndex | undefined
   /** the key rollback points are encrypted with, made on first use (only called when config.encryptBackups) */

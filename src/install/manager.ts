@@ -25,7 +25,7 @@ import type { DataPaths, PublishedRelease } from '../data-dir/index.js'
 import type { Channel, ReleaseIndex } from '../release/index.js'
 import type { HistoryEntry, InstallKind, InstallOutcome, PackageState } from './types.js'
 import type { ComponentLogger, Logger } from '@libp2p/interface'
-import type { CID } from 'multiformats/cid'
+import type { StageChunkSource } from './stage.js'
 
 export class NotInstallableError extends UmeshError {
   override readonly name = 'NotInstallableError'
@@ -46,7 +46,7 @@ export interface InstallManagerComponents {
   /** where the trusted targets, held releases, indexes and the backup key live */
   paths: DataPaths
   /** verified chunks to stage from */
-  store: { get: (cid: CID) => Promise<Uint8Array> }
+  store: StageChunkSource
   logger: ComponentLogger
 }
 

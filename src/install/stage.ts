@@ -12,9 +12,18 @@
  * the index's sha256 stops the staging. A file the previous version holds
  * with the same content and mode is hard-linked instead of copied, after
  * its bytes on disk are hashed too, so an edited file is never carried over.
+ *
+ * Each byte is hashed once: with a store that can read a chunk into a
+ * buffer unverified (ChunkStore.readInto), the file's signed sha256 is the
+ * check, and only a file that fails it has its chunks verified one by one
+ * (the store removes a damaged one, so it is fetched again). Chunks are read
+ * into one reused buffer (no allocation per chunk: a release's worth of
+ * freed buffers is memory the process keeps), and a file's fsync runs while
+ * the next file is written, off the event loop.
  */
 import { createHash, randomBytes } from 'node:crypto'
-import { closeSync, createReadStream, fchmodSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync, chmodSync } from 'node:fs'
+import { chmodSync, linkSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs'
+import { open } from 'node:fs/promises'
 import { join, resolve, sep } from 'node:path'
 import { CID } from 'multiformats/cid'
 import { UmeshError } from '../errors.js'
@@ -75,9 +84,26 @@ export function removeVersion (installRoot: string, version: string): void {
   rmSync(versionDir(installRoot, version), { recursive: true, force: true })
 }
 
+/** where staging reads chunks from */
+export interface StageChunkSource {
+  /** a chunk's bytes, verified against its CID */
+  get: (cid: CID) => Promise<Uint8Array>
+  /**
+   * a chunk's bytes as stored, not hashed, read into `into` until it is full
+   * or the chunk ends; returns the bytes read. Used when the caller checks
+   * the bytes another way (staging: the file's signed sha256)
+   */
+  readInto?: (cid: CID, into: Uint8Array) => Promise<number>
+}
+
+/** file hashes read this much at a time */
+const HASH_READ_BYTES = 1024 * 1024
+/** files whose fsync and close may still run while the next is written */
+const SYNCS_IN_FLIGHT = 2
+
 export interface StageOptions {
   index: ReleaseIndex
-  store: { get: (cid: CID) => Promise<Uint8Array> }
+  store: StageChunkSource
   installRoot: string
   /** the folder under versions/ to stage into, e.g. `.staging-<id>` */
   stagingName: string
@@ -145,14 +171,24 @@ function planTree (dir: string, files: IndexFile[]): { dirs: string[], files: Pl
   return { dirs: [...dirs.values()], files: planned }
 }
 
-export async function hashFile (path: string): Promise<string> {
+/** the hex sha256 of a file, read `buffer.length` bytes at a time into `buffer` (one is made when none is given) */
+export async function hashFile (path: string, buffer: Uint8Array = Buffer.allocUnsafe(HASH_READ_BYTES)): Promise<string> {
   const hash = createHash('sha256')
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer)
+  const handle = await open(path, 'r')
+  try {
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null)
+      if (bytesRead === 0) break
+      hash.update(buffer.subarray(0, bytesRead))
+    }
+  } finally {
+    await handle.close()
+  }
   return hash.digest('hex')
 }
 
 /** hard-links the previous version's copy when it is on disk unchanged; false when it cannot */
-async function linkFromPrevious (file: IndexFile, target: string, previous: { dir: string, files: Map<string, IndexFile> } | undefined): Promise<boolean> {
+async function linkFromPrevious (file: IndexFile, target: string, previous: { dir: string, files: Map<string, IndexFile> } | undefined, buffer: Uint8Array): Promise<boolean> {
   const before = previous?.files.get(file.path)
   if (previous == null || before == null || before.sha256 !== file.sha256 || before.mode !== file.mode || before.size !== file.size) return false
   const source = resolve(previous.dir, file.path)
@@ -160,7 +196,7 @@ async function linkFromPrevious (file: IndexFile, target: string, previous: { di
   try {
     const st = lstatSync(source)
     if (!st.isFile() || st.size !== file.size || (st.mode & 0o7777) !== file.mode) return false
-    if (await hashFile(source) !== file.sha256) return false
+    if (await hashFile(source, buffer) !== file.sha256) return false
     linkSync(source, target)
     return true
   } catch {
@@ -168,9 +204,42 @@ async function linkFromPrevious (file: IndexFile, target: string, previous: { di
   }
 }
 
-function writeAll (fd: number, bytes: Uint8Array): void {
+type Handle = Awaited<ReturnType<typeof open>>
+
+async function writeAll (handle: Handle, bytes: Uint8Array): Promise<void> {
   let off = 0
-  while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off)
+  while (off < bytes.length) off += (await handle.write(bytes, off, bytes.length - off)).bytesWritten
+}
+
+/** a chunk of `file` into `buffer`: verified by the store, or read unverified when the file's hash will check it */
+async function readChunk (store: StageChunkSource, file: IndexFile, i: number, cid: CID, buffer: Uint8Array): Promise<Uint8Array> {
+  const expected = file.chunks[i]!.size
+  if (store.readInto == null) {
+    const bytes = await store.get(cid)
+    if (bytes.length !== expected) throw new StagedFileMismatchError(file.path, `chunk ${i} (${file.chunks[i]!.cid}) is ${bytes.length} bytes, the index says ${expected}`)
+    return bytes
+  }
+  // one byte more than expected is asked for, so a longer chunk file shows
+  const n = await store.readInto(cid, buffer.subarray(0, expected + 1))
+  if (n !== expected) throw await mismatch(store, file, `chunk ${i} (${file.chunks[i]!.cid}) is ${n > expected ? `more than ${expected}` : n} bytes on disk, the index says ${expected}`)
+  return buffer.subarray(0, n)
+}
+
+/**
+ * A file read unverified failed its check: each of its chunks goes through
+ * the verifying `get`, which removes a damaged chunk from the store (so it
+ * is fetched again); the error names what was found.
+ */
+async function mismatch (store: StageChunkSource, file: IndexFile, detail: string): Promise<StagedFileMismatchError> {
+  if (store.readInto == null) return new StagedFileMismatchError(file.path, detail)
+  for (const [i, c] of file.chunks.entries()) {
+    try {
+      await store.get(CID.parse(c.cid))
+    } catch (err) {
+      return new StagedFileMismatchError(file.path, `${detail}; chunk ${i} (${c.cid}): ${(err as Error).message}`)
+    }
+  }
+  return new StagedFileMismatchError(file.path, detail)
 }
 
 export async function stageVersion (opts: StageOptions): Promise<StageResult> {
@@ -184,6 +253,13 @@ export async function stageVersion (opts: StageOptions): Promise<StageResult> {
   const result: StageResult = { dir, linked: 0, written: 0, bytesWritten: 0 }
   let done = 0
 
+  // one buffer for every chunk read (and every hash of a previous version's file): chunks are at most MAX_CHUNK_BYTES
+  let largest = 0
+  for (const { file } of plan.files) for (const c of file.chunks) largest = Math.max(largest, c.size)
+  const buffer = Buffer.allocUnsafe(Math.max(1, opts.store.readInto != null ? largest + 1 : 0, previous != null ? HASH_READ_BYTES : 0))
+  // files written whose fsync and close are still running
+  const syncing: Array<Promise<void>> = []
+
   mkdirSync(versions, { recursive: true, mode: DIR_MODE })
   rmSync(dir, { recursive: true, force: true })
   try {
@@ -196,23 +272,22 @@ export async function stageVersion (opts: StageOptions): Promise<StageResult> {
     opts.onProgress?.(0, total)
     for (const { file, target, cids } of plan.files) {
       opts.signal?.throwIfAborted()
-      if (await linkFromPrevious(file, target, previous)) {
+      if (await linkFromPrevious(file, target, previous, buffer)) {
         result.linked++
         done += file.size
         opts.onProgress?.(done, total)
         continue
       }
-      const fd = openSync(target, 'wx', file.mode)
+      const handle = await open(target, 'wx', file.mode)
+      let handed = false
       try {
         const hash = createHash('sha256')
         let size = 0
         for (let i = 0; i < cids.length; i++) {
           opts.signal?.throwIfAborted()
-          const bytes = await opts.store.get(cids[i]!)
-          const expected = file.chunks[i]!.size
-          if (bytes.length !== expected) throw new StagedFileMismatchError(file.path, `chunk ${i} (${file.chunks[i]!.cid}) is ${bytes.length} bytes, the index says ${expected}`)
+          const bytes = await readChunk(opts.store, file, i, cids[i]!, buffer)
           hash.update(bytes)
-          writeAll(fd, bytes)
+          await writeAll(handle, bytes)
           size += bytes.length
           result.bytesWritten += bytes.length
           done += bytes.length
@@ -220,22 +295,39 @@ export async function stageVersion (opts: StageOptions): Promise<StageResult> {
         }
         const digest = hash.digest('hex')
         if (size !== file.size) throw new StagedFileMismatchError(file.path, `${size} bytes written, the index says ${file.size}`)
-        if (digest !== file.sha256) throw new StagedFileMismatchError(file.path, `its bytes hash to sha256 ${digest}, the index says ${file.sha256}`)
-        fchmodSync(fd, file.mode)
-        fsyncSync(fd)
+        if (digest !== file.sha256) throw await mismatch(opts.store, file, `its bytes hash to sha256 ${digest}, the index says ${file.sha256}`)
+        // the file is whole: its mode, fsync and close run while the next file is written
+        if (syncing.length >= SYNCS_IN_FLIGHT) await syncing.shift()
+        handed = true
+        const finishing = finishFile(handle, file.mode)
+        // awaited later; marked handled now, so a failure meanwhile is not an unhandled rejection
+        finishing.catch(() => {})
+        syncing.push(finishing)
       } finally {
-        closeSync(fd)
+        if (!handed) await handle.close()
       }
       result.written++
     }
+    for (const s of syncing.splice(0)) await s
     for (const d of [...plan.dirs].reverse()) fsyncDir(d)
     fsyncDir(dir)
     fsyncDir(versions)
   } catch (err) {
+    await Promise.allSettled(syncing)
     rmSync(dir, { recursive: true, force: true })
     throw err
   }
   return result
+}
+
+/** sets the file's mode (the umask may have narrowed it), fsyncs and closes it; closed whatever happens */
+async function finishFile (handle: Handle, mode: number): Promise<void> {
+  try {
+    await handle.chmod(mode)
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
 }
 
 /**

@@ -124,6 +124,23 @@ describe('chunk store', () => {
     await assert.rejects(store.get(cid), (err: any) => err.name === 'ChunkCorruptError')
   })
 
+  it('reads a chunk into a buffer as stored, unverified, up to the buffer\'s end', async () => {
+    const store = await openChunkStore(join(tmp.path, 'read-into'))
+    await store.put(cid, bytes)
+    const buffer = new Uint8Array(bytes.length + 1)
+    assert.equal(await store.readInto(cid, buffer), bytes.length, 'the whole chunk, and the file ends')
+    assert.deepEqual(buffer.subarray(0, bytes.length), bytes)
+    assert.equal(await store.readInto(cid, buffer.subarray(0, 1000)), 1000, 'a shorter buffer is filled')
+    // not hashed: damaged bytes come back as they are (the caller checks them); get still refuses them
+    const onDisk = readFileSync(store.pathOf(cid))
+    onDisk[7] ^= 0x01
+    writeFileSync(store.pathOf(cid), onDisk)
+    assert.equal(await store.readInto(cid, buffer), bytes.length)
+    assert.equal(buffer[7], onDisk[7])
+    await assert.rejects(store.get(cid), (err: any) => err.name === 'ChunkCorruptError')
+    await assert.rejects(store.readInto(cid, buffer), (err: any) => err.name === 'ChunkNotFoundError')
+  })
+
   it('keeps chunks across reopening', async () => {
     const path = join(tmp.path, 'persist')
     const first = await openChunkStore(path)

@@ -4,11 +4,12 @@ import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, 
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
+import { CID } from 'multiformats/cid'
 import { chunkCid } from '../../../protocols/shared/index.js'
+import { openChunkStore } from '../../../src/content/index.js'
 import { promoteStaged, removeVersion, stageVersion, verifyTree, versionDir, versionsDir } from '../../../src/install/stage.js'
 import { cleanSwitchLeftovers, readCurrent, switchCurrent } from '../../../src/install/switch.js'
 import type { IndexFile, ReleaseIndex } from '../../../src/release/release-index.js'
-import type { CID } from 'multiformats/cid'
 
 const root = mkdtempSync(join(tmpdir(), 'umesh-install-stage-'))
 after(() => { rmSync(root, { recursive: true, force: true }) })
@@ -188,6 +189,42 @@ describe('stageVersion', () => {
       stageVersion({ index: v1.index, store: storeOf(short), installRoot, stagingName: '.staging-w' }),
       (err: any) => err.name === 'StagedFileMismatchError' && err.message.includes('"lib/deep/dir/data.txt"')
     )
+  })
+
+  it('from a chunk store: hashes each byte once, and a damaged chunk fails its file and leaves the store', async () => {
+    const installRoot = freshRoot()
+    const v1 = build('1.0.0', V1)
+    const store = await openChunkStore(join(installRoot, 'chunks'))
+    for (const [cid, bytes] of v1.chunks) await store.put(CID.parse(cid), bytes)
+    const gets: string[] = []
+    const counted = { get: async (cid: CID) => { gets.push(cid.toString()); return await store.get(cid) }, readInto: store.readInto.bind(store) }
+    const staged = await stageVersion({ index: v1.index, store: counted, installRoot, stagingName: '.staging-r' })
+    assert.equal(staged.written, 4)
+    assert.deepEqual(gets, [], 'read unverified: the file hashes are the check')
+    promoteStaged(installRoot, '.staging-r', '1.0.0')
+    assert.equal((await verifyTree(versionDir(installRoot, '1.0.0'), v1.index)).ok, true)
+
+    // a bit flipped on disk: the file fails its sha256, its chunks are verified, the damaged one is removed
+    const target = v1.index.files[1]! // lib/deep/dir/data.txt
+    const damaged = CID.parse(target.chunks[2]!.cid)
+    const onDisk = readFileSync(store.pathOf(damaged))
+    onDisk[0] ^= 1
+    writeFileSync(store.pathOf(damaged), onDisk)
+    await assert.rejects(
+      stageVersion({ index: v1.index, store: counted, installRoot, stagingName: '.staging-d' }),
+      (err: any) => err.name === 'StagedFileMismatchError' && err.message.includes('"lib/deep/dir/data.txt"') && err.message.includes(`chunk 2 (${damaged.toString()})`) && /damaged/.test(err.message)
+    )
+    assert.equal(await store.has(damaged), false, 'removed, so it is fetched again')
+    assert.equal(existsSync(join(versionsDir(installRoot), '.staging-d')), false)
+
+    // a chunk file of the wrong size is caught before its bytes are used
+    await store.put(damaged, v1.chunks.get(damaged.toString())!)
+    writeFileSync(store.pathOf(damaged), Buffer.concat([v1.chunks.get(damaged.toString())!, Buffer.from('x')]))
+    await assert.rejects(
+      stageVersion({ index: v1.index, store: counted, installRoot, stagingName: '.staging-l' }),
+      (err: any) => err.name === 'StagedFileMismatchError' && /is more than \d+ bytes on disk/.test(err.message)
+    )
+    assert.equal(await store.has(damaged), false)
   })
 
   it('stops when its signal is aborted', async () => {
