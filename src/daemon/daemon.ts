@@ -253,6 +253,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     const { node, peers } = mesh
     peers.start()
     bandwidth.start()
+    swarms.start()
     this.guard = new NetworkGuard(node, this.config.network, logger('umesh:guard'))
     this.guard.start()
     const addrs = node.getMultiaddrs().map(a => a.toString())

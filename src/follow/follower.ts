@@ -78,6 +78,8 @@ const MAX_INDEXES_PER_PACKAGE = 100
 const UNKNOWN_KEYS_ROUND_MS = 10_000
 /** announcement-to-verified latencies kept for metrics to read */
 const MAX_LATENCIES = 64
+/** releases fetched in this run kept in progress (status lists them); older finished ones are in held.json */
+const MAX_PROGRESS = 64
 
 /** seconds from an accepted announcement's arrival to its timestamp's metadata verified: how many were measured since start, the newest last (at most MAX_LATENCIES) */
 export interface AnnounceLatencies {
@@ -325,7 +327,13 @@ export class Follower extends EventEmitter<FollowerEvents> {
     const info = await updater.getTargetInfo(targetPath)
     if (info == null) throw new Error(`${targetPath} is not in the signed targets`)
     const progress: ReleaseProgress = { package: wanted.package, version, channel, state: 'fetching', chunksHeld: 0, chunksTotal: 0, bytesTotal: 0, error: '', targetPath }
+    this.progress.releases.delete(targetPath)
     this.progress.releases.set(targetPath, progress)
+    // the oldest finished ones go first: a held release is still listed from held.json
+    for (const [path, p] of this.progress.releases) {
+      if (this.progress.releases.size <= MAX_PROGRESS) break
+      if (p.state !== 'fetching') this.progress.releases.delete(path)
+    }
     try {
       const hash = info.hashes.sha256
       const bytes = readFileSync(await this.indexFile(updater, targetPath))

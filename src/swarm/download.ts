@@ -275,8 +275,13 @@ class PieceDownload implements SwarmListener {
 
   private async fetch (peer: SwarmPeer, s: PeerStats, r: Request, bytes: number): Promise<void> {
     const got = new Set<number>()
+    // the hard limit is a timer cleared when the request ends: an AbortSignal.timeout would stay in the timer list,
+    // with whatever listens to its signal, for the whole 30 s after the request ended
+    const timeoutMs = this.init.requestTimeoutMs ?? 30_000
+    const timeout = new AbortController()
+    const limit = setTimeout(() => { timeout.abort(new DOMException(`the chunk request took longer than ${timeoutMs} ms`, 'TimeoutError')) }, timeoutMs)
     try {
-      const signal = AbortSignal.any([r.controller.signal, this.controller.signal, AbortSignal.timeout(this.init.requestTimeoutMs ?? 30_000)])
+      const signal = AbortSignal.any([r.controller.signal, this.controller.signal, timeout.signal])
       await this.init.bucket?.take(bytes, signal)
       const cids = r.pieces.map(i => this.swarm.pieces.cids[i])
       for await (const chunk of this.init.get(peer.id, cids, signal)) {
@@ -287,7 +292,8 @@ class PieceDownload implements SwarmListener {
         if (this.swarm.held.has(piece) || this.storing.has(piece)) continue
         this.storing.add(piece)
         try {
-          await this.init.store.put(chunk.cid, chunk.bytes)
+          // the chunks client hashed it against the CID asked for: stored without a second hash
+          await this.init.store.put(chunk.cid, chunk.bytes, { verified: true })
         } finally {
           this.storing.delete(piece)
         }
@@ -320,6 +326,8 @@ class PieceDownload implements SwarmListener {
       } else {
         this.init.log('chunk request to %p failed (%d) - %e', peer.id, s.failures, err)
       }
+    } finally {
+      clearTimeout(limit)
     }
   }
 

@@ -188,6 +188,7 @@ export class ReleaseSwarm {
 
   private remove (peer: SwarmPeer): void {
     this.peers.delete(peer.key)
+    this.lastUsed = Date.now()
     for (const i of peer.fetching) this.fetching[i]--
     peer.fetching.clear()
     for (let i = 0; i < this.count; i++) if (peer.have.has(i) && this.availability[i] > 0) this.availability[i]--

@@ -9,5 +9,10 @@ export interface FetchedChunk {
 /** where fetched chunks go: the node's chunk store */
 export interface ChunkSink {
   has: (cid: CID) => Promise<boolean>
-  put: (cid: CID, bytes: Uint8Array) => Promise<unknown>
+  /**
+   * `verified`: the bytes were hashed against the CID already (a
+   * FetchedChunk: the chunks client checks each one), so the store need
+   * not hash them again; it still checks them whenever it reads them back
+   */
+  put: (cid: CID, bytes: Uint8Array, options?: { verified?: boolean }) => Promise<unknown>
 }

@@ -12,6 +12,8 @@
  */
 import type { TokenBucket } from './token-bucket.js'
 
+export const DEFAULT_MAX_TRACKED = 16384
+
 export interface UploadSchedulerInit {
   /** chunk answers being written at once (default 4) */
   slots?: number
@@ -19,7 +21,7 @@ export interface UploadSchedulerInit {
   bucket?: TokenBucket
   /** how many known peers hold this chunk (from the have exchange); unknown is 0 */
   holders?: (key: string) => number
-  /** chunks whose send counts are remembered (default 65536) */
+  /** chunks whose send counts are remembered (default 16384: the pieces of a 4 GiB release; about 2 MB of CID strings) */
   maxTracked?: number
   /**
    * a slot is given back after this long even if its write has not finished
@@ -67,18 +69,20 @@ export class UploadScheduler {
   async acquire (peer: string, key: string, bytes: number, signal?: AbortSignal): Promise<() => void> {
     signal?.throwIfAborted()
     await new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = { key, bytes, grant: resolve, seq: this.seq++ }
       const list = this.waiting.get(peer) ?? []
-      if (list.length === 0) this.order.push(peer)
-      list.push(waiter)
-      this.waiting.set(peer, list)
-      signal?.addEventListener('abort', () => {
+      const onAbort = (): void => {
         const at = list.indexOf(waiter)
         if (at === -1) return
         list.splice(at, 1)
         if (list.length === 0) this.forget(peer)
-        reject(signal.reason)
-      }, { once: true })
+        reject(signal!.reason)
+      }
+      // the listener goes with the grant: the signal (a request's, alive for its whole timeout) must not keep it and this waiter
+      const waiter: Waiter = { key, bytes, grant: () => { signal?.removeEventListener('abort', onAbort); resolve() }, seq: this.seq++ }
+      if (list.length === 0) this.order.push(peer)
+      list.push(waiter)
+      this.waiting.set(peer, list)
+      signal?.addEventListener('abort', onAbort, { once: true })
       this.dispatch()
     })
     let freed = false
@@ -135,6 +139,6 @@ export class UploadScheduler {
 
   private count (key: string): void {
     this.sent.set(key, (this.sent.get(key) ?? 0) + 1)
-    if (this.sent.size > (this.init.maxTracked ?? 65536)) this.sent.delete(this.sent.keys().next().value!)
+    if (this.sent.size > (this.init.maxTracked ?? DEFAULT_MAX_TRACKED)) this.sent.delete(this.sent.keys().next().value!)
   }
 }

@@ -4,6 +4,7 @@
  * Bucket timings run on an injected clock and node:test's mocked setTimeout.
  */
 import assert from 'node:assert/strict'
+import { getEventListeners } from 'node:events'
 import { describe, it } from 'node:test'
 import { TokenBucket } from '../../../src/swarm/token-bucket.js'
 import { UploadScheduler } from '../../../src/swarm/upload-scheduler.js'
@@ -332,5 +333,18 @@ describe('UploadScheduler', () => {
     const scheduler = new UploadScheduler({ slots: 1, maxTracked: 2 })
     for (const key of ['k1', 'k2', 'k2', 'k3']) (await scheduler.acquire('p', key, 1))()
     assert.deepEqual(['k1', 'k2', 'k3'].map(k => scheduler.sentCount(k)), [0, 2, 1])
+  })
+
+  it('leaves no listener on the request\'s signal once the slot is granted (the signal may live for its whole timeout)', async () => {
+    const scheduler = new UploadScheduler({ slots: 1 })
+    const first = new AbortController()
+    const second = new AbortController()
+    const free = await scheduler.acquire('p', 'k1', 1, first.signal)
+    const waiting = scheduler.acquire('q', 'k2', 1, second.signal)
+    assert.equal(getEventListeners(first.signal, 'abort').length, 0, 'granted at once: nothing left behind')
+    assert.equal(getEventListeners(second.signal, 'abort').length, 1, 'a waiter can still be aborted')
+    free()
+    ;(await waiting)()
+    assert.equal(getEventListeners(second.signal, 'abort').length, 0, 'granted after waiting: its listener is gone too')
   })
 })
