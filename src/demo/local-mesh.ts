@@ -9,6 +9,7 @@ import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createIdentity } from '../identity/index.js'
+import { DAEMON_NODE_FLAGS, daemonEnv } from '../util/memory-settings.js'
 import type { ChildProcess } from 'node:child_process'
 
 /**
@@ -40,10 +41,11 @@ export class MeshProcess {
   peerId = ''
   output = ''
 
-  constructor (readonly name: string, readonly role: 'node' | 'bootstrap', readonly dataDir: string, args: string[], logFile: string, env: NodeJS.ProcessEnv = {}) {
-    this.child = spawn(process.execPath, [CLI_PATH, role, '--data-dir', dataDir, ...args], {
+  /** `nodeFlags`: node's own flags; by default those a daemon should start with to give memory back after transfers (src/util/memory-settings.ts), as its environment gets the malloc setting */
+  constructor (readonly name: string, readonly role: 'node' | 'bootstrap', readonly dataDir: string, args: string[], logFile: string, env: NodeJS.ProcessEnv = {}, nodeFlags: string[] = DAEMON_NODE_FLAGS) {
+    this.child = spawn(process.execPath, [...nodeFlags, CLI_PATH, role, '--data-dir', dataDir, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...env }
+      env: { ...process.env, ...daemonEnv(), ...env }
     })
     const log = createWriteStream(logFile, { flags: 'a' })
     const ready = Promise.withResolvers<void>()
