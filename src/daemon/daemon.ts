@@ -37,6 +37,7 @@ import { applyLive, diffConfig } from './reload.js'
 import { ResourceSampler } from './resources.js'
 import { openHttp } from './http-phase.js'
 import { statusReport } from './status-report.js'
+import { IdleCollector } from './idle-collector.js'
 import type { Follower } from '../follow/index.js'
 import type { Announcements } from '../announce/index.js'
 import type { ConfigSources, LoadedConfig, LogLevel, NodeConfig } from '../config/index.js'
@@ -259,6 +260,9 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     peers.start()
     bandwidth.start()
     swarms.start()
+    // once a transfer is over, what it left in V8's heap is collected (idle-collector.ts)
+    const collector = new IdleCollector({ moved: () => bandwidth.upload.total + bandwidth.downloaded, busy: () => this.parts.installs?.busy === true, log: logger('umesh:memory') })
+    collector.start()
     this.guard = new NetworkGuard(node, this.config.network, logger('umesh:guard'))
     this.guard.start()
     const addrs = node.getMultiaddrs().map(a => a.toString())
@@ -268,6 +272,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
       undo: async () => {
         removeDaemonFile(this.dataDir)
         this.guard?.stop()
+        collector.stop()
         bandwidth.stop()
         mesh.swarm.stop()
         peers.stop()
