@@ -14,8 +14,9 @@ describe('memory settings of a daemon process', () => {
 
   it('names what a process started without: the threshold on glibc, the young generation flag anywhere', () => {
     assert.deepEqual(missingMemorySettings({ [MMAP_THRESHOLD_ENV]: '16384' }, DAEMON_NODE_FLAGS), [])
-    assert.deepEqual(missingMemorySettings({ GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=16384', NODE_OPTIONS: '--max-semi-space-size=2' }, []), [])
+    assert.deepEqual(missingMemorySettings({ GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=16384', NODE_OPTIONS: '--max-semi-space-size=2' }, ['--heap-growing-percent=20']), [], 'the operator\'s own values count')
     assert.deepEqual(missingMemorySettings({ [MMAP_THRESHOLD_ENV]: '16384' }, []), [`node ${DAEMON_NODE_FLAGS.join(' ')}`])
+    assert.deepEqual(missingMemorySettings({ [MMAP_THRESHOLD_ENV]: '16384' }, ['--max_semi_space_size=4']), [`node ${DAEMON_NODE_FLAGS.slice(1).join(' ')}`], 'only what is missing')
     // this machine's libc decides the rest: glibc (libc.so.6 mapped) misses the threshold without the variable
     assert.deepEqual(missingMemorySettings({}, DAEMON_NODE_FLAGS), glibc ? [`${MMAP_THRESHOLD_ENV}=${MMAP_THRESHOLD_BYTES} in the environment`] : [])
   })
