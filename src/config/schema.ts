@@ -31,6 +31,16 @@ export interface NodeConfig {
   mdns: boolean
   dhtMode: 'server' | 'client'
   privateAddresses: boolean
+  autonat: boolean
+  relayService: 'auto' | 'on' | 'off'
+  relayMaxReservations: number
+  relayReservationTtl: number
+  relayMaxDuration: number
+  relayMaxBytes: number
+  autoRelay: boolean
+  holePunching: boolean
+  upnp: boolean
+  allowRelayedData: boolean
   maxConnections: number
   maxInboundPerIp: number
   targetPeers: number
@@ -45,6 +55,8 @@ export interface NodeConfig {
   follow: string[]
   announceInterval: number
   checkInterval: number
+  mirrors: string[]
+  mirrorAfterMs: number
   uploadLimit: number
   downloadLimit: number
   packages: Record<string, PackageEntry>
@@ -100,6 +112,19 @@ const listenAddr: Parser<string> = (value, field) => {
   return s
 }
 
+/** a mirror's base URL: http(s), no credentials (they would show in logs and status), no query or fragment */
+const mirrorUrl: Parser<string> = (value, field) => {
+  const s = text(/^https?:\/\/[^\s?#]+$/, 'an http:// or https:// URL of the repository folder, without query or fragment')(value, field)
+  let url: URL
+  try {
+    url = new URL(s)
+  } catch {
+    throw new ConfigError(field, `expected an http:// or https:// URL, found "${s}", which does not parse`)
+  }
+  if (url.username !== '' || url.password !== '') throw new ConfigError(field, 'a mirror URL carries no user name or password (they would show in logs); serve the repository without them')
+  return s
+}
+
 export const SCHEMA: OptionSpec[] = [
   option({
     key: 'dataDir', parse: text(), default: join(homedir(), '.umesh'), flag: 'data-dir', arg: 'DIR', live: false, inFile: false,
@@ -146,6 +171,46 @@ export const SCHEMA: OptionSpec[] = [
     doc: 'keep loopback and LAN addresses in DHT records (fleets mostly live on private networks; --no-private-addresses for public meshes)'
   }),
   option({
+    key: 'autonat', parse: boolean, default: true, flag: 'autonat', live: false,
+    doc: 'AutoNAT: peers dial this node back to confirm its public addresses, and it does the same for them; status and /metrics say whether the node is reachable (reachable: a public address confirmed; unreachable: it sits behind NAT, peers see it at a public address that is not its own)'
+  }),
+  option({
+    key: 'relayService', parse: oneOf(['auto', 'on', 'off'] as const), default: 'auto', flag: 'relay-service', arg: 'MODE', live: false,
+    doc: 'serve circuit relay v2, so nodes behind NAT can be reached through this one: auto = on for bootstrap nodes, off for others. Only small traffic (announcements, metadata, status) crosses a relay unless allowRelayedData'
+  }),
+  option({
+    key: 'relayMaxReservations', parse: integer(1, 10_000), default: 64, flag: 'relay-max-reservations', arg: 'N', live: false,
+    doc: 'relay service: nodes holding a slot (a reservation) at once; more are refused'
+  }),
+  option({
+    key: 'relayReservationTtl', parse: integer(60, 86_400), default: 3600, flag: 'relay-reservation-ttl', arg: 'SECONDS', live: false,
+    doc: 'relay service: how long a reservation lasts; holders renew it 5 minutes before it ends'
+  }),
+  option({
+    key: 'relayMaxDuration', parse: integer(0, 86_400), default: 120, flag: 'relay-max-duration', arg: 'SECONDS', live: false,
+    doc: 'relay service: a relayed connection is cut after this long (its peers dial again, or have moved to a direct connection by hole punching); 0 with relayMaxBytes 0: no limit'
+  }),
+  option({
+    key: 'relayMaxBytes', parse: integer(0, 2 ** 40), default: 4 * 1024 * 1024, flag: 'relay-max-bytes', arg: 'BYTES', live: false,
+    doc: 'relay service: bytes relayed per connection (both ways) before it is cut; 0 with relayMaxDuration 0: no limit'
+  }),
+  option({
+    key: 'autoRelay', parse: boolean, default: true, flag: 'auto-relay', live: false,
+    doc: 'once AutoNAT finds this node unreachable, reserve a slot on a relay (a bootstrap node, mostly) and advertise the relayed address, so peers elsewhere can reach it'
+  }),
+  option({
+    key: 'holePunching', parse: boolean, default: true, flag: 'hole-punching', live: false,
+    doc: 'DCUtR: upgrade a relayed connection to a direct one (the unreachable side dials back, or both dial at once) where the NATs allow'
+  }),
+  option({
+    key: 'upnp', parse: boolean, default: false, flag: 'upnp', live: false,
+    doc: 'ask the LAN\'s router for a port mapping by UPnP (SSDP multicast on the LAN) and advertise the mapped address once AutoNAT confirms it; off by default'
+  }),
+  option({
+    key: 'allowRelayedData', parse: boolean, default: false, flag: 'allow-relayed-data', live: false,
+    doc: 'let chunk data flow over relayed connections (served and fetched); off: chunks travel only over direct connections, the relay carries announcements, metadata, reports and status'
+  }),
+  option({
     key: 'maxConnections', parse: integer(1, 10_000), default: 100, flag: 'max-connections', arg: 'N', live: true,
     doc: 'connections kept open before the least valuable are pruned'
   }),
@@ -180,6 +245,14 @@ export const SCHEMA: OptionSpec[] = [
   option({
     key: 'checkInterval', parse: integer(5, 86_400), default: 60, flag: 'check-interval', arg: 'SECONDS', live: false,
     doc: 'a follower refreshes its metadata through its peers this often, announcement or not'
+  }),
+  option({
+    key: 'mirrors', parse: list(mirrorUrl), default: [], flag: 'mirror', arg: 'URL', live: false,
+    doc: 'static HTTP mirrors of the release repository (a web server or CDN serving its metadata/, targets/ and chunks/ folders as they are), tried in order: a follower takes from them the metadata and pieces no peer serves, so the publisher can leave. Everything is verified as from peers'
+  }),
+  option({
+    key: 'mirrorAfterMs', parse: integer(0, 600_000), default: 3000, flag: 'mirror-after-ms', arg: 'MS', live: false,
+    doc: 'with mirrors: how long a piece goes unoffered by any peer, or the peers send nothing, before a mirror is asked for it; the same wait for a metadata file no peer has served yet'
   }),
   option({
     key: 'uploadLimit', parse: rate, default: 0, flag: 'upload-limit', arg: 'RATE', live: true,
