@@ -12,6 +12,8 @@ import type { Parser } from './parsers.js'
 import type { PackageEntry } from '../install/config.js'
 import { parseMaintenance } from '../rollout/windows.js'
 import type { MaintenanceConfig } from '../rollout/types.js'
+import { parseLabels } from '../rollout/labels.js'
+import type { Labels } from '../rollout/labels.js'
 
 import { LOG_LEVELS } from '../util/log-level.js'
 import type { LogLevel } from '../util/log-level.js'
@@ -61,6 +63,7 @@ export interface NodeConfig {
   downloadLimit: number
   packages: Record<string, PackageEntry>
   tags: string[]
+  labels: Labels
   maintenance: MaintenanceConfig
   coordinator: boolean
   webhooks: string[]
@@ -84,6 +87,8 @@ export interface OptionSpec<K extends OptionKey = OptionKey> {
   inFile: boolean
   /** may appear in bootstrap.json */
   inBootstrapFile?: boolean
+  /** a flag that may be repeated although the value is not a list (labels: an object) */
+  repeatable?: boolean
 }
 
 const NETWORK_NAME = /^[a-z0-9][a-z0-9._-]{0,31}$/
@@ -269,6 +274,10 @@ export const SCHEMA: OptionSpec[] = [
   option({
     key: 'tags', parse: list(text(/^[a-z0-9][a-z0-9._-]{0,31}$/, 'a lowercase tag of 1-32 letters, digits, . _ -')), default: [], flag: 'tag', arg: 'TAG', live: false,
     doc: 'tags of this node for rollouts: canary pins it to the first wave, last to the last; all are shown in reports and `umesh fleet`'
+  }),
+  option({
+    key: 'labels', parse: parseLabels, default: {}, flag: 'label', arg: 'KEY=VALUE', live: true, repeatable: true,
+    doc: 'labels of this node, for rollout selectors (`umesh rollout start --select "region=eu-west,hw in (revB,revC)"`): repeat the flag, or comma-separate; in the config file an object {"region": "eu-west"}. Keys [prefix/]name, names and values 1-63 of A-Z a-z 0-9 . _ - (a value may be empty), at most 16 labels. Carried in the node\'s signed reports and shown in status; a change applies to rollouts that reach the node after it'
   }),
   option({
     key: 'maintenance', parse: parseMaintenance, default: { windows: [], blackouts: [] }, flag: 'maintenance', arg: 'JSON', live: false,

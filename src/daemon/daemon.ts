@@ -337,12 +337,13 @@ export class Daemon extends EventEmitter<DaemonEvents> {
       return { undo, detail }
     }
     if (releases instanceof FollowedReleases) {
-      const follow = this.parts.follower = follower({ network, follow: parseFollow(this.config.follow), periodicMs: this.config.checkInterval * 1000 })({ node, releases, paths: this.paths, swarm, peers, announcements: announce, logger })
+      const follow = this.parts.follower = follower({ network, follow: parseFollow(this.config.follow), periodicMs: this.config.checkInterval * 1000, mirrors: this.config.mirrors, mirrorAfterMs: this.config.mirrorAfterMs })({ node, releases, paths: this.paths, swarm, peers, announcements: announce, logger })
       const installs = this.parts.installs
       if (installs != null && installs.installers.size > 0) {
         const rollouts = this.parts.rollouts = nodeRollouts({
           network,
           tags: this.config.tags,
+          labels: () => this.config.labels,
           maintenance: this.config.maintenance,
           allowDowngrade: pkg => this.config.packages[pkg]?.allowDowngrade === true
         })({ identity: this.identity!, manager: installs, pubsub: node.services.pubsub, documents: follow.rollouts, trust: releases.trust, logger })

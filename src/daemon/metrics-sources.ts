@@ -141,6 +141,7 @@ export function metricsSources (daemon: Daemon): MetricsSources {
     },
     announcements: () => parts.announcements?.counts,
     announceLatency: () => parts.follower?.announceLatency,
+    mirror: () => parts.follower?.mirror?.counters,
     coordinator: () => {
       const coordinator = parts.coordinator
       const repoDir = daemon.loaded?.config.repo

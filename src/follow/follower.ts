@@ -20,6 +20,8 @@ import { syncProtocol } from '../../protocols/sync/index.js'
 import { targetFile } from '../data-dir/index.js'
 import { parseReleaseIndex, newestOnChannel, isScheme } from '../release/index.js'
 import { piecesOf } from '../swarm/index.js'
+import { HttpMirror } from '../trust/http-mirror.js'
+import { DEFAULT_MIRROR_AFTER_MS } from '../trust/mirror-fetcher.js'
 import { targetFilePath } from '../trust/repository.js'
 import { CatchUp } from './catch-up.js'
 import { refreshThroughPeers } from './refresh.js'
@@ -30,6 +32,7 @@ import type { DataPaths, FollowedPackage } from '../data-dir/index.js'
 import type { PeerProtocols } from '../network/peer-protocols.js'
 import type { Channel, ReleaseIndex } from '../release/index.js'
 import type { FetchOptions, Pieces } from '../swarm/index.js'
+import type { PieceFallback } from '../swarm/mirror-pieces.js'
 import type { ReleaseState, TrustState } from '../../protocols/status/index.js'
 import type { ComponentLogger, Libp2p, Logger, PeerId } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
@@ -40,6 +43,10 @@ export interface FollowerInit {
   follow: FollowedPackage[]
   /** a round runs at least this often, announcement or not (default 60 s) */
   periodicMs?: number
+  /** static HTTP mirrors of the repository folder: metadata and chunks no peer serves (src/trust/http-mirror.ts) */
+  mirrors?: string[]
+  /** peers get this long to serve a file or a piece before a mirror is asked (default 3 s) */
+  mirrorAfterMs?: number
 }
 
 export interface FollowerComponents {
@@ -91,6 +98,8 @@ export class Follower extends EventEmitter<FollowerEvents> {
   readonly progress: FollowerProgress = { releases: new Map<string, ReleaseProgress>(), stale: false, refreshError: '', lastRefresh: 0 }
   readonly rollouts: RolloutDocuments
   readonly announceLatency: AnnounceLatencies = { count: 0, recent: [] }
+  /** the HTTP mirror, with what it served (metrics), when mirrors are configured */
+  readonly mirror?: HttpMirror
   private readonly log: Logger
   private readonly abort = new AbortController()
   private readonly catchUp: CatchUp
@@ -115,6 +124,7 @@ export class Follower extends EventEmitter<FollowerEvents> {
   constructor (private readonly components: FollowerComponents, private readonly init: FollowerInit) {
     super()
     this.log = components.logger.forComponent('umesh:follower')
+    if ((init.mirrors ?? []).length > 0) this.mirror = new HttpMirror({ urls: init.mirrors ?? [], log: components.logger.forComponent('umesh:mirror') })
     this.rollouts = new RolloutDocuments({ trust: components.releases.trust, paths: components.paths, log: this.log })
     this.catchUp = new CatchUp({
       opener: components.node,
@@ -228,7 +238,9 @@ export class Follower extends EventEmitter<FollowerEvents> {
         announced: this.announced,
         suspects: this.suspects,
         signal: this.abort.signal,
-        log: this.log
+        log: this.log,
+        mirror: this.mirror,
+        mirrorAfterMs: this.init.mirrorAfterMs
       })
       this.log('refreshed to timestamp v%d in %d ms', trust.timestampVersion(), Date.now() - started)
       Object.assign(this.progress, { refreshError: '', stale: false, lastRefresh: Date.now() })
@@ -348,10 +360,13 @@ export class Follower extends EventEmitter<FollowerEvents> {
       progress.chunksTotal = pieces.cids.length
       // partial holders serve what they have: peers find this node as soon as it fetches
       this.provide(bytes)
-      await this.components.swarm.fetch(chunkCid(bytes), pieces, {
+      // the fallback reaches the download through the options (Swarm.fetch passes them on whole)
+      const fetchOptions: FetchOptions & { fallback?: PieceFallback } = {
         signal: this.abort.signal,
-        onProgress: (held, total) => { progress.chunksHeld = held; progress.chunksTotal = total }
-      })
+        onProgress: (held, total) => { progress.chunksHeld = held; progress.chunksTotal = total },
+        ...(this.mirror == null ? {} : { fallback: { source: this.mirror, afterMs: this.init.mirrorAfterMs ?? DEFAULT_MIRROR_AFTER_MS } })
+      }
+      await this.components.swarm.fetch(chunkCid(bytes), pieces, fetchOptions)
       progress.state = 'held'
       this.components.releases.held.add(targetPath)
       this.log('holding %s %s', index.package, index.version)

@@ -9,6 +9,8 @@
 import { Updater } from 'tuf-js'
 import { DownloadError } from 'tuf-js/dist/error.js'
 import { MeshFetcher, MESH_METADATA_URL, MESH_TARGETS_URL } from '../trust/mesh-fetcher.js'
+import { MirroredFetcher } from '../trust/mirror-fetcher.js'
+import type { HttpMirror } from '../trust/http-mirror.js'
 import type { NodeTrust } from './node-trust.js'
 import type { StreamOpener } from '../../protocols/shared/index.js'
 import type { Logger, PeerId } from '@libp2p/interface'
@@ -28,19 +30,28 @@ export interface RefreshOptions {
   suspects: Map<string, number>
   signal: AbortSignal
   log: Logger
+  /** a static HTTP mirror asked when no peer serves a file, or none has after `mirrorAfterMs` (mirror-fetcher.ts) */
+  mirror?: HttpMirror
+  mirrorAfterMs?: number
 }
 
-export async function refreshThroughPeers (options: RefreshOptions): Promise<{ updater: Updater, fetcher: MeshFetcher }> {
+/** what a refresh fetched, and from whom */
+export type RefreshFetcher = Pick<MirroredFetcher, 'downloaded' | 'servedBy' | 'mirrorServed'>
+
+export async function refreshThroughPeers (options: RefreshOptions): Promise<{ updater: Updater, fetcher: RefreshFetcher }> {
   const { trust, log, announced } = options
   let first: unknown
   for (;;) {
-    const fetcher = new MeshFetcher({
+    const mesh = new MeshFetcher({
       opener: options.opener,
       network: options.network,
       peers: options.peers,
       signal: options.signal,
       local: path => path === 'metadata/timestamp.json' && first == null && announced != null && announced.version > trust.timestampVersion() ? announced.bytes : undefined
     })
+    const fetcher = options.mirror == null
+      ? Object.assign(mesh, { mirrorServed: () => [] })
+      : new MirroredFetcher({ mesh, mirror: options.mirror, afterMs: options.mirrorAfterMs, signal: options.signal, log })
     const updater = new Updater({ metadataDir: trust.metadataDir, metadataBaseUrl: MESH_METADATA_URL, targetDir: trust.targetsDir, targetBaseUrl: MESH_TARGETS_URL, fetcher })
     try {
       await updater.refresh()
@@ -50,10 +61,16 @@ export async function refreshThroughPeers (options: RefreshOptions): Promise<{ u
       // with no one else to ask, what the first peers served is the news
       if (first != null) throw network ? first : err
       const served = [...new Set([...fetcher.servedBy().values()].map(p => p.toString()))]
-      if (network || served.length === 0 || options.signal.aborted) throw err
+      const fromMirror = fetcher.mirrorServed()
+      if (network || (served.length === 0 && fromMirror.length === 0) || options.signal.aborted) throw err
       first = err
       for (const peer of served) options.suspects.set(peer, Date.now() + SUSPECT_MS)
-      log('not believing %s for %d s: the metadata they served did not verify - %e', served.join(', '), SUSPECT_MS / 1000, err)
+      if (fromMirror.length > 0) {
+        // the mirror too is only a source: one that served what did not verify is not asked for a while
+        options.mirror?.distrust(SUSPECT_MS)
+        log.error('not believing the mirror for %d s: %s it served did not verify (%s); fix or re-copy the mirror', SUSPECT_MS / 1000, fromMirror.join(', '), (err as Error).message)
+      }
+      if (served.length > 0) log('not believing %s for %d s: the metadata they served did not verify - %e', served.join(', '), SUSPECT_MS / 1000, err)
     }
   }
 }

@@ -97,7 +97,29 @@ export function nodeMetrics (s: MetricsSources): CollectedInit[] {
     },
     ...swarmMetrics(s),
     ...installMetrics(s),
-    ...followMetrics(s)
+    ...followMetrics(s),
+    ...mirrorMetrics(s)
+  ]
+}
+
+function mirrorMetrics (s: MetricsSources): CollectedInit[] {
+  const counter = (name: string, help: string, value: (m: NonNullable<ReturnType<NonNullable<MetricsSources['mirror']>>>) => number, labels?: (m: NonNullable<ReturnType<NonNullable<MetricsSources['mirror']>>>) => Array<[Record<string, string>, number]>): CollectedInit => ({
+    name,
+    help,
+    type: 'counter',
+    ...(labels == null ? {} : { labelNames: ['kind'] }),
+    collect: emit => {
+      const m = s.mirror?.()
+      if (m == null) return
+      if (labels == null) emit({}, value(m))
+      else for (const [l, v] of labels(m)) emit(l, v)
+    }
+  })
+  return [
+    counter('umesh_mirror_bytes_total', 'Bytes taken from the static HTTP mirror: chunk data (each chunk verified against its CID) and metadata and target files (handed to tuf-js, which verifies them); apart from what peers sent (umesh_swarm_bytes_total)', () => 0, m => [[{ kind: 'chunks' }, m.chunkBytes], [{ kind: 'metadata' }, m.metadataBytes]]),
+    counter('umesh_mirror_chunks_total', 'Chunks taken from the static HTTP mirror, each verified against its CID', m => m.chunks),
+    counter('umesh_mirror_requests_total', 'Requests sent to the static HTTP mirror', m => m.requests),
+    counter('umesh_mirror_failures_total', 'Mirror requests that failed: not found, too large, wrong hash, timeout, HTTP or connection errors (each logged with its URL)', m => m.failures)
   ]
 }
 

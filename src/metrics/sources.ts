@@ -121,6 +121,15 @@ export interface CoordinatorSample {
   now?: number
 }
 
+/** counts since start from a follower's HTTP mirror */
+export interface MirrorSample {
+  requests: number
+  failures: number
+  chunkBytes: number
+  chunks: number
+  metadataBytes: number
+}
+
 /**
  * Each getter is called at most once per scrape and its value may be read
  * by several metrics: return arrays and maps, not one-shot iterators.
@@ -138,6 +147,8 @@ export interface MetricsSources {
   releases?: () => ReadonlyArray<{ state: string }> | undefined
   announcements?: () => AnnouncementCounts | undefined
   announceLatency?: () => LatencyLog | undefined
+  /** what the static HTTP mirror served, when mirrors are configured */
+  mirror?: () => MirrorSample | undefined
   coordinator?: () => CoordinatorSample | undefined
   /** a getter or a metric threw: that metric is left out of this scrape (and counted in umesh_metrics_collect_errors_total) */
   onError?: (metric: string, err: unknown) => void

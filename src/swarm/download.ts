@@ -19,7 +19,9 @@
  *   counts, is stored at once and announced to every peer, so it is served
  *   while the rest is still coming.
  */
+import { MirrorPieces } from './mirror-pieces.js'
 import { PiecePicker } from './picker.js'
+import type { PieceFallback } from './mirror-pieces.js'
 import type { ReleaseSwarm, SwarmListener, SwarmPeer } from './release-swarm.js'
 import type { TokenBucket } from './token-bucket.js'
 import type { ChunkSink, FetchedChunk } from './types.js'
@@ -50,6 +52,8 @@ export interface DownloadInit {
   /** give up when nothing arrives and nothing is asked for this long (default 30 s) */
   idleMs?: number
   random?: () => number
+  /** a static HTTP mirror for pieces no peer offers, or when the peers stall (mirror-pieces.ts) */
+  fallback?: PieceFallback
 }
 
 export class ChunksUnavailableError extends Error {
@@ -87,6 +91,8 @@ const MAX_INFLIGHT = 6
 const MAX_BATCH = 3
 /** a guess of a new peer's rate until it has sent something */
 const FIRST_RATE = 256 * 1024
+/** the picker's name for the mirror, beside peer ids */
+const MIRROR_KEY = 'mirror'
 
 export async function downloadPieces (init: DownloadInit): Promise<void> {
   await new PieceDownload(init).run()
@@ -106,6 +112,7 @@ class PieceDownload implements SwarmListener {
   private readonly averageSize: number
   private lastProgress = Date.now()
   private finish?: (err?: Error) => void
+  private fallback?: MirrorPieces
 
   constructor (private readonly init: DownloadInit) {
     this.swarm = init.swarm
@@ -124,6 +131,7 @@ class PieceDownload implements SwarmListener {
     const done = new Promise<void>((resolve, reject) => { this.finish = (err) => { err == null ? resolve() : reject(err) } })
     const onAbort = (): void => { this.finish?.(this.init.signal!.reason as Error) }
     this.init.signal?.addEventListener('abort', onAbort, { once: true })
+    this.fallback = this.mirrorPieces()
     const tick = setInterval(() => { this.tick() }, TICK_MS)
     const discover = setInterval(() => { this.discover() }, DISCOVER_MS)
     const providers = setInterval(() => { void this.providers() }, PROVIDERS_MS)
@@ -135,11 +143,13 @@ class PieceDownload implements SwarmListener {
     try {
       await done
       const from = [...this.stats.entries()].filter(([, s]) => s.bytes > 0).map(([peer, s]) => `${peer.slice(-6)} ${(s.bytes / 1048576).toFixed(1)} MiB`)
+      if (this.fallback != null) from.push(`mirror ${(this.fallback.bytes / 1048576).toFixed(1)} MiB`)
       this.init.log('held %s in %d ms; from %s', this.swarm.key, Date.now() - started, from.join(', '))
     } finally {
       clearInterval(tick)
       clearInterval(discover)
       clearInterval(providers)
+      this.fallback?.stop()
       this.init.signal?.removeEventListener('abort', onAbort)
       this.controller.abort(new Error('download ended'))
       for (const r of this.requests) r.controller.abort(new Error('download ended'))
@@ -206,7 +216,8 @@ class PieceDownload implements SwarmListener {
       }
     }
     this.schedule()
-    if (this.requests.size === 0 && now - this.lastProgress > (this.init.idleMs ?? 30_000)) {
+    this.fallback?.tick(now)
+    if (this.requests.size === 0 && (this.fallback?.active ?? 0) === 0 && now - this.lastProgress > (this.init.idleMs ?? 30_000)) {
       this.finish?.(new ChunksUnavailableError(`${this.picker.missing} of ${this.swarm.count} chunks: no peer of the ${this.swarm.peers.size} in the swarm sent any for ${Math.round((now - this.lastProgress) / 1000)} s; will retry when peers change`))
     }
   }
@@ -331,8 +342,43 @@ class PieceDownload implements SwarmListener {
     }
   }
 
+  /** the mirror's side of this download: it sees the picker's counts and hands pieces over like a peer */
+  private mirrorPieces (): MirrorPieces | undefined {
+    const fallback = this.init.fallback
+    if (fallback == null) return undefined
+    const { pieces } = this.swarm
+    return new MirrorPieces({
+      cids: pieces.cids,
+      sizes: pieces.sizes,
+      held: i => this.swarm.held.has(i) || this.storing.has(i),
+      offered: i => this.picker.expected(i),
+      requested: i => this.requests.size > 0 && [...this.requests].some(r => r.pieces.includes(i)),
+      lastProgress: () => this.lastProgress,
+      claim: i => { this.picker.requested(i, MIRROR_KEY); this.swarm.markFetching([i]) },
+      release: i => { this.picker.finished(i, MIRROR_KEY); this.schedule() },
+      deliver: async (i, bytes) => {
+        if (this.swarm.held.has(i) || this.storing.has(i)) return false
+        this.storing.add(i)
+        try {
+          // the mirror client hashed it against its CID
+          await this.init.store.put(pieces.cids[i], bytes, { verified: true })
+        } finally {
+          this.storing.delete(i)
+        }
+        this.lastProgress = Date.now()
+        this.swarm.markHeld(i)
+        this.picker.received(i, MIRROR_KEY)
+        this.cancelDuplicates(i)
+        this.init.onProgress?.(this.swarm.held.count, this.swarm.count)
+        return true
+      },
+      take: this.init.bucket == null ? undefined : async (bytes, signal) => { await this.init.bucket!.take(bytes, signal) },
+      log: this.init.log
+    }, fallback, this.init.random)
+  }
+
   /** other requests for a piece that just arrived are cancelled once every piece they ask for is held */
-  private cancelDuplicates (piece: number, from: Request): void {
+  private cancelDuplicates (piece: number, from?: Request): void {
     for (const r of this.requests) {
       if (r === from || !r.pieces.includes(piece)) continue
       if (r.pieces.every(i => this.swarm.held.has(i))) r.controller.abort(new Error('other peers sent these pieces first'))
