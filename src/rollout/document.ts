@@ -29,6 +29,7 @@ import { randomBytes } from 'node:crypto'
 import { UmeshError } from '../errors.js'
 import { PACKAGE_NAME } from '../release/release-index.js'
 import { ROLLOUT_FORMAT } from './types.js'
+import { parseSelector, selectorText } from './selector.js'
 import type { HealthGate, RolloutDocument, RolloutState, WaveSpec } from './types.js'
 
 export const MAX_WAVES = 16
@@ -261,7 +262,7 @@ export function parseRolloutDocument (bytes: Uint8Array): RolloutDocument {
     throw new RolloutDocumentError('(document)', `not UTF-8 JSON (${(err as Error).message})`)
   }
   if (!isObject(raw)) throw new RolloutDocumentError('(document)', 'expected a JSON object')
-  onlyKeys(raw, ['format', 'id', 'package', 'version', 'waves', 'open', 'state', 'rollback', 'gate', 'abort', 'maxParallel', 'manual', 'downgrade', 'critical', 'created', 'updated', 'reason'], [], '')
+  onlyKeys(raw, ['format', 'id', 'package', 'version', 'waves', 'open', 'state', 'rollback', 'gate', 'abort', 'maxParallel', 'manual', 'downgrade', 'critical', 'created', 'updated', 'reason'], ['selector'], '')
   if (raw.format !== ROLLOUT_FORMAT) throw new RolloutDocumentError('format', `expected "${ROLLOUT_FORMAT}", found ${JSON.stringify(raw.format)?.slice(0, 80)} (a newer umesh may be needed)`)
   const id = str(raw.id, 'id', ROLLOUT_ID, '8-64 lowercase letters, digits and -')
   const pkg = str(raw.package, 'package', PACKAGE_NAME, 'a package name: 1-64 of a-z 0-9 . _ -, starting with a letter or digit')
@@ -298,8 +299,22 @@ export function parseRolloutDocument (bytes: Uint8Array): RolloutDocument {
     critical: bool(raw.critical, 'critical'),
     created: date(raw.created, 'created'),
     updated: date(raw.updated, 'updated'),
-    reason: raw.reason
+    reason: raw.reason,
+    ...(raw.selector === undefined ? {} : { selector: selector(raw.selector) })
   }
+}
+
+/** a document's selector: text in canonical form, so every node reads the same requirements */
+function selector (v: unknown): string {
+  if (typeof v !== 'string') throw new RolloutDocumentError('selector', `expected selector text, found ${JSON.stringify(v)?.slice(0, 80)}`)
+  let canonical: string
+  try {
+    canonical = selectorText(parseSelector(v))
+  } catch (err) {
+    throw new RolloutDocumentError('selector', (err as Error).message.replace(/^--select: /, '').split('\n')[0])
+  }
+  if (canonical !== v) throw new RolloutDocumentError('selector', `expected the canonical form "${canonical.slice(0, 200)}", found "${v.slice(0, 200)}"`)
+  return v
 }
 
 /** JSON with object keys sorted at every level, no spaces; undefined members left out like JSON.stringify */

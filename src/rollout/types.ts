@@ -59,10 +59,12 @@ export interface RolloutDocument {
   updated: string
   /** why the state last changed (halted: which nodes failed) */
   reason: string
+  /** a label selector (selector.ts, canonical text): only nodes whose labels match take part; absent: every node */
+  selector?: string
 }
 
 /** what a node says about itself, on the reports topic */
-export type NodeOutcome = 'waiting' | 'fetched' | 'installing' | 'healthy' | 'failed' | 'rolled-back' | 'deferred' | 'refused'
+export type NodeOutcome = 'waiting' | 'fetched' | 'installing' | 'healthy' | 'failed' | 'rolled-back' | 'deferred' | 'refused' | 'not-selected'
 
 export interface NodeReport {
   /** the sending node; the signature must verify with this peer id's public key */
@@ -77,6 +79,8 @@ export interface NodeReport {
   wave: number
   reason: string
   tags: string[]
+  /** the node's labels now (absent when it has none: such reports keep the older wire form) */
+  labels?: Record<string, string>
   /** milliseconds since the epoch, the node's clock */
   at: number
   /** increases with each report of this node, so older ones are ignored */
