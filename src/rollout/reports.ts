@@ -25,6 +25,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import type { Message } from '@libp2p/gossipsub'
 import type { Logger, PeerId, PrivateKey } from '@libp2p/interface'
 import type { NodeOutcome, NodeReport, SignedReport } from './types.js'
+import { labelsProblem, sortedLabels } from './labels.js'
 
 export const MAX_REPORT_BYTES = 8 * 1024
 export const MAX_REASON_CHARS = 512
@@ -34,11 +35,13 @@ export const MAX_TAG_CHARS = 32
 /** wave -1: the node is not in the rollout (or there is none) */
 export const MAX_WAVE = 15
 
-export const NODE_OUTCOMES: readonly NodeOutcome[] = ['waiting', 'fetched', 'installing', 'healthy', 'failed', 'rolled-back', 'deferred', 'refused']
+export const NODE_OUTCOMES: readonly NodeOutcome[] = ['waiting', 'fetched', 'installing', 'healthy', 'failed', 'rolled-back', 'deferred', 'refused', 'not-selected']
 
 const ROLLOUT_ID = /^[a-z0-9-]{1,64}$/
 const PACKAGE_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/
-const REPORT_KEYS = ['peerId', 'rolloutId', 'package', 'version', 'outcome', 'current', 'wave', 'reason', 'tags', 'at', 'seq'] as const
+const REPORT_KEYS = ['peerId', 'rolloutId', 'package', 'version', 'outcome', 'current', 'wave', 'reason', 'tags', 'labels', 'at', 'seq'] as const
+/** may be left out: a report without labels keeps the form nodes before labels sign and read */
+const OPTIONAL_KEYS: readonly string[] = ['labels']
 const ENVELOPE_KEYS = ['report', 'signature']
 /** an Ed25519 signature: 64 bytes */
 const SIGNATURE_BYTES = 64
@@ -60,7 +63,7 @@ function truncate (s: string, max: number): string {
 /** the bytes that are signed: the report's JSON with the keys in a fixed order */
 export function canonicalReport (report: NodeReport): Uint8Array {
   const ordered: Record<string, unknown> = {}
-  for (const key of REPORT_KEYS) ordered[key] = key === 'tags' ? [...report.tags] : report[key]
+  for (const key of REPORT_KEYS) ordered[key] = key === 'tags' ? [...report.tags] : key === 'labels' ? (report.labels == null ? undefined : sortedLabels(report.labels)) : report[key]
   return encoder.encode(JSON.stringify(ordered))
 }
 
@@ -76,6 +79,7 @@ export function makeReport (report: NodeReport): NodeReport {
     wave: report.wave,
     reason: truncate(report.reason, MAX_REASON_CHARS),
     tags: [...report.tags],
+    ...(report.labels == null || Object.keys(report.labels).length === 0 ? {} : { labels: sortedLabels(report.labels) }),
     at: report.at,
     seq: report.seq
   }
@@ -95,7 +99,7 @@ export function checkReport (value: unknown): { ok: true, report: NodeReport, pe
     if (!(REPORT_KEYS as readonly string[]).includes(key)) return bad(key, 'unknown field')
   }
   for (const key of REPORT_KEYS) {
-    if (!(key in r)) return bad(key, 'missing')
+    if (!(key in r) && !OPTIONAL_KEYS.includes(key)) return bad(key, 'missing')
   }
   const str = (field: string, max: number): string | undefined => {
     const v = r[field]
@@ -125,6 +129,16 @@ export function checkReport (value: unknown): { ok: true, report: NodeReport, pe
   for (const tag of r.tags) {
     if (typeof tag !== 'string' || codePoints(tag) > MAX_TAG_CHARS) return bad('tags', `expected strings of at most ${MAX_TAG_CHARS} characters`)
   }
+  let labels: Record<string, string> | undefined
+  if (r.labels !== undefined) {
+    if (r.labels == null || typeof r.labels !== 'object' || Array.isArray(r.labels)) return bad('labels', 'expected an object of key: value')
+    const entries = Object.entries(r.labels)
+    // an empty set is sent by leaving the field out: one spelling per report, for the signature
+    if (entries.length === 0) return bad('labels', 'empty; a node without labels leaves the field out')
+    const problem = labelsProblem(Object.fromEntries(entries))
+    if (problem != null) return bad('labels', problem)
+    labels = sortedLabels(Object.fromEntries(entries) as Record<string, string>)
+  }
   if (typeof r.at !== 'number' || !Number.isSafeInteger(r.at) || r.at < 0) return bad('at', 'expected milliseconds since the epoch (a non-negative safe integer)')
   if (typeof r.seq !== 'number' || !Number.isSafeInteger(r.seq) || r.seq < 0) return bad('seq', 'expected a non-negative safe integer')
   const report: NodeReport = {
@@ -137,6 +151,7 @@ export function checkReport (value: unknown): { ok: true, report: NodeReport, pe
     wave: r.wave,
     reason,
     tags: [...(r.tags as string[])],
+    ...(labels == null ? {} : { labels }),
     at: r.at,
     seq: r.seq
   }
@@ -273,8 +288,22 @@ export interface ReportBookJSON {
 interface PeerEntry {
   lastReport: NodeReport
   lastSeen: number
-  /** by rolloutId */
+  /** by rolloutId (reportKey: a node's reports under no rollout are kept per package) */
   reports: Map<string, NodeReport>
+}
+
+/** rollout ids are unique across packages, but every package without a rollout reports the id `none` */
+function reportKey (rolloutId: string, pkg: string): string {
+  return rolloutId === 'none' ? `none/${pkg}` : rolloutId
+}
+
+/** one row per node and package it reports on: the newest report of that package */
+export interface ReportBookRow {
+  peerId: string
+  package: string
+  report: NodeReport
+  /** when the book last accepted a report of the peer, any package */
+  lastSeen: number
 }
 
 /**
@@ -307,7 +336,8 @@ export class ReportBook {
 
   private put (report: NodeReport, seen: number): boolean {
     let entry = this.peers.get(report.peerId)
-    const stored = entry?.reports.get(report.rolloutId)
+    const key = reportKey(report.rolloutId, report.package)
+    const stored = entry?.reports.get(key)
     if (stored != null && report.seq <= stored.seq) return false
     if (entry == null) {
       entry = { lastReport: report, lastSeen: seen, reports: new Map() }
@@ -316,11 +346,11 @@ export class ReportBook {
       if (report.seq > entry.lastReport.seq) entry.lastReport = report
       entry.lastSeen = Math.max(entry.lastSeen, seen)
     }
-    entry.reports.set(report.rolloutId, report)
+    entry.reports.set(key, report)
     if (entry.reports.size > this.maxRolloutsPerPeer) {
       let lowest: NodeReport | undefined
       for (const r of entry.reports.values()) if (lowest == null || r.seq < lowest.seq) lowest = r
-      entry.reports.delete(lowest!.rolloutId)
+      entry.reports.delete(reportKey(lowest!.rolloutId, lowest!.package))
     }
     this.peers.set(report.peerId, entry)
     while (this.peers.size > this.maxPeers) {
@@ -348,6 +378,25 @@ export class ReportBook {
   /** every report kept of one peer, one per rollout */
   reportsOf (peerId: string): NodeReport[] {
     return [...(this.peers.get(peerId)?.reports.values() ?? [])]
+  }
+
+  /**
+   * One row per (node, package): each node's newest report of each package
+   * it reports on, least recently seen node first. A node that installs
+   * several packages is in the fleet of each (its newest report of all,
+   * `nodes()`, names only one package).
+   */
+  rows (): ReportBookRow[] {
+    const out: ReportBookRow[] = []
+    for (const [peerId, e] of this.peers) {
+      const newest = new Map<string, NodeReport>()
+      for (const r of e.reports.values()) {
+        const had = newest.get(r.package)
+        if (had == null || r.seq > had.seq) newest.set(r.package, r)
+      }
+      for (const [pkg, report] of [...newest].sort((a, b) => a[0] < b[0] ? -1 : 1)) out.push({ peerId, package: pkg, report, lastSeen: e.lastSeen })
+    }
+    return out
   }
 
   /** every peer with its newest report across rollouts, least recently seen first */
