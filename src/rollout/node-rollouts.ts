@@ -5,6 +5,10 @@
  *   - the version must be a release signed by the targets role, or the node
  *     refuses (a stolen rollouts key can only choose among signed releases);
  *     a downgrade needs `allowDowngrade` in the package's install settings;
+ *   - a rollout with a label selector that does not select this node (its
+ *     labels when the rollout first reached it, kept in the install root)
+ *     is reported `not-selected`, naming the requirement it fails, and
+ *     never installed;
  *   - the node computes its wave (tags `canary` / `last`, the wave's listed
  *     peers, else a hash of its peer id and the rollout id);
  *   - when its wave is open and the rollout runs, it installs (autoUpdate on;
@@ -23,12 +27,14 @@
  * document again after a start, the node waits rather than letting plain
  * autoUpdate install a held release whose wave may be closed.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { reportsTopic } from '../network/protocol-ids.js'
 import { parseRolloutDocument } from './document.js'
 import { ReportBook, reportValidator, signReport } from './reports.js'
-import { installSlot, nodePosition, waveOf } from './waves.js'
+import { installSlot, nodePosition, notSelectedReason, waveOf } from './waves.js'
+import { labelsProblem, sortedLabels } from './labels.js'
+import type { Labels } from './labels.js'
 import { installAllowed } from './windows.js'
 import { compareVersions, isScheme } from '../release/index.js'
 import type { InstallManager } from '../install/manager.js'
@@ -39,6 +45,8 @@ import type { MaintenanceConfig, NodeOutcome, NodeReport, RolloutDocument } from
 export interface NodeRolloutsInit {
   network: string
   tags: string[]
+  /** the node's labels now (a SIGHUP may change them); default none */
+  labels?: () => Labels
   maintenance: MaintenanceConfig
   /** packages whose install settings follow a rollout that moves them back */
   allowDowngrade: (pkg: string) => boolean
@@ -73,6 +81,8 @@ interface PackageView {
 const NONE = 'none'
 /** in a package's install root: this package's installs are decided by rollouts */
 export const GOVERNED_MARK = '.rollout-governed'
+/** in a package's install root: the labels this node had when a rollout with a selector first reached it */
+export const SELECTION_LABELS_FILE = '.rollout-labels.json'
 
 export class NodeRollouts {
   private readonly log: Logger
@@ -85,6 +95,9 @@ export class NodeRollouts {
   private timer?: NodeJS.Timeout
   private heartbeat?: NodeJS.Timeout
   private busy = false
+  /** per package: the rollout whose selection labels are known, and those labels */
+  private readonly selection = new Map<string, { rolloutId: string, labels: Labels }>()
+  private reportedLabels = ''
 
   constructor (private readonly components: NodeRolloutsComponents, private readonly init: NodeRolloutsInit) {
     this.log = components.logger.forComponent('umesh:rollout')
@@ -113,6 +126,46 @@ export class NodeRollouts {
     clearInterval(this.heartbeat)
     this.components.pubsub.unsubscribe(this.topic)
     this.components.pubsub.topicValidators.delete(this.topic)
+  }
+
+  /** the node's labels now */
+  labels (): Labels {
+    return sortedLabels(this.init.labels?.() ?? {})
+  }
+
+  /**
+   * The labels a rollout's selector is judged against: those the node had
+   * when the rollout (its id) first reached it, kept in the package's
+   * install root so that a restart does not change them. A label changed by
+   * SIGHUP moves the node in or out of the next rollout, not this one.
+   */
+  private selectionLabels (pkg: string, rolloutId: string): Labels {
+    const known = this.selection.get(pkg)
+    if (known?.rolloutId === rolloutId) return known.labels
+    const root = this.components.manager.installers.get(pkg)?.root
+    const file = root == null ? undefined : join(root, SELECTION_LABELS_FILE)
+    if (file != null && existsSync(file)) {
+      try {
+        const saved = JSON.parse(readFileSync(file, 'utf8'))
+        if (saved?.rolloutId === rolloutId && typeof saved.labels === 'object' && saved.labels !== null && labelsProblem(saved.labels) == null) {
+          this.selection.set(pkg, { rolloutId, labels: saved.labels })
+          return saved.labels
+        }
+      } catch (err) {
+        this.log.error('%s is not readable, taking the labels of now - %e', file, err)
+      }
+    }
+    const labels = this.labels()
+    this.selection.set(pkg, { rolloutId, labels })
+    if (file != null) {
+      try {
+        mkdirSync(root!, { recursive: true })
+        writeFileSync(file, JSON.stringify({ rolloutId, labels }) + '\n')
+      } catch (err) {
+        this.log.error('could not keep the selection labels of %s - %e', pkg, err)
+      }
+    }
+    return labels
   }
 
   /** what the node says about a package in status (rollout, wave, outcome) */
@@ -174,6 +227,12 @@ export class NodeRollouts {
     if (this.busy) return
     this.busy = true
     try {
+      // new labels (SIGHUP) reach the coordinator now rather than at the next heartbeat
+      const labels = JSON.stringify(this.labels())
+      if (labels !== this.reportedLabels) {
+        if (this.reportedLabels !== '') await this.reportAll()
+        this.reportedLabels = labels
+      }
       for (const status of this.components.manager.status()) {
         if (status.followed == null) continue
         await this.decide(status.package, status.current, status.autoUpdate)
@@ -201,6 +260,13 @@ export class NodeRollouts {
       return
     }
     this.mark(pkg)
+    if (doc.selector != null) {
+      const outside = notSelectedReason(doc, this.selectionLabels(pkg, doc.id))
+      if (outside != null) {
+        await this.set(pkg, { outcome: 'not-selected', reason: outside, wave: -1, rolloutId: doc.id, version: doc.version })
+        return
+      }
+    }
     const wave = waveOf({ peerId: this.peerId, tags: this.init.tags, doc })
     const base = { wave, rolloutId: doc.id, version: doc.version }
     const release = this.components.trust.targets()[`releases/${doc.package}/${doc.version}.json`]
@@ -319,6 +385,7 @@ export class NodeRollouts {
       wave: view.wave,
       reason: view.reason.slice(0, 512),
       tags: this.init.tags,
+      labels: this.labels(),
       at: Date.now(),
       seq: ++this.seq
     }

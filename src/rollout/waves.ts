@@ -33,6 +33,9 @@
  */
 import { createHash } from 'node:crypto'
 import type { NodeOutcome, RolloutDocument, WaveSpec } from './types.js'
+import { matches, parseSelector, whyNotSelected } from './selector.js'
+import type { Labels } from './labels.js'
+import type { Selector } from './selector.js'
 
 export const CANARY_TAG = 'canary'
 export const LAST_TAG = 'last'
@@ -43,7 +46,34 @@ export function nodePosition (peerId: string, rolloutId: string): number {
   return digest.readUIntBE(0, 6) / 2 ** 48
 }
 
-/** the index of the node's wave (rules in the file header) */
+const parsedSelectors = new Map<string, Selector>()
+
+/** a document's selector, parsed once (documents carry it checked and canonical) */
+function selectorOf (text: string): Selector {
+  let selector = parsedSelectors.get(text)
+  if (selector == null) {
+    selector = parseSelector(text)
+    if (parsedSelectors.size >= 64) parsedSelectors.clear()
+    parsedSelectors.set(text, selector)
+  }
+  return selector
+}
+
+/**
+ * Does the rollout select a node with these labels? A rollout without a
+ * selector selects every node. Waves are formed over the selected nodes
+ * only: a node not selected is in no wave and never installs the rollout.
+ */
+export function isSelected (doc: Pick<RolloutDocument, 'selector'>, labels: Labels): boolean {
+  return doc.selector == null || matches(selectorOf(doc.selector), labels)
+}
+
+/** why the rollout does not select a node with these labels (`not selected: region=eu-west (this node: region=us-east)`), or undefined */
+export function notSelectedReason (doc: Pick<RolloutDocument, 'selector'>, labels: Labels): string | undefined {
+  return doc.selector == null ? undefined : whyNotSelected(selectorOf(doc.selector), labels)
+}
+
+/** the index of the node's wave (rules in the file header); for a selected node: see isSelected */
 export function waveOf (opts: { peerId: string, tags: string[], doc: Pick<RolloutDocument, 'id' | 'waves'> }): number {
   const { peerId, tags, doc } = opts
   const last = doc.waves.length - 1
@@ -65,13 +95,16 @@ export function waveOf (opts: { peerId: string, tags: string[], doc: Pick<Rollou
  * lowest positions. Never chosen: nodes tagged `last` (they belong to the
  * last wave), nodes tagged `canary` for a wave other than 0 (their tag puts
  * them in wave 0 whatever the list says), and nodes already listed in any
- * wave. Peers a wave lists already are kept. The document is not changed.
+ * wave. Peers a wave lists already are kept. With a selector, only the
+ * selected nodes are chosen (their labels as `known` gives them). The
+ * document is not changed.
  */
-export function chooseCountPeers (known: Array<{ peerId: string, tags: string[] }>, doc: Pick<RolloutDocument, 'id' | 'waves'>): WaveSpec[] {
+export function chooseCountPeers (known: Array<{ peerId: string, tags: string[], labels?: Labels }>, doc: Pick<RolloutDocument, 'id' | 'waves' | 'selector'>): WaveSpec[] {
   const taken = new Set(doc.waves.flatMap(w => w.peers))
   const unique = new Map<string, { peerId: string, tags: string[], position: number }>()
   for (const n of known) {
-    if (!unique.has(n.peerId)) unique.set(n.peerId, { ...n, position: nodePosition(n.peerId, doc.id) })
+    if (!isSelected(doc, n.labels ?? {})) continue
+    if (!unique.has(n.peerId)) unique.set(n.peerId, { peerId: n.peerId, tags: n.tags, position: nodePosition(n.peerId, doc.id) })
   }
   const candidates = [...unique.values()]
     .filter(n => !n.tags.includes(LAST_TAG))
