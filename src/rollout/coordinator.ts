@@ -20,7 +20,7 @@ import { reportsTopic } from '../network/protocol-ids.js'
 import { Repository } from '../trust/repository.js'
 import { changeRollout, listRollouts } from './repo-rollouts.js'
 import { ReportBook, reportValidator } from './reports.js'
-import { chooseCountPeers, gateDecision, waveOf, waveTally } from './waves.js'
+import { chooseCountPeers, gateDecision, isSelected, waveOf, waveTally } from './waves.js'
 import { Notifier } from './webhooks.js'
 import type { GossipSub } from '@libp2p/gossipsub'
 import type { ComponentLogger, Logger } from '@libp2p/interface'
@@ -188,7 +188,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     p.seenState = doc.state
     if (doc.state === 'halted') {
       if (doc.rollback && !p.rolledBackNotified) {
-        const installed = this.book.latest(doc.id).filter(r => ['healthy', 'installing', 'failed', 'rolled-back'].includes(r.outcome) || r.current === doc.version)
+        const installed = this.book.latest(doc.id).filter(r => r.outcome !== 'not-selected' && (['healthy', 'installing', 'failed', 'rolled-back'].includes(r.outcome) || r.current === doc.version))
         if (installed.length > 0 && installed.every(r => r.outcome === 'rolled-back' || (r.outcome === 'failed' && r.current !== doc.version))) {
           p.rolledBackNotified = true
           this.event(doc.id, 'rolled-back', `every node that installed ${doc.version} is off it again`, data)
@@ -198,7 +198,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     }
     if (doc.state !== 'running') return
     if (doc.open === -1) {
-      const known = this.book.nodes().filter(n => n.lastReport.package === doc.package && Date.now() - n.lastSeen < UNREACHABLE_MS).map(n => ({ peerId: n.peerId, tags: n.lastReport.tags }))
+      const known = this.fleetOf(doc).map(n => ({ peerId: n.peerId, tags: n.report.tags, labels: n.report.labels }))
       const waves = chooseCountPeers(known, doc)
       changeRollout(repo, doc.package, { kind: 'open', wave: 0, waves, reason: `wave ${waves[0].name} opened` })
       p.seenOpen = 0
@@ -213,8 +213,8 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     const open = tally[doc.open] ?? { nodes: 0, healthy: 0, failed: 0, installing: 0, pending: 0, rolledBack: 0 }
     // the wave's nodes as the coordinator computes them for every reachable node it knows that follows the
     // package: one that has not reported under this rollout yet (it missed the document) still counts as not healthy
-    const fleet = this.book.nodes().filter(n => n.lastReport.package === doc.package && Date.now() - n.lastSeen < UNREACHABLE_MS)
-    const expected = fleet.filter(n => waveOf({ peerId: n.peerId, tags: n.lastReport.tags, doc }) === doc.open).length
+    const fleet = this.fleetOf(doc)
+    const expected = fleet.filter(n => waveOf({ peerId: n.peerId, tags: n.report.tags, doc }) === doc.open).length
     let decision = gateDecision({ doc, tally: open, waveOpenedAt: p.waveOpenedAt, lastChangeAt: Math.max(p.lastChangeAt, p.waveOpenedAt), now: Date.now(), expectedNodes: Math.max(expected, open.nodes) })
     // a wave no node hashed into (a small fleet, a narrow share) passes once the fleet has had a soak time to report
     if (open.nodes === 0 && expected === 0 && reports.length > 0 && !doc.manual && Date.now() - p.waveOpenedAt >= doc.gate.soakMs) {
@@ -237,6 +237,23 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
       p.seenState = 'completed'
       this.event(doc.id, 'completed', `${doc.package} ${doc.version} rolled out to every wave`, data)
     }
+  }
+
+  /**
+   * The reachable nodes that report on the rollout's package (one row per
+   * node and package: a node installing several packages is in each
+   * package's fleet) and that its selector selects: by the node's own word
+   * once it reported under this rollout (it judges by the labels it had
+   * when the rollout reached it), else by the labels it last reported.
+   */
+  private fleetOf (doc: RolloutDocument): Array<{ peerId: string, report: NodeReport }> {
+    const now = Date.now()
+    return this.book.rows()
+      .filter(n => n.package === doc.package && now - n.lastSeen < UNREACHABLE_MS)
+      .filter(n => {
+        const own = this.book.get(n.peerId, doc.id)
+        return own != null ? own.outcome !== 'not-selected' : isSelected(doc, n.report.labels ?? {})
+      })
   }
 
   private save (): void {

@@ -7,6 +7,9 @@
  */
 import { UNREACHABLE_MS } from './coordinator.js'
 import { waveTally } from './waves.js'
+import { matches } from './selector.js'
+import type { Selector } from './selector.js'
+import type { Labels } from './labels.js'
 import type { ReportBook } from './reports.js'
 import type { NodeOutcome, NodeReport, RolloutDocument } from './types.js'
 
@@ -19,6 +22,7 @@ export interface FleetRow {
   rolloutId: string
   wave: number
   tags: string[]
+  labels: Labels
   lastReport: string
   unreachable: boolean
 }
@@ -30,18 +34,22 @@ export interface FleetFilter {
   /** the last outcome, or `unreachable` */
   state?: string
   tag?: string
+  /** nodes whose reported labels match */
+  select?: Selector
 }
 
 export function fleetRows (book: ReportBook, filter: FleetFilter = {}, now = Date.now()): FleetRow[] {
   const rows: FleetRow[] = []
-  for (const n of book.nodes()) {
-    const r = n.lastReport
+  // one row per node and package: a node that installs several packages shows once for each
+  for (const n of book.rows()) {
+    const r = n.report
     const unreachable = now - n.lastSeen > UNREACHABLE_MS
     if (filter.package != null && r.package !== filter.package) continue
     if (filter.version != null && r.current !== filter.version) continue
     if (filter.state != null && (filter.state === 'unreachable' ? !unreachable : unreachable || r.outcome !== filter.state)) continue
     if (filter.tag != null && !r.tags.includes(filter.tag)) continue
-    rows.push({ peerId: n.peerId, package: r.package, current: r.current, outcome: r.outcome, rolloutId: r.rolloutId, wave: r.wave, tags: r.tags, lastReport: new Date(n.lastSeen).toISOString(), unreachable })
+    if (filter.select != null && !matches(filter.select, r.labels ?? {})) continue
+    rows.push({ peerId: n.peerId, package: r.package, current: r.current, outcome: r.outcome, rolloutId: r.rolloutId, wave: r.wave, tags: r.tags, labels: r.labels ?? {}, lastReport: new Date(n.lastSeen).toISOString(), unreachable })
   }
   return rows
 }
@@ -58,7 +66,7 @@ export interface WaveView {
   deferred: number
 }
 
-export interface RolloutNodeRow { peerId: string, wave: number, outcome: string, current: string, reason: string, tags: string[], lastSeen: number }
+export interface RolloutNodeRow { peerId: string, wave: number, outcome: string, current: string, reason: string, tags: string[], labels: Labels, lastSeen: number }
 
 export interface CoordinatorEvent { at: string, event: string, detail: string }
 
@@ -70,10 +78,11 @@ export interface RolloutView {
   events: CoordinatorEvent[]
 }
 
-export function rolloutView (book: ReportBook, doc: RolloutDocument, events: CoordinatorEvent[]): RolloutView {
+/** `select`: only the nodes whose reported labels match, in the node list and in the wave counts */
+export function rolloutView (book: ReportBook, doc: RolloutDocument, events: CoordinatorEvent[], select?: Selector): RolloutView {
   const lastSeen = new Map(book.nodes().map(n => [n.peerId, n.lastSeen]))
-  const reports = book.latest(doc.id)
-  const nodes: RolloutNodeRow[] = reports.map(r => ({ peerId: r.peerId, wave: r.wave, outcome: r.outcome, current: r.current, reason: r.reason, tags: r.tags, lastSeen: lastSeen.get(r.peerId) ?? r.at }))
+  const reports = book.latest(doc.id).filter(r => select == null || matches(select, r.labels ?? {}))
+  const nodes: RolloutNodeRow[] = reports.map(r => ({ peerId: r.peerId, wave: r.wave, outcome: r.outcome, current: r.current, reason: r.reason, tags: r.tags, labels: r.labels ?? {}, lastSeen: lastSeen.get(r.peerId) ?? r.at }))
   const tally = waveTally(doc, reports.map(r => ({ peerId: r.peerId, wave: r.wave, outcome: r.outcome })))
   const deferred = new Map<number, number>()
   for (const r of reports) if (r.outcome === 'deferred') deferred.set(r.wave, (deferred.get(r.wave) ?? 0) + 1)
