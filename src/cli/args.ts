@@ -36,7 +36,7 @@ export function parse (command: string, argv: string[], own: Record<string, Flag
       options[spec.flag] = { type: 'boolean' }
       options[`no-${spec.flag}`] = { type: 'boolean' }
     } else {
-      options[spec.flag] = { type: 'string', multiple: Array.isArray(spec.default) }
+      options[spec.flag] = { type: 'string', multiple: Array.isArray(spec.default) || spec.repeatable === true }
     }
   }
   let values: Record<string, unknown>

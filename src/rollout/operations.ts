@@ -6,6 +6,8 @@
 import { UsageError } from '../errors.js'
 import { parseAbort, parseGate, parseWaves } from './document.js'
 import { changeRollout, listRollouts, NoRolloutError, readRollout, startRollout } from './repo-rollouts.js'
+import { parseSelector, selectorText } from './selector.js'
+import { checkSelection } from './selection.js'
 import type { Repository } from '../trust/repository.js'
 import type { RolloutDocument } from './types.js'
 
@@ -24,11 +26,17 @@ export interface RolloutStartFields {
   manual?: boolean
   allowDowngrade?: boolean
   critical?: boolean
+  /** a label selector (selector.ts): only matching nodes take part */
+  select?: string
+  /** sign a selector that matches no node the coordinator knows */
+  allowEmpty?: boolean
 }
 
 export function beginRollout (repo: Repository, f: RolloutStartFields): RolloutDocument {
   const maxParallel = f.maxParallel ?? 1
   if (!Number.isInteger(maxParallel) || maxParallel < 1 || maxParallel > 10_000) throw new UsageError('maxParallel: expected an integer from 1 to 10000')
+  const selector = f.select == null ? undefined : parseSelector(f.select)
+  if (selector != null) checkSelection(repo.dir, f.package, selector, f.allowEmpty === true)
   return startRollout(repo, {
     package: f.package,
     version: f.version,
@@ -38,7 +46,8 @@ export function beginRollout (repo: Repository, f: RolloutStartFields): RolloutD
     maxParallel,
     manual: f.manual === true,
     allowDowngrade: f.allowDowngrade === true,
-    critical: f.critical === true
+    critical: f.critical === true,
+    ...(selector != null ? { selector: selectorText(selector) } : {})
   })
 }
 

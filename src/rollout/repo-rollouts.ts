@@ -34,6 +34,8 @@ export interface StartOptions {
   manual: boolean
   allowDowngrade: boolean
   critical: boolean
+  /** a label selector in canonical text (selector.ts); absent: every node */
+  selector?: string
 }
 
 /** the rollout document of a package in the repository, or undefined */
@@ -125,7 +127,8 @@ function startLocked (repo: Repository, opts: StartOptions): RolloutDocument {
     critical: opts.critical || release.critical,
     created: now,
     updated: now,
-    reason: 'started'
+    reason: 'started',
+    ...(opts.selector != null ? { selector: opts.selector } : {})
   }
   return write(repo, doc)
 }
