@@ -50,6 +50,12 @@ export interface HttpComponents {
   logger: ComponentLogger
 }
 
+/** who an API request acts as in the repository's audit log and rollout history: its token's name */
+export function operatorOf (request: unknown): { actor: string, via: 'api' } {
+  const name = (request as { token?: { name?: unknown } }).token?.name
+  return { actor: typeof name === 'string' && name !== '' ? name : 'api', via: 'api' }
+}
+
 export interface ApiEvents {
   /** an operator changed a package's rollout or releases through the API */
   changed: [{ package: string, what: string }]

@@ -3,11 +3,12 @@
  * is stored), version schemes and channels, the signed release index, and
  * `release add`, which ties them to the content store and the TUF repository.
  *
- * Imports: content/ (chunking), trust/ (signing the index into the
- * repository), protocols/shared (path rules, the largest chunk), errors.
+ * Imports: audit/ (add and publish are recorded), content/ (chunking),
+ * trust/ (signing the index into the repository), protocols/shared (path
+ * rules, the largest chunk), errors.
  */
 export { addRelease, releasesIn, ReleaseError } from './add-release.js'
-export { releaseAddOptions, addedJson, listReleases } from './operations.js'
+export { releaseAddOptions, addedJson, listReleases, addReleaseAs, publishAgain } from './operations.js'
 export type { ReleaseAddFields } from './operations.js'
 export type { AddReleaseOptions, AddedRelease, ReleaseSummary } from './add-release.js'
 export { parseReleaseIndex, encodeReleaseIndex, releaseTargetPath, ReleaseIndexError, INDEX_FORMAT } from './release-index.js'

@@ -1,11 +1,16 @@
 /**
  * What `umesh release add | list` and the HTTP API's /api/v1/releases both
  * do, from the same fields: the CLI's option texts checked into
- * AddReleaseOptions, the summary printed after an add, the sorted list.
+ * AddReleaseOptions, the summary printed after an add, the sorted list;
+ * and the two that change the repository, add and publish, each recorded
+ * in its audit log (src/audit) with the operator who asked.
  */
+import { auditedAsync, audited } from '../audit/index.js'
 import { UsageError } from '../errors.js'
-import { parsePackageRangeFlag, releasesIn } from './add-release.js'
+import { addRelease, parsePackageRangeFlag, releasesIn } from './add-release.js'
 import { compareVersions, isScheme, CHANNELS } from './version.js'
+import type { Operator } from '../audit/index.js'
+import type { Repository } from '../trust/repository.js'
 import type { AddedRelease, AddReleaseOptions, ReleaseSummary } from './add-release.js'
 import type { Channel } from './version.js'
 
@@ -51,4 +56,19 @@ export function listReleases (repo: Parameters<typeof releasesIn>[0], pkg?: stri
   return releasesIn(repo)
     .filter(r => pkg == null || r.package === pkg)
     .sort((a, b) => a.package.localeCompare(b.package) || compareVersions(a.scheme, a.version, b.version))
+}
+
+/** `release add`: checks, chunks and signs the release at `source`, recorded with its options (targets key) */
+export async function addReleaseAs (repo: Repository, source: string, options: AddReleaseOptions, who: Operator): Promise<AddedRelease> {
+  const args = { ...options, source: who.via === 'api' ? '(uploaded archive)' : source, changelogFile: options.changelogFile == null ? undefined : (who.via === 'api' ? '(uploaded text)' : options.changelogFile) }
+  return await auditedAsync(repo, who, { action: 'release.add', role: 'targets', args }, async () => await addRelease(repo, source, options),
+    added => ({ target: added.targetPath, files: added.index.files.length, totalSize: added.index.totalSize, newChunks: added.newChunks }))
+}
+
+/** `release publish`: a new timestamp over the same snapshot, so the publisher announces again (timestamp key) */
+export function publishAgain (repo: Repository, who: Operator): number {
+  return audited(repo, who, { action: 'release.publish', role: 'timestamp', args: {} }, () => {
+    repo.refreshTimestamp()
+    return repo.signedOf('timestamp').version as number
+  }, version => ({ timestamp: version }))
 }

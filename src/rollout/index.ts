@@ -7,8 +7,11 @@
  * steers them from a publisher (coordinator.ts); and a node's side that
  * installs when its wave is open and reports (node-rollouts.ts).
  *
- * Imports: install/ (the node side drives the install manager), network/
- * (topic names), release/, trust/, util/.
+ * Every rollout's newest document stays signed in the history
+ * (history.ts); operator actions are recorded in the audit log.
+ *
+ * Imports: audit/ (operator actions), install/ (the node side drives the
+ * install manager), network/ (topic names), release/, trust/, util/.
  */
 import { Coordinator } from './coordinator.js'
 import { NodeRollouts } from './node-rollouts.js'
@@ -23,6 +26,8 @@ export type { RolloutStartFields, SteerAction } from './operations.js'
 export { fleetRows, rolloutView, nodeView } from './views.js'
 export type { FleetRow, FleetFilter, RolloutView, WaveView, NodeView, CoordinatorEvent } from './views.js'
 export { readRollout, listRollouts, RolloutError, RolloutConflictError, NoRolloutError } from './repo-rollouts.js'
+export { rolloutHistory, lastCompletedRollout, historyTargetPath, outcomeOf, COORDINATOR_ACTOR } from './history.js'
+export type { RolloutHistoryEntry, RolloutOutcome } from './history.js'
 export { NodeRollouts, GOVERNED_MARK } from './node-rollouts.js'
 export type { NodeRolloutsComponents, NodeRolloutsInit } from './node-rollouts.js'
 

@@ -1,13 +1,18 @@
 /**
  * What `umesh rollout` and the HTTP API's /api/v1/rollouts both do, from
  * the same fields: start a rollout from the CLI's option texts, and steer
- * one (promote, pause, resume, halt with or without rollback).
+ * one (promote, pause, resume, halt with or without rollback). Each is
+ * recorded in the repository's audit log (src/audit) with the operator who
+ * asked, and the operator is kept in the rollout's history (history.ts).
  */
+import { audited } from '../audit/index.js'
 import { UsageError } from '../errors.js'
+import { ROLLOUTS_ROLE } from '../trust/repository.js'
 import { parseAbort, parseGate, parseWaves } from './document.js'
 import { changeRollout, listRollouts, NoRolloutError, readRollout, startRollout } from './repo-rollouts.js'
 import { parseSelector, selectorText } from './selector.js'
 import { checkSelection } from './selection.js'
+import type { Operator } from '../audit/index.js'
 import type { Repository } from '../trust/repository.js'
 import type { RolloutDocument } from './types.js'
 
@@ -32,12 +37,12 @@ export interface RolloutStartFields {
   allowEmpty?: boolean
 }
 
-export function beginRollout (repo: Repository, f: RolloutStartFields): RolloutDocument {
+export function beginRollout (repo: Repository, f: RolloutStartFields, who: Operator): RolloutDocument {
   const maxParallel = f.maxParallel ?? 1
   if (!Number.isInteger(maxParallel) || maxParallel < 1 || maxParallel > 10_000) throw new UsageError('maxParallel: expected an integer from 1 to 10000')
   const selector = f.select == null ? undefined : parseSelector(f.select)
   if (selector != null) checkSelection(repo.dir, f.package, selector, f.allowEmpty === true)
-  return startRollout(repo, {
+  const start = (): RolloutDocument => startRollout(repo, {
     package: f.package,
     version: f.version,
     waves: parseWaves(f.waves ?? DEFAULT_WAVES),
@@ -48,22 +53,27 @@ export function beginRollout (repo: Repository, f: RolloutStartFields): RolloutD
     allowDowngrade: f.allowDowngrade === true,
     critical: f.critical === true,
     ...(selector != null ? { selector: selectorText(selector) } : {})
-  })
+  }, who.actor)
+  return audited(repo, who, { action: 'rollout.start', role: ROLLOUTS_ROLE, args: { ...f } }, start, doc => ({ rollout: doc.id, state: doc.state }))
 }
 
 export const STEER_ACTIONS = ['promote', 'pause', 'resume', 'halt'] as const
 export type SteerAction = typeof STEER_ACTIONS[number]
 
 /** an operator's change to the package's rollout, signed into the repository */
-export function steerRollout (repo: Repository, pkg: string, action: SteerAction, rollback = false): RolloutDocument {
+export function steerRollout (repo: Repository, pkg: string, action: SteerAction, rollback: boolean, who: Operator): RolloutDocument {
   const doc = readRollout(repo, pkg)
   if (doc == null) throw new NoRolloutError(`no rollout of ${pkg} in this repository`)
-  switch (action) {
-    case 'promote': return changeRollout(repo, pkg, { kind: 'open', wave: doc.open + 1, reason: `wave ${doc.waves[doc.open + 1]?.name ?? '?'} opened by the operator` })
-    case 'pause': return changeRollout(repo, pkg, { kind: 'state', state: 'paused', reason: 'paused by the operator' })
-    case 'resume': return changeRollout(repo, pkg, { kind: 'state', state: 'running', reason: 'resumed by the operator' })
-    case 'halt': return changeRollout(repo, pkg, { kind: 'state', state: 'halted', rollback, reason: `halted by the operator${rollback ? '; rollback requested' : ''}` })
+  const change = (): RolloutDocument => {
+    switch (action) {
+      case 'promote': return changeRollout(repo, pkg, { kind: 'open', wave: doc.open + 1, reason: `wave ${doc.waves[doc.open + 1]?.name ?? '?'} opened by ${who.actor}` }, who.actor)
+      case 'pause': return changeRollout(repo, pkg, { kind: 'state', state: 'paused', reason: `paused by ${who.actor}` }, who.actor)
+      case 'resume': return changeRollout(repo, pkg, { kind: 'state', state: 'running', reason: `resumed by ${who.actor}` }, who.actor)
+      case 'halt': return changeRollout(repo, pkg, { kind: 'state', state: 'halted', rollback, reason: `halted by ${who.actor}${rollback ? '; rollback requested' : ''}` }, who.actor)
+    }
   }
+  const args = { package: pkg, rollout: doc.id, version: doc.version, ...(action === 'halt' ? { rollback } : {}) }
+  return audited(repo, who, { action: `rollout.${action}`, role: ROLLOUTS_ROLE, args }, change, next => ({ rollout: next.id, state: next.state, open: next.waves[next.open]?.name ?? null, rollback: next.rollback }))
 }
 
 /** the package named, or the only one with a rollout */

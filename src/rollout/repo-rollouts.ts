@@ -8,9 +8,9 @@
 import { closeSync, existsSync, openSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { UmeshError } from '../errors.js'
-import { compareVersions, isScheme } from '../release/index.js'
 import { Repository, ROLLOUTS_ROLE, targetFilePath } from '../trust/repository.js'
 import { encodeRolloutDocument, newRolloutId, parseRolloutDocument, rolloutTargetPath } from './document.js'
+import { actorsOf, COORDINATOR_ACTOR, currentRolloutPackage, historyTargetPath, isDowngrade, lastCompletedRollout } from './history.js'
 import type { HealthGate, RolloutDocument, RolloutState, WaveSpec } from './types.js'
 import { ROLLOUT_FORMAT } from './types.js'
 
@@ -51,8 +51,9 @@ export function readRollout (repo: Repository, pkg: string): RolloutDocument | u
 /** every rollout document in the repository */
 export function listRollouts (repo: Repository): RolloutDocument[] {
   return Object.keys(repo.targets(ROLLOUTS_ROLE))
-    .filter(p => /^rollouts\/[^/]+\.json$/.test(p))
-    .map(p => readRollout(repo, p.slice('rollouts/'.length, -'.json'.length)))
+    .map(currentRolloutPackage)
+    .filter((p): p is string => p != null)
+    .map(p => readRollout(repo, p))
     .filter((d): d is RolloutDocument => d != null)
 }
 
@@ -85,29 +86,40 @@ function withRepoLock<T> (repo: Repository, fn: () => T): T {
   }
 }
 
-function write (repo: Repository, doc: RolloutDocument): RolloutDocument {
+/**
+ * Signs the package's current document and, with the same bytes, the
+ * rollout's own entry in the history (history.ts), in one new version of
+ * the rollouts metadata. `by` made this change; the starter is kept.
+ */
+function write (repo: Repository, doc: RolloutDocument, by: string | undefined): RolloutDocument {
   const next = { ...doc, updated: new Date().toISOString() }
-  repo.addTargets([{ path: rolloutTargetPath(doc.package), bytes: encodeRolloutDocument(next), custom: { package: doc.package, version: doc.version, rollout: doc.id } }], ROLLOUTS_ROLE)
+  const bytes = encodeRolloutDocument(next)
+  const path = rolloutTargetPath(doc.package)
+  const previous = repo.targets(ROLLOUTS_ROLE)[path]
+  const startedBy = previous?.custom?.rollout === doc.id ? actorsOf(previous).startedBy : by
+  const custom = { package: doc.package, version: doc.version, rollout: doc.id, ...(startedBy != null ? { startedBy } : {}), ...(by != null ? { changedBy: by } : {}) }
+  repo.addTargets([{ path, bytes, custom }, { path: historyTargetPath(doc.package, doc.id), bytes, custom }], ROLLOUTS_ROLE)
   return next
 }
 
-/** starts a rollout of a signed release; one in progress for the package must be halted or completed first */
-export function startRollout (repo: Repository, opts: StartOptions): RolloutDocument {
-  return withRepoLock(repo, () => startLocked(Repository.open(repo.dir), opts))
+/** starts a rollout of a signed release; one in progress for the package must be halted or completed first; `by` names who (history.ts) */
+export function startRollout (repo: Repository, opts: StartOptions, by?: string): RolloutDocument {
+  return withRepoLock(repo, () => startLocked(Repository.open(repo.dir), opts, by))
 }
 
-function startLocked (repo: Repository, opts: StartOptions): RolloutDocument {
+function startLocked (repo: Repository, opts: StartOptions, by: string | undefined): RolloutDocument {
   const release = signedRelease(repo, opts.package, opts.version)
   const previous = readRollout(repo, opts.package)
   if (previous != null && (previous.state === 'running' || previous.state === 'paused')) {
     throw new RolloutConflictError(`a rollout of ${opts.package} ${previous.version} (${previous.id}) is ${previous.state}; halt it (\`umesh rollout halt\`) or let it complete first`)
   }
-  // a downgrade relative to the last version rolled out to everyone needs the explicit flag;
-  // a halted rollout (its nodes went back) or one naming a version that is not a signed
-  // release (nodes refused it) rolled nothing out. Nodes check again against what they run.
-  const previousSigned = previous != null && repo.targets()[`releases/${opts.package}/${previous.version}.json`] != null
-  if (previous != null && previous.state === 'completed' && previousSigned && isScheme(release.scheme) && compareVersions(release.scheme, opts.version, previous.version) < 0 && !opts.allowDowngrade) {
-    throw new RolloutError(`${opts.version} is older than ${previous.version}, the last version rolled out; a downgrade needs --allow-downgrade (and nodes may still refuse it by local policy)`)
+  // a downgrade relative to the last version rolled out to everyone (the package's last completed
+  // rollout in the history) needs the explicit flag; a halted rollout (its nodes went back) or one
+  // naming a version that is not a signed release (nodes refused it) rolled nothing out. Nodes
+  // check again against what they run.
+  const baseline = lastCompletedRollout(repo, opts.package)
+  if (baseline != null && isDowngrade(release.scheme, opts.version, baseline.version) && !opts.allowDowngrade) {
+    throw new RolloutError(`${opts.version} is older than ${baseline.version}, the last version rolled out (rollout ${baseline.id}, completed ${baseline.updated}); a downgrade needs --allow-downgrade (and nodes may still refuse it by local policy)`)
   }
   const now = new Date().toISOString()
   const doc: RolloutDocument = {
@@ -130,19 +142,19 @@ function startLocked (repo: Repository, opts: StartOptions): RolloutDocument {
     reason: 'started',
     ...(opts.selector != null ? { selector: opts.selector } : {})
   }
-  return write(repo, doc)
+  return write(repo, doc, by)
 }
 
 export type RolloutChange =
   | { kind: 'open', wave: number, reason: string, waves?: WaveSpec[] }
   | { kind: 'state', state: RolloutState, reason: string, rollback?: boolean }
 
-/** applies a change to the package's rollout and re-signs it; a change that changes nothing writes nothing */
-export function changeRollout (repo: Repository, pkg: string, change: RolloutChange): RolloutDocument {
-  return withRepoLock(repo, () => changeLocked(Repository.open(repo.dir), pkg, change))
+/** applies a change to the package's rollout and re-signs it; a change that changes nothing writes nothing; `by`: who (the coordinator unless an operator) */
+export function changeRollout (repo: Repository, pkg: string, change: RolloutChange, by = COORDINATOR_ACTOR): RolloutDocument {
+  return withRepoLock(repo, () => changeLocked(Repository.open(repo.dir), pkg, change, by))
 }
 
-function changeLocked (repo: Repository, pkg: string, change: RolloutChange): RolloutDocument {
+function changeLocked (repo: Repository, pkg: string, change: RolloutChange, by: string): RolloutDocument {
   const doc = readRollout(repo, pkg)
   if (doc == null) throw new NoRolloutError(`no rollout of ${pkg} in this repository; start one with \`umesh rollout start\``)
   const next: RolloutDocument = { ...doc }
@@ -160,5 +172,5 @@ function changeLocked (repo: Repository, pkg: string, change: RolloutChange): Ro
     if (change.rollback === true) next.rollback = true
   }
   next.reason = change.reason
-  return write(repo, next)
+  return write(repo, next, by)
 }

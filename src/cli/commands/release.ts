@@ -1,9 +1,12 @@
 /**
- * umesh release add | list: publishing releases into the TUF repository.
+ * umesh release add | list | publish: publishing releases into the TUF
+ * repository; add and publish are recorded in its audit log as --actor,
+ * UMESH_ACTOR or the OS user.
  */
 import { resolve } from 'node:path'
+import { resolveActor } from '../../audit/index.js'
 import { UsageError } from '../../errors.js'
-import { addRelease, addedJson, listReleases, releaseAddOptions } from '../../release/index.js'
+import { addReleaseAs, addedJson, listReleases, publishAgain, releaseAddOptions } from '../../release/index.js'
 import { Repository } from '../../trust/repository.js'
 import { bytes } from '../../view/index.js'
 import { parse } from '../args.js'
@@ -26,7 +29,8 @@ umesh release publish --repo DIR
 
 version schemes: semver (1.2.0 stable, 1.2.0-beta.1 beta, 1.2.0-alpha.1 alpha) or abr
 ({major}{a|b|r}{minor}: 0a1 < 0b1 < 0r1 < 0a2 < 1a1; a alpha, b beta, r release); a package keeps
-the scheme of its first release`
+the scheme of its first release
+add and publish take --actor NAME (default: UMESH_ACTOR, else the OS user), recorded in the audit log (umesh audit)`
 
 export const command: Command = {
   run: async (argv) => {
@@ -41,7 +45,8 @@ export const command: Command = {
       conflicts: { type: 'string', multiple: true },
       'required-step': { type: 'boolean' },
       critical: { type: 'boolean' },
-      json: { type: 'boolean' }
+      json: { type: 'boolean' },
+      actor: { type: 'string' }
     }, false)
     if (args.own.help === true) {
       process.stdout.write(HELP + '\n')
@@ -50,12 +55,13 @@ export const command: Command = {
     const [action, ...rest] = args.positionals
     if (args.own.repo == null) throw new UsageError('--repo DIR is required; see: umesh release --help')
     const repo = Repository.open(resolve(args.own.repo as string))
+    const who = { actor: resolveActor(args.own.actor as string | undefined), via: 'cli' as const }
     if (action === 'add') {
       if (rest.length !== 1) throw new UsageError('release add takes one PATH (a directory, .tar or .tar.gz)')
       for (const flag of ['package', 'version'] as const) {
         if (args.own[flag] == null) throw new UsageError(`--${flag} is required for release add`)
       }
-      const added = await addRelease(repo, resolve(rest[0]), releaseAddOptions({
+      const added = await addReleaseAs(repo, resolve(rest[0]), releaseAddOptions({
         package: args.own.package as string,
         version: args.own.version as string,
         channel: args.own.channel as string | undefined,
@@ -65,7 +71,7 @@ export const command: Command = {
         conflicts: args.own.conflicts as string[] | undefined,
         requiredStep: args.own['required-step'] === true,
         critical: args.own.critical === true
-      }))
+      }), who)
       const i = added.index
       if (args.own.json === true) {
         process.stdout.write(JSON.stringify(addedJson(added)) + '\n')
@@ -85,8 +91,8 @@ export const command: Command = {
       return 0
     }
     if (action === 'publish' && rest.length === 0) {
-      repo.refreshTimestamp()
-      process.stdout.write(`timestamp version ${repo.signedOf('timestamp').version as number} signed; a publisher node on this repository announces it within a second\n`)
+      const version = publishAgain(repo, who)
+      process.stdout.write(`timestamp version ${version} signed; a publisher node on this repository announces it within a second\n`)
       return 0
     }
     throw new UsageError(`expected "release add PATH", "release list" or "release publish", found "release ${args.positionals.join(' ')}"; see: umesh release --help`)

@@ -3,18 +3,20 @@
  * .tar as the raw body with `release add`'s options in the query. The
  * upload streams to a private temporary file (never into the repository)
  * and is cut off with 413 at the size cap; then the same checks and
- * signing as `umesh release add` run on it. One add at a time.
+ * signing as `umesh release add` run on it. One add at a time, recorded in
+ * the repository's audit log as the token's name.
  */
 import { closeSync, createWriteStream, mkdtempSync, openSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { addRelease, addedJson, listReleases, releaseAddOptions } from '../../release/index.js'
+import { addReleaseAs, addedJson, listReleases, releaseAddOptions } from '../../release/index.js'
 import { Repository } from '../../trust/repository.js'
 import { HttpError } from '../errors.js'
 import type { Readable } from 'node:stream'
 import type { FastifyInstance } from 'fastify'
+import { operatorOf } from '../context.js'
 import type { RouteContext } from '../context.js'
 
 const ARCHIVE_TYPES: Record<string, string> = {
@@ -120,7 +122,8 @@ export function releaseRoutes (app: FastifyInstance, ctx: RouteContext): void {
         options.changelogFile = join(dir, 'CHANGELOG')
         writeFileSync(options.changelogFile, q.changelog)
       }
-      const run = adding.then(async () => await addRelease(Repository.open(m.repoDir), archive, options))
+      const who = operatorOf(request)
+      const run = adding.then(async () => await addReleaseAs(Repository.open(m.repoDir), archive, options, who))
       adding = run.then(() => {}, () => {})
       const added = await run
       ctx.changed.emit('changed', { package: added.index.package, what: `release ${added.index.version} added` })

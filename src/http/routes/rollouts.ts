@@ -3,12 +3,15 @@
  * steer one (promote, pause, resume, halt with rollback): the same
  * functions `umesh rollout` calls, signing into the repository. Two starts
  * at once for a package: the repository lock orders them, the second finds
- * the first running and gets 409.
+ * the first running and gets 409. Each change is recorded in the audit log
+ * and the rollout's history as the token's name. GET
+ * /api/v1/rollouts/{package}/history lists every rollout of the package kept.
  */
-import { beginRollout, listRollouts, readRollout, rolloutView, steerRollout, STEER_ACTIONS } from '../../rollout/index.js'
+import { beginRollout, listRollouts, readRollout, rolloutHistory, rolloutView, steerRollout, STEER_ACTIONS } from '../../rollout/index.js'
 import { Repository } from '../../trust/repository.js'
 import { HttpError } from '../errors.js'
 import type { FastifyInstance } from 'fastify'
+import { operatorOf } from '../context.js'
 import type { Management, RouteContext } from '../context.js'
 import type { SteerAction } from '../../rollout/index.js'
 import type { RolloutDocument } from '../../rollout/types.js'
@@ -51,7 +54,7 @@ export function rolloutRoutes (app: FastifyInstance, ctx: RouteContext): void {
     config: { doc: { summary: 'start a rollout of a signed release in waves (`umesh rollout start`)', tags: ['rollouts'], role: 'operate', responses: { 201: 'the signed rollout document', 400: 'a field is wrong (named in "field")', 401: 'no or an unknown token', 403: 'a read token', 409: 'a rollout of the package is running or paused', 422: 'the version is not a signed release, or a downgrade without allowDowngrade' } } }
   }, async (request, reply) => {
     const m = ctx.manage()
-    const doc = beginRollout(Repository.open(m.repoDir), request.body as any)
+    const doc = beginRollout(Repository.open(m.repoDir), request.body as any, operatorOf(request))
     ctx.changed.emit('changed', { package: doc.package, what: `rollout ${doc.id} of ${doc.version} started` })
     return await reply.code(201).send(doc)
   })
@@ -65,6 +68,14 @@ export function rolloutRoutes (app: FastifyInstance, ctx: RouteContext): void {
     const doc = readRollout(Repository.open(m.repoDir), pkg)
     if (doc == null) throw new HttpError(404, `no rollout of ${pkg}; start one with POST /api/v1/rollouts`)
     return view(m, doc)
+  })
+
+  app.get('/api/v1/rollouts/:package/history', {
+    schema: { params: PACKAGE },
+    config: { doc: { summary: 'every rollout of the package the repository keeps, oldest first (`umesh rollout history --json`)', tags: ['rollouts'], role: 'read', responses: { 200: '[{...the signed rollout document, outcome (open, paused, halted, rolled back, completed), current, startedBy, changedBy}]', 401: 'no or an unknown token', 404: 'not a coordinator' } } }
+  }, async (request) => {
+    const pkg = (request.params as { package: string }).package
+    return rolloutHistory(Repository.open(ctx.manage().repoDir), pkg).map(h => ({ ...h.doc, outcome: h.outcome, current: h.current, startedBy: h.startedBy ?? null, changedBy: h.changedBy ?? null }))
   })
 
   for (const action of STEER_ACTIONS) {
@@ -84,7 +95,7 @@ export function rolloutRoutes (app: FastifyInstance, ctx: RouteContext): void {
       const m = ctx.manage()
       const pkg = (request.params as { package: string }).package
       const rollback = (request.body as { rollback?: boolean } | undefined)?.rollback === true
-      const doc = steerRollout(Repository.open(m.repoDir), pkg, action, rollback)
+      const doc = steerRollout(Repository.open(m.repoDir), pkg, action, rollback, operatorOf(request))
       ctx.changed.emit('changed', { package: pkg, what: `${action}${rollback ? ' with rollback' : ''}` })
       return doc
     })
