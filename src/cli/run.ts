@@ -24,7 +24,8 @@ export const COMMANDS: Record<string, Loader> = {
   backups: async () => await import('./commands/backups.js'),
   rollout: async () => await import('./commands/rollout.js'),
   fleet: async () => await import('./commands/fleet.js'),
-  api: async () => await import('./commands/api.js')
+  api: async () => await import('./commands/api.js'),
+  audit: async () => await import('./commands/audit.js')
 }
 
 const SUMMARIES: Record<string, string> = {
@@ -37,9 +38,10 @@ const SUMMARIES: Record<string, string> = {
   release: 'publish a release from a directory or tarball into the repository, list or re-announce releases (release add | list | publish)',
   update: 'install, upgrade, downgrade and roll back packages; what this node follows, holds and could update to (update version | status | upgrade | downgrade | rollback | history | check | changelog)',
   backups: 'rollback points the install engine keeps (backups list)',
-  rollout: 'roll a release out in waves and steer it (rollout start | status | promote | pause | resume | halt)',
+  rollout: 'roll a release out in waves and steer it, list past rollouts (rollout start | status | history | promote | pause | resume | halt)',
   fleet: 'every node the rollout coordinator has heard of, with versions, state, wave and last report',
-  api: 'tokens for the HTTP API and dashboard (--http-listen): create, list, revoke'
+  api: 'tokens for the HTTP API and dashboard (--http-listen): create, list, revoke',
+  audit: 'the repository\'s signed, chained log of operator actions on releases and rollouts; --verify checks it'
 }
 
 export function usage (): string {
