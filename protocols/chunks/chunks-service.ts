@@ -17,6 +17,9 @@ import type { Connection, Logger, Startable, Stream } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
 
 type Answer = Partial<ChunksResponse>
+
+/** a relayed connection's remote address carries /p2p-circuit */
+const isRelayed = (connection: Connection): boolean => connection.remoteAddr.getComponents().some(c => c.name === 'p2p-circuit')
 type PbStream = ReturnType<typeof pbStream>
 
 /** a request that passed every check */
@@ -55,7 +58,9 @@ export class ChunksService implements Startable {
   async start (): Promise<void> {
     await this.components.registrar.handle(this.protocol, this.handle, {
       maxInboundStreams: this.init.maxInboundStreams ?? DEFAULT_MAX_INBOUND_STREAMS,
-      maxOutboundStreams: this.init.maxOutboundStreams ?? DEFAULT_MAX_OUTBOUND_STREAMS
+      maxOutboundStreams: this.init.maxOutboundStreams ?? DEFAULT_MAX_OUTBOUND_STREAMS,
+      // a limited (relayed) connection gets no chunks stream at all unless allowed
+      runOnLimitedConnection: this.init.allowRelayed === true
     })
     this.started = true
   }
@@ -80,7 +85,10 @@ export class ChunksService implements Startable {
     const pb = pbStream(stream, { maxDataLength: MAX_REQUEST_BYTES, maxBufferSize: MAX_REQUEST_BUFFER_BYTES, lengthDecoder: boundedLengthDecoder(MAX_REQUEST_BYTES) })
     this.inFlight++
     try {
-      const request = await this.read(pb, signal)
+      const request = isRelayed(connection) && this.init.allowRelayed !== true
+        // a relay without limits gives an unlimited connection: refused here all the same
+        ? refusal(ChunksResponse.Code.BAD_REQUEST, 'chunk data does not travel over relayed connections to this node (allowRelayedData is off); ask over a direct connection')
+        : await this.read(pb, signal)
       if (!('kind' in request)) {
         await pb.write(request, ChunksResponse, { signal })
         this.log('refused a chunks request from %p: %s %s', connection.remotePeer, request.code, request.error)

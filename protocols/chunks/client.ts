@@ -24,6 +24,8 @@ export type ChunksTarget = PeerId | Multiaddr | Multiaddr[]
 export interface ChunksRequestOptions extends AbortOptions {
   /** time for the whole request, dial to last answer, including the time the caller spends between chunks (default 30 s) */
   timeout?: number
+  /** ask over a limited (relayed) connection too (default false: chunks travel over direct connections) */
+  runOnLimitedConnection?: boolean
 }
 
 /** a chunk whose bytes hash to its CID */
@@ -44,6 +46,7 @@ class Exchange {
   private readonly timeout: AbortSignal
   private readonly timeoutMs: number
   private readonly caller?: AbortSignal
+  private readonly limited: boolean
   private lp?: LengthPrefixedStream<Stream>
   stream?: Stream
 
@@ -52,13 +55,14 @@ class Exchange {
     this.timeoutMs = options.timeout ?? DEFAULT_TIMEOUT
     this.timeout = AbortSignal.timeout(this.timeoutMs)
     this.caller = options.signal
+    this.limited = options.runOnLimitedConnection === true
     this.signal = options.signal == null ? this.timeout : AbortSignal.any([options.signal, this.timeout])
   }
 
   /** dials, sends the request and closes the writing end: the peer answers, then closes */
   async open (opener: StreamOpener, target: ChunksTarget, network: string, request: ChunksRequest, maxMessageBytes: number, maxBufferBytes: number): Promise<void> {
     try {
-      this.stream = await opener.dialProtocol(target, chunksProtocol(network), { signal: this.signal })
+      this.stream = await opener.dialProtocol(target, chunksProtocol(network), { signal: this.signal, runOnLimitedConnection: this.limited })
       // a length prefix that never ends is cut off like an oversized answer
       this.lp = lpStream(this.stream, { maxDataLength: maxMessageBytes, maxBufferSize: maxBufferBytes, lengthDecoder: boundedLengthDecoder(maxMessageBytes) })
       await this.lp.write(ChunksRequest.encode(request), { signal: this.signal })

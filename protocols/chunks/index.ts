@@ -56,6 +56,12 @@ export interface ChunksInit {
   /** requests served at once in all (default 64); more get BUSY */
   maxConcurrent?: number
   /**
+   * serve chunks over relayed connections (default false): a relay's bytes
+   * are capped and someone else's, so chunk data travels only over direct
+   * connections; a request over a relay is refused with BAD_REQUEST
+   */
+  allowRelayed?: boolean
+  /**
    * Where chunk answers wait for an upload slot (fair among peers, rare
    * chunks first) and the upload cap: `acquire` resolves to the function
    * that frees the slot once the answer is written. None: sent at once.

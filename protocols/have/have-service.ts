@@ -23,7 +23,9 @@ export class HaveService implements Startable {
   async start (): Promise<void> {
     await this.components.registrar.handle(this.protocol, this.handle, {
       maxInboundStreams: this.init.maxInboundStreams ?? DEFAULT_MAX_INBOUND_STREAMS,
-      maxOutboundStreams: this.init.maxOutboundStreams ?? DEFAULT_MAX_OUTBOUND_STREAMS
+      maxOutboundStreams: this.init.maxOutboundStreams ?? DEFAULT_MAX_OUTBOUND_STREAMS,
+      // bitfields and piece numbers only: over a relay too (the chunks themselves are not)
+      runOnLimitedConnection: true
     })
     this.started = true
   }

@@ -65,7 +65,7 @@ export class HaveSession {
    */
   static async open (opener: StreamOpener, peer: PeerId, network: string, hello: HaveHello, options: HaveSessionOptions = {}): Promise<HaveSession | undefined> {
     const signal = AbortSignal.timeout(options.helloTimeout ?? DEFAULT_HELLO_TIMEOUT)
-    const stream = await opener.dialProtocol(peer, haveProtocol(network), { signal })
+    const stream = await opener.dialProtocol(peer, haveProtocol(network), { signal, runOnLimitedConnection: true })
     const lp = framed(stream)
     try {
       await lp.write(HaveMessage.encode({ ...hello, added: [], fetching: [], unknown: false } as HaveMessage), { signal })

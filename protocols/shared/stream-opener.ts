@@ -4,6 +4,11 @@
  */
 import type { AbortOptions, Stream } from '@libp2p/interface'
 
+export interface OpenOptions extends AbortOptions {
+  /** open the stream on a limited (relayed) connection too; the protocol's handler must allow it on the other side */
+  runOnLimitedConnection?: boolean
+}
+
 export interface StreamOpener {
-  dialProtocol: (target: any, protocol: string, options?: AbortOptions) => Promise<Stream>
+  dialProtocol: (target: any, protocol: string, options?: OpenOptions) => Promise<Stream>
 }

@@ -21,7 +21,7 @@ const OVERSIZE_ERRORS = new Set(['InvalidDataLengthError', 'InvalidDataLengthLen
 
 async function exchange (opener: StreamOpener, peer: SyncTarget, network: string, request: SyncRequest, maxResponseBytes: number, options: AbortOptions): Promise<SyncResponse> {
   const signal = options.signal ?? AbortSignal.timeout(DEFAULT_TIMEOUT)
-  const stream = await opener.dialProtocol(peer, syncProtocol(network), { signal })
+  const stream = await opener.dialProtocol(peer, syncProtocol(network), { signal, runOnLimitedConnection: true })
   try {
     // the buffer holds one message and its length prefix, no more; a prefix that never ends is cut off too
     const lp = lpStream(stream, { maxDataLength: maxResponseBytes, maxBufferSize: maxResponseBytes + 16, lengthDecoder: boundedLengthDecoder(maxResponseBytes) })

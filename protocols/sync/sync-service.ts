@@ -50,7 +50,7 @@ export class SyncService implements Startable {
 
   async start (): Promise<void> {
     const streams = this.init.maxInboundStreams ?? DEFAULT_MAX_INBOUND_STREAMS
-    await this.components.registrar.handle(this.protocol, this.handle, { maxInboundStreams: streams, maxOutboundStreams: streams })
+    await this.components.registrar.handle(this.protocol, this.handle, { maxInboundStreams: streams, maxOutboundStreams: streams, runOnLimitedConnection: true })
     this.started = true
   }
 

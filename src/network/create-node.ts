@@ -5,6 +5,9 @@
  * status protocol, a persistent LevelDB datastore (peer store and DHT
  * records survive restarts), the connection gater, a byte counter, what
  * each peer speaks, and the node's swarm (built as soon as the node exists).
+ * NAT traversal (nat.ts): AutoNAT, circuit relay (dialling relayed addresses;
+ * the relay service on bootstrap nodes), DCUtR, optional UPnP, and the
+ * node's reachability (reachability.ts).
  */
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
@@ -23,8 +26,11 @@ import { have } from '../../protocols/have/index.js'
 import { status } from '../../protocols/status/index.js'
 import { sync } from '../../protocols/sync/index.js'
 import { meshGater } from './gater.js'
+import { isRelayed } from './links.js'
+import { natServices, natTransports } from './nat.js'
 import { TrafficMeter } from './traffic-meter.js'
 import { pacedReads } from './paced-reads.js'
+import { IDENTIFY_MAX_MESSAGE_BYTES, builtinProtocolLimits, streamGuard } from './stream-guard.js'
 import { PeerProtocols } from './peer-protocols.js'
 import { gossipTopics, protocolPrefix, dhtProtocol, mdnsServiceTag } from './protocol-ids.js'
 import type { ChunkReader, ChunksInit, ChunksService } from '../../protocols/chunks/index.js'
@@ -32,6 +38,8 @@ import type { HaveService, HaveSwarm } from '../../protocols/have/index.js'
 import type { StatusReport, StatusService } from '../../protocols/status/index.js'
 import type { SyncService, SyncSummary } from '../../protocols/sync/index.js'
 import type { MeshGater } from './gater.js'
+import type { NatConfig } from './nat.js'
+import type { Reachability } from './reachability.js'
 import type { QuicComponents } from '@chainsafe/libp2p-quic'
 import type { GossipSub } from '@libp2p/gossipsub'
 import type { Identify } from '@libp2p/identify'
@@ -51,12 +59,14 @@ export type MeshServices = {
   sync: SyncService
   chunks: ChunksService
   have: HaveService
+  /** whether peers can dial this node; reserves a relay slot once unreachable (reachability.ts) */
+  reachability: Reachability
 }
 
 export type MeshNode = Libp2p<MeshServices>
 
 /** the node config's network options (src/config's NodeConfig has them all) */
-export interface MeshNodeConfig {
+export interface MeshNodeConfig extends NatConfig {
   network: string
   listen: string[]
   announce: string[]
@@ -73,6 +83,8 @@ export interface MeshNodeConfig {
   denyPeers: string[]
   /** the publisher's re-announcement interval, in seconds: gossipsub's seen cache must forget sooner */
   announceInterval: number
+  /** chunk data may cross relayed connections (default false: direct connections only) */
+  allowRelayedData?: boolean
 }
 
 export interface MeshNodeInit<S extends HaveSwarm> {
@@ -171,7 +183,7 @@ export async function createMeshNode<S extends HaveSwarm> (init: MeshNodeInit<S>
     datastore: init.datastore,
     nodeInfo: { name: 'update-mesh', version: init.version, userAgent: `update-mesh/${init.version} (${role})` },
     addresses: { listen: quic ? [...config.listen, ...quicListenAddrs(config.listen)] : config.listen, announce: config.announce },
-    transports: [pacedReads(tcp(), { holdMs: config.readHoldMs ?? 0 }), ...(quic ? [await quicTransport()] : [])],
+    transports: [pacedReads(tcp(), { holdMs: config.readHoldMs ?? 0 }), ...(quic ? [await quicTransport()] : []), ...natTransports()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionGater: gater,
@@ -186,8 +198,10 @@ export async function createMeshNode<S extends HaveSwarm> (init: MeshNodeInit<S>
     metrics: () => traffic.metrics(),
     peerDiscovery,
     services: {
-      identify: identify({ protocolPrefix: prefix }),
-      ping: ping({ protocolPrefix: prefix }),
+      // identify, ping and the DHT read with no length decoder of ours: the
+      // stream guard below caps their prefixes and messages (stream-guard.ts)
+      identify: identify({ protocolPrefix: prefix, timeout: 5_000, maxMessageSize: IDENTIFY_MAX_MESSAGE_BYTES, maxInboundStreams: 1, maxOutboundStreams: 1 }),
+      ping: ping({ protocolPrefix: prefix, timeout: 5_000 }),
       dht: kadDHT({
         protocol: dhtProtocol(config.network),
         clientMode: config.dhtMode === 'client',
@@ -207,6 +221,8 @@ export async function createMeshNode<S extends HaveSwarm> (init: MeshNodeInit<S>
         // timestamp, so colocation is no sign of a Sybil attack worth that
         scoreParams: { IPColocationFactorWeight: 0 },
         emitSelf: false,
+        // announcements and reports reach a node behind NAT over its relay too
+        runOnLimitedConnection: true,
         // a publisher's re-announcement carries the same bytes, so the same
         // message id: gossipsub drops a publish whose id is still in its seen
         // cache, so the cache must forget before the next re-announcement
@@ -214,12 +230,15 @@ export async function createMeshNode<S extends HaveSwarm> (init: MeshNodeInit<S>
       }),
       status: status({ network: config.network, report: init.report }),
       sync: sync({ network: config.network, mirrorRoot: init.serve.mirrorRoot, summary: init.serve.summary }),
-      chunks: chunks({ network: config.network, store: init.serve.store, upload: init.serve.upload }),
-      have: have({ network: config.network, swarm: () => swarm })
+      chunks: chunks({ network: config.network, store: init.serve.store, upload: init.serve.upload, allowRelayed: config.allowRelayedData === true }),
+      have: have({ network: config.network, swarm: () => swarm }),
+      ...natServices(config, role, prefix) as { reachability: (components: any) => Reachability }
     }
   })
-  gater.countInbound = (ip) => node.getConnections().filter(c => c.direction === 'inbound' && c.remoteAddr.getComponents().some(p => p.value === ip)).length
-  const peers = new PeerProtocols({ node })
+  // relayed connections carry the relay's IP: the relay caps them, not this count
+  gater.countInbound = (ip) => node.getConnections().filter(c => c.direction === 'inbound' && !isRelayed(c) && c.remoteAddr.getComponents().some(p => p.value === ip)).length
+  const peers = new PeerProtocols({ node }, { allowRelayedData: config.allowRelayedData === true })
+  for (const [protocol, limits] of builtinProtocolLimits(prefix, dhtProtocol(config.network))) node.use(protocol, streamGuard(limits, node.logger.forComponent('umesh:stream-guard')))
   swarm = init.swarm?.(node, peers)
   return { node, gater, traffic, peers, swarm: swarm as S }
 }

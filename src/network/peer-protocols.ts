@@ -14,6 +14,8 @@
  */
 import { EventEmitter } from 'node:events'
 import { logger } from '@libp2p/logger'
+import { linkOf, privateSubnets } from './links.js'
+import type { Link, Subnet } from './links.js'
 import type { Identify } from '@libp2p/identify'
 import type { Connection, IdentifyResult, Libp2p, PeerId } from '@libp2p/interface'
 
@@ -31,6 +33,8 @@ export interface PeerProtocolsInit {
   reidentifyAttempts?: number
   /** how often connections are checked (default 5 s) */
   checkEveryMs?: number
+  /** chunk data may cross relayed connections (default false) */
+  allowRelayedData?: boolean
 }
 
 export interface PeerProtocolsEvents {
@@ -50,6 +54,9 @@ export class PeerProtocols extends EventEmitter<PeerProtocolsEvents> {
   private readonly reidentifyAfterMs: number
   private readonly reidentifyAttempts: number
   private timer?: NodeJS.Timeout
+  /** this machine's private subnets, read at start: a peer in one is on the same site */
+  private subnets: Subnet[] = []
+  readonly allowRelayedData: boolean
   private readonly onIdentify = (evt: CustomEvent<IdentifyResult>): void => {
     this.learn(evt.detail.peerId, evt.detail.protocols)
   }
@@ -58,10 +65,12 @@ export class PeerProtocols extends EventEmitter<PeerProtocolsEvents> {
     super()
     this.reidentifyAfterMs = init.reidentifyAfterMs ?? 10_000
     this.reidentifyAttempts = init.reidentifyAttempts ?? 3
+    this.allowRelayedData = init.allowRelayedData === true
   }
 
   start (): void {
     const { node } = this.components
+    this.subnets = privateSubnets()
     node.addEventListener('peer:identify', this.onIdentify)
     for (const peer of node.getPeers()) {
       node.peerStore.get(peer).then(p => { if (!this.protocols.has(peer.toString())) this.learn(peer, p.protocols) }, () => {})
@@ -134,6 +143,17 @@ export class PeerProtocols extends EventEmitter<PeerProtocolsEvents> {
   connectedSpeaking (protocol: string): PeerId[] {
     const { node } = this.components
     return node.getPeers().filter(p => node.getConnections(p).length > 0 && this.speaks(p, protocol))
+  }
+
+  /** how this node is linked to `peer` now: local (same private subnet), direct, relayed or none (links.ts) */
+  link (peer: PeerId): Link {
+    return linkOf(this.components.node.getConnections(peer), this.subnets)
+  }
+
+  /** true when chunks may be asked of `peer` now: a direct link, or a relayed one with allowRelayedData */
+  chunksAllowed (peer: PeerId): boolean {
+    const link = this.link(peer)
+    return link === 'local' || link === 'direct' || (link === 'relayed' && this.allowRelayedData)
   }
 
   private learn (peer: PeerId, protocols: string[]): void {

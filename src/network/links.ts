@@ -1,0 +1,84 @@
+/**
+ * How this node is linked to a peer, read from its open connections:
+ *
+ * - `local`: a direct connection whose remote address lies in one of this
+ *   machine's private IPv4 subnets (the same site, behind the same NAT);
+ * - `direct`: a direct connection over any other address;
+ * - `relayed`: only relayed connections (circuit relay v2, `/p2p-circuit`);
+ * - `none`: no open connection.
+ *
+ * The swarm asks site-local peers for chunks first, and chunk data never
+ * crosses a relayed connection unless allowRelayedData says so.
+ */
+import { networkInterfaces } from 'node:os'
+import { isPrivateIp } from '@libp2p/utils'
+import type { Connection } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+
+export type Link = 'local' | 'direct' | 'relayed' | 'none'
+
+/** true for a relayed connection's address (it carries /p2p-circuit) */
+export function isRelayedAddr (ma: Multiaddr): boolean {
+  return ma.getComponents().some(c => c.name === 'p2p-circuit')
+}
+
+export function isRelayed (conn: Pick<Connection, 'remoteAddr'>): boolean {
+  return isRelayedAddr(conn.remoteAddr)
+}
+
+/** an IPv4 subnet as a 32-bit network and mask */
+export interface Subnet {
+  network: number
+  mask: number
+}
+
+export function ipv4ToNumber (ip: string): number | undefined {
+  const parts = ip.split('.')
+  if (parts.length !== 4) return undefined
+  let n = 0
+  for (const p of parts) {
+    const v = Number(p)
+    if (!/^\d{1,3}$/.test(p) || v > 255) return undefined
+    n = n * 256 + v
+  }
+  return n
+}
+
+/** this machine's private IPv4 subnets, loopback left out (it says nothing about a site) */
+export function privateSubnets (interfaces = networkInterfaces()): Subnet[] {
+  const subnets: Subnet[] = []
+  for (const list of Object.values(interfaces)) {
+    for (const a of list ?? []) {
+      if (a.family !== 'IPv4' || a.internal) continue
+      const ip = ipv4ToNumber(a.address)
+      const mask = ipv4ToNumber(a.netmask)
+      if (ip == null || mask == null || isPrivateIp(a.address) !== true) continue
+      subnets.push({ network: (ip & mask) >>> 0, mask })
+    }
+  }
+  return subnets
+}
+
+/** true when a direct connection's remote IPv4 address is in one of `subnets` */
+export function inSubnets (ma: Multiaddr, subnets: readonly Subnet[]): boolean {
+  const ip4 = ma.getComponents().find(c => c.name === 'ip4')?.value
+  const n = ip4 == null ? undefined : ipv4ToNumber(ip4)
+  if (n == null) return false
+  return subnets.some(s => ((n & s.mask) >>> 0) === s.network)
+}
+
+/** the best link among a peer's open connections */
+export function linkOf (connections: ReadonlyArray<Pick<Connection, 'remoteAddr' | 'status'>>, subnets: readonly Subnet[]): Link {
+  let best: Link = 'none'
+  for (const c of connections) {
+    if (c.status !== 'open') continue
+    if (isRelayed(c)) {
+      if (best === 'none') best = 'relayed'
+    } else if (inSubnets(c.remoteAddr, subnets)) {
+      return 'local'
+    } else {
+      best = 'direct'
+    }
+  }
+  return best
+}
