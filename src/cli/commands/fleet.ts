@@ -31,7 +31,7 @@ export const command: Command = {
       return 0
     }
     if (nodes.length === 0) {
-      process.stdout.write('no node has reported yet (is the coordinator running: umesh node --repo DIR --coordinator?)\n')
+      process.stdout.write(select != null ? `no node's labels match ${args.own.select as string}\n` : 'no node has reported yet (is the coordinator running: umesh node --repo DIR --coordinator?)\n')
       return 0
     }
     process.stdout.write(table(['node', 'package', 'runs', 'state', 'rollout', 'wave', 'tags', 'labels', 'last report'],
