@@ -95,7 +95,7 @@ describe('rollout history and the audit trail', () => {
     ids.v15 = await start('1.5.0', ['--gate', 'success>=1,soak=10m', '--actor', 'dave'])
   })
 
-  it('rollout history lists the three with outcome, times and who, as the API does', async () => {
+  it('rollout history lists the three with outcome, times and who', async () => {
     const h = await history()
     assert.deepEqual(h.map(x => [x.id, x.version, x.outcome, x.startedBy, x.current]), [
       [ids.v1, '1.0.0', 'completed', 'bob', false],
@@ -104,7 +104,6 @@ describe('rollout history and the audit trail', () => {
     ])
     assert.equal(h[1].changedBy, 'ci')
     assert.ok(h.every(x => Date.parse(x.updated) >= Date.parse(x.created)))
-    assert.deepEqual(await api.get('/api/v1/rollouts/app/history'), h)
     const text = (await cli(['rollout', 'history', '--repo', repo])).stdout
     assert.match(text, new RegExp(`${ids.v1} +app +1\\.0\\.0 +completed .* bob .* coordinator `))
     assert.match(text, new RegExp(`${ids.v2} +app +2\\.0\\.0 +halted .* carol .* ci +halted by ci`))

@@ -4,10 +4,9 @@
  * functions `umesh rollout` calls, signing into the repository. Two starts
  * at once for a package: the repository lock orders them, the second finds
  * the first running and gets 409. Each change is recorded in the audit log
- * and the rollout's history as the token's name. GET
- * /api/v1/rollouts/{package}/history lists every rollout of the package kept.
+ * and the rollout's history as the token's name.
  */
-import { beginRollout, listRollouts, readRollout, rolloutHistory, rolloutView, steerRollout, STEER_ACTIONS } from '../../rollout/index.js'
+import { beginRollout, listRollouts, readRollout, rolloutView, steerRollout, STEER_ACTIONS } from '../../rollout/index.js'
 import { Repository } from '../../trust/repository.js'
 import { HttpError } from '../errors.js'
 import type { FastifyInstance } from 'fastify'
@@ -68,14 +67,6 @@ export function rolloutRoutes (app: FastifyInstance, ctx: RouteContext): void {
     const doc = readRollout(Repository.open(m.repoDir), pkg)
     if (doc == null) throw new HttpError(404, `no rollout of ${pkg}; start one with POST /api/v1/rollouts`)
     return view(m, doc)
-  })
-
-  app.get('/api/v1/rollouts/:package/history', {
-    schema: { params: PACKAGE },
-    config: { doc: { summary: 'every rollout of the package the repository keeps, oldest first (`umesh rollout history --json`)', tags: ['rollouts'], role: 'read', responses: { 200: '[{...the signed rollout document, outcome (open, paused, halted, rolled back, completed), current, startedBy, changedBy}]', 401: 'no or an unknown token', 404: 'not a coordinator' } } }
-  }, async (request) => {
-    const pkg = (request.params as { package: string }).package
-    return rolloutHistory(Repository.open(ctx.manage().repoDir), pkg).map(h => ({ ...h.doc, outcome: h.outcome, current: h.current, startedBy: h.startedBy ?? null, changedBy: h.changedBy ?? null }))
   })
 
   for (const action of STEER_ACTIONS) {
