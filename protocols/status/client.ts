@@ -2,21 +2,45 @@
  * Asks one peer for its status. Used by the CLI, the demo and tests. Which
  * networks a peer answers status for is read from the protocol ids it
  * handles (`statusNetworks`).
+ *
+ * A hostile peer cannot hold the asker: the answer is capped before a byte
+ * is buffered (512 KiB, and a length prefix no longer than that needs), and
+ * the exchange ends within CLIENT_EXCHANGE_TIMEOUT of the stream opening,
+ * whatever signal the caller passed.
  */
 import { pbStream } from '@libp2p/utils'
 import { StatusRequestError } from './errors.js'
-import { DEFAULT_TIMEOUT, MAX_RESPONSE_BYTES, PROTOCOL_NAME, RESPONSE_LIMITS, REVISION, statusProtocol } from './constants.js'
+import { CLIENT_EXCHANGE_TIMEOUT, DEFAULT_TIMEOUT, MAX_RESPONSE_BYTES, PROTOCOL_NAME, RESPONSE_LIMITS, REVISION, statusProtocol } from './constants.js'
+import { boundedLengthDecoder } from '../shared/length-prefix.js'
 import { StatusRequest, StatusResponse } from './status.js'
 import type { StreamOpener } from '../shared/stream-opener.js'
 import type { AbortOptions } from '@libp2p/interface'
 
-export async function fetchStatus (node: StreamOpener, target: unknown, network: string, options: AbortOptions = {}): Promise<StatusResponse> {
-  const signal = options.signal ?? AbortSignal.timeout(DEFAULT_TIMEOUT)
-  const stream = await node.dialProtocol(target, statusProtocol(network), { signal })
+/** errors that mean "the peer sent more than the read allows" */
+const OVERSIZE_ERRORS = new Set(['InvalidDataLengthError', 'InvalidDataLengthLengthError', 'StreamBufferError', 'MaxLengthError'])
+
+export interface FetchStatusOptions extends AbortOptions {
+  /** how long to wait once the stream is open (default CLIENT_EXCHANGE_TIMEOUT, 10 s), whatever `signal` says */
+  exchangeTimeoutMs?: number
+}
+
+export async function fetchStatus (node: StreamOpener, target: unknown, network: string, options: FetchStatusOptions = {}): Promise<StatusResponse> {
+  const dialSignal = options.signal ?? AbortSignal.timeout(DEFAULT_TIMEOUT)
+  const stream = await node.dialProtocol(target, statusProtocol(network), { signal: dialSignal })
+  const signal = AbortSignal.any([dialSignal, AbortSignal.timeout(options.exchangeTimeoutMs ?? CLIENT_EXCHANGE_TIMEOUT)])
   try {
-    const pb = pbStream(stream, { maxDataLength: MAX_RESPONSE_BYTES })
+    // the buffer holds one answer and its length prefix, no more; a prefix that never ends is cut off too
+    const pb = pbStream(stream, { maxDataLength: MAX_RESPONSE_BYTES, maxBufferSize: MAX_RESPONSE_BYTES + 16, lengthDecoder: boundedLengthDecoder(MAX_RESPONSE_BYTES) })
     await pb.write({ revision: REVISION }, StatusRequest, { signal })
-    const response = await pb.read(StatusResponse, { signal, limits: RESPONSE_LIMITS })
+    let response: StatusResponse
+    try {
+      response = await pb.read(StatusResponse, { signal, limits: RESPONSE_LIMITS })
+    } catch (err) {
+      if (OVERSIZE_ERRORS.has((err as Error).name)) {
+        throw new StatusRequestError(`the peer sent more than a status answer may hold (${MAX_RESPONSE_BYTES} bytes, ${RESPONSE_LIMITS.peers} peers): ${(err as Error).message}; it was cut off`)
+      }
+      throw err
+    }
     await stream.close({ signal })
     if (response.code !== StatusResponse.Code.OK) {
       throw new StatusRequestError(`the node answered ${response.code}: ${response.error}`)

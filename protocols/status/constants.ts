@@ -9,11 +9,23 @@ export function statusProtocol (network: string): string {
 
 /** a request is a few bytes; anything larger is not a status request */
 export const MAX_REQUEST_BYTES = 64
+/**
+ * Bytes buffered from a client before the service reads them; a client that
+ * sends more is cut off. One yamux frame (up to 256 KiB) arrives whole, so
+ * an oversized request fits and gets its BAD_REQUEST answer before the cut.
+ */
+export const MAX_REQUEST_BUFFER_BYTES = 256 * 1024 + 64
 /** the largest response a client accepts */
 export const MAX_RESPONSE_BYTES = 512 * 1024
 /** peers listed in one response; the count is always exact */
 export const MAX_PEERS_LISTED = 256
 export const DEFAULT_TIMEOUT = 5_000
+/**
+ * How long a client waits once its stream is open, whatever signal its caller
+ * passed: the service gives a request 5 s, read to close, and the answer
+ * needs time to travel a slow link after that.
+ */
+export const CLIENT_EXCHANGE_TIMEOUT = 10_000
 export const DEFAULT_MAX_INBOUND_STREAMS = 2
 export const DEFAULT_MAX_CONCURRENT = 32
 

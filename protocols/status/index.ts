@@ -17,6 +17,7 @@ export { statusProtocol, REVISION, MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES } from 
 export { StatusRequest, StatusResponse, Phase as StatusPhase } from './status.js'
 export type { ReleaseState, TrustState } from './status.js'
 export { fetchStatus } from './client.js'
+export type { FetchStatusOptions } from './client.js'
 export { StatusRequestError } from './errors.js'
 
 /** Everything in a response but the code and error, produced by the daemon. */

@@ -1,5 +1,6 @@
 import { pbStream } from '@libp2p/utils'
-import { DEFAULT_MAX_CONCURRENT, DEFAULT_MAX_INBOUND_STREAMS, DEFAULT_TIMEOUT, MAX_REQUEST_BYTES, REVISION, statusProtocol } from './constants.js'
+import { DEFAULT_MAX_CONCURRENT, DEFAULT_MAX_INBOUND_STREAMS, DEFAULT_TIMEOUT, MAX_REQUEST_BUFFER_BYTES, MAX_REQUEST_BYTES, REVISION, statusProtocol } from './constants.js'
+import { boundedLengthDecoder } from '../shared/length-prefix.js'
 import { StatusRequest, StatusResponse } from './status.js'
 import type { StatusComponents, StatusInit } from './index.js'
 import type { Connection, Logger, Startable, Stream } from '@libp2p/interface'
@@ -43,10 +44,15 @@ export class StatusService implements Startable {
     return this.started
   }
 
-  /** Serves one request. Bad input gets a BAD_REQUEST answer; only a timeout or a broken stream aborts. */
+  /**
+   * Serves one request. Bad input gets a BAD_REQUEST answer; only a timeout
+   * or a broken stream aborts. A length prefix longer than a request needs
+   * is refused at its second byte, and a client that goes on sending after
+   * its request is cut off once MAX_REQUEST_BUFFER_BYTES wait unread.
+   */
   async handle (stream: Stream, connection: Connection): Promise<void> {
     const signal = AbortSignal.timeout(this.timeout)
-    const pb = pbStream(stream, { maxDataLength: MAX_REQUEST_BYTES })
+    const pb = pbStream(stream, { maxDataLength: MAX_REQUEST_BYTES, maxBufferSize: MAX_REQUEST_BUFFER_BYTES, lengthDecoder: boundedLengthDecoder(MAX_REQUEST_BYTES) })
     this.inFlight++
     try {
       const response = await this.answer(pb, signal)

@@ -6,7 +6,7 @@ import { lpStream, pbStream, streamPair } from '@libp2p/utils'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { StatusService } from '../../../protocols/status/status-service.js'
 import { StatusRequest, StatusResponse } from '../../../protocols/status/status.js'
-import { MAX_REQUEST_BYTES, REVISION, RESPONSE_LIMITS, statusProtocol } from '../../../protocols/status/constants.js'
+import { MAX_REQUEST_BUFFER_BYTES, MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES, REVISION, RESPONSE_LIMITS, statusProtocol } from '../../../protocols/status/constants.js'
 import { fetchStatus } from '../../../protocols/status/client.js'
 import type { StatusReport } from '../../../protocols/status/index.js'
 import type { Connection, Stream } from '@libp2p/interface'
@@ -147,5 +147,75 @@ describe('status protocol', () => {
     const svc = service(() => { throw new Error('nope') })
     const opener = { dialProtocol: async () => (await serve(svc)).client }
     await assert.rejects(fetchStatus(opener, null, 'test'), (err: any) => err.name === 'StatusRequestError' && /INTERNAL_ERROR: the node could not build its status: nope/.test(err.message))
+  })
+
+  it('answers BAD_REQUEST at once to a length prefix that never ends, and cuts the sender off', async () => {
+    const { client, served } = await serve(service())
+    const answer = pbStream(client).read(StatusResponse, { signal: AbortSignal.timeout(2_000) })
+    // continuation bytes, more than any request needs, then on and on
+    const started = Date.now()
+    let sent = 0
+    try {
+      for (let i = 0; i < 200 && client.status === 'open'; i++) {
+        client.send(new Uint8Array(4096).fill(0x80))
+        sent += 4096
+        await new Promise(resolve => setTimeout(resolve, 5))
+      }
+    } catch {}
+    const response = await answer
+    await served
+    assert.equal(response.code, StatusResponse.Code.BAD_REQUEST)
+    assert.match(response.error, /length length too long/i)
+    assert.ok(Date.now() - started < 1_000, 'refused by the prefix cap, not by the 5 s timeout')
+    // the service stopped reading once a buffer's worth waited unread: the stream is gone
+    await new Promise(resolve => setTimeout(resolve, 50))
+    assert.notEqual(client.status, 'open', `the sender was cut off (${sent} bytes sent, ${MAX_REQUEST_BUFFER_BYTES} may wait unread)`)
+  })
+
+  it('answers BAD_REQUEST to a 2^31-byte length prefix without reading what follows', async () => {
+    const { client, served } = await serve(service())
+    client.send(Uint8Array.from([0x80, 0x80, 0x80, 0x80, 0x08]))
+    const response = await pbStream(client).read(StatusResponse, { signal: AbortSignal.timeout(2_000) })
+    await served
+    assert.equal(response.code, StatusResponse.Code.BAD_REQUEST)
+  })
+
+  /** a client whose peer answers with `bytes`, then keeps the stream open */
+  async function hostileAnswer (bytes: Uint8Array[]): Promise<{ opener: { dialProtocol: () => Promise<Stream> }, server: Promise<Stream> }> {
+    const [client, server] = await streamPair()
+    const ready = Promise.withResolvers<Stream>()
+    void (async () => {
+      await lpStream(server).read()
+      for (const b of bytes) {
+        if (server.status !== 'open') break
+        try { server.send(b) } catch { break }
+        await new Promise(resolve => setTimeout(resolve, 2))
+      }
+      ready.resolve(server)
+    })()
+    return { opener: { dialProtocol: async () => client }, server: ready.promise }
+  }
+
+  it('client: cuts off an answer whose length prefix never ends, with a StatusRequestError', async () => {
+    const { opener, server } = await hostileAnswer(Array.from({ length: 200 }, () => new Uint8Array(512).fill(0xff)))
+    const started = Date.now()
+    await assert.rejects(fetchStatus(opener, null, 'test', { signal: AbortSignal.timeout(5_000) }), (err: any) => err.name === 'StatusRequestError' && /more than a status answer may hold/.test(err.message))
+    assert.ok(Date.now() - started < 1_000, 'cut off by the prefix cap, not by a timeout')
+    assert.notEqual((await server).status, 'open')
+  })
+
+  it('client: refuses an answer longer than its cap before reading it', async () => {
+    const prefix = Uint8Array.from([0x80, 0x80, 0x80, 0x80, 0x08]) // 2^31
+    const { opener } = await hostileAnswer([prefix, new Uint8Array(1024)])
+    await assert.rejects(fetchStatus(opener, null, 'test'), (err: any) => err.name === 'StatusRequestError' && new RegExp(String(MAX_RESPONSE_BYTES)).test(err.message))
+  })
+
+  it('client: gives up on a peer that answers nothing, within its own exchange limit even when the caller passed no deadline', async () => {
+    const [client] = await streamPair()
+    const started = Date.now()
+    // the caller's signal never fires: the client's own limit ends the wait
+    await assert.rejects(fetchStatus({ dialProtocol: async () => client }, null, 'test', { signal: new AbortController().signal, exchangeTimeoutMs: 300 }))
+    const ms = Date.now() - started
+    assert.ok(ms >= 250 && ms < 2_000, `gave up after ${ms} ms`)
   })
 })
