@@ -3,7 +3,11 @@
  * signature by a key the repository's metadata gives its role, its place
  * (seq one more than the entry before), its link (the sha256 of the entry
  * before) and its time (never before the entry before). Stops at the first
- * entry that fails and says which and why.
+ * entry that fails and says which and why. A chain cannot show that entries
+ * were cut from its end; what the repository signed can: the caller passes
+ * the actions the signed metadata records (a rollout started by an
+ * operator, a release added since the log began), and each must have its
+ * entry.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -11,7 +15,16 @@ import { entryHash, entrySignatureValid, GENESIS, shapeProblem } from './entry.j
 import { auditLogFile, readLogLines } from './log.js'
 import type { AuditEntry } from './entry.js'
 
-export type ProblemKind = 'malformed' | 'bad signature' | 'chain broken' | 'out of order'
+export type ProblemKind = 'malformed' | 'bad signature' | 'chain broken' | 'out of order' | 'missing'
+
+/** an action the repository's signed metadata records, which the log must hold */
+export interface ExpectedEntry {
+  /** what it is, for the message: "rollout 1234 of app 1.0.0 started by bob at ..." */
+  what: string
+  /** only checked when the log began before this time (ISO); absent: always */
+  after?: string
+  matches: (entry: AuditEntry) => boolean
+}
 
 export interface VerifyProblem {
   /** the entry's position in the log, 0 for the first */
@@ -88,7 +101,7 @@ export class RepositoryKeys {
   }
 }
 
-export function verifyAuditLog (repoDir: string): VerifyResult {
+export function verifyAuditLog (repoDir: string, expected: ExpectedEntry[] = []): VerifyResult {
   const lines = readLogLines(repoDir)
   const keys = new RepositoryKeys(repoDir)
   const result: VerifyResult = { file: auditLogFile(repoDir), entries: lines.length }
@@ -123,9 +136,24 @@ export function verifyAuditLog (repoDir: string): VerifyResult {
     result.first ??= e.time
     result.last = e.time
   }
+  const entries = parsed as AuditEntry[]
+  for (const x of expected) {
+    if (x.after != null && (result.first == null || result.first > x.after)) continue
+    if (!entries.some(e => x.matches(e))) {
+      const last = lines[lines.length - 1]
+      result.problem = {
+        index: lines.length,
+        line: (last?.line ?? -1) + 2,
+        kind: 'missing',
+        detail: `the repository's signed metadata records ${x.what}, and no entry does: entries were cut from the end of the log (or the action's entry was never written)`
+      }
+      return result
+    }
+  }
   return result
 }
 
 export function describeProblem (p: VerifyProblem): string {
+  if (p.kind === 'missing') return `after the last entry: missing: ${p.detail}`
   return `entry ${p.index} (line ${p.line}${p.seq != null ? `, seq ${String(p.seq)}` : ''}${p.time != null ? `, ${String(p.time)}` : ''}): ${p.kind}: ${p.detail}`
 }

@@ -11,9 +11,10 @@
  */
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { compareVersions, isScheme } from '../release/index.js'
+import { compareVersions, isScheme, releasesIn } from '../release/index.js'
 import { ROLLOUTS_ROLE, targetFilePath } from '../trust/repository.js'
 import { parseRolloutDocument, rolloutTargetPath } from './document.js'
+import type { ExpectedEntry } from '../audit/index.js'
 import type { Repository } from '../trust/repository.js'
 import type { RolloutDocument } from './types.js'
 
@@ -106,4 +107,29 @@ export function lastCompletedRollout (repo: Repository, pkg: string): RolloutDoc
 /** true when `version` is older than `baseline` in the package's scheme */
 export function isDowngrade (scheme: string, version: string, baseline: string): boolean {
   return isScheme(scheme) && compareVersions(scheme, version, baseline) < 0
+}
+
+/**
+ * What the audit log must hold, as the signed metadata tells it: the start
+ * of every rollout an operator started (its starter is signed in the
+ * history), the operator's change a rollout records last, and every
+ * release added since the log began. `umesh audit --verify` checks these,
+ * which finds entries cut from the end of the log, where no chain can.
+ */
+export function auditExpectations (repo: Repository): ExpectedEntry[] {
+  const out: ExpectedEntry[] = []
+  for (const h of rolloutHistory(repo)) {
+    const { id, package: pkg, version, state } = h.doc
+    if (h.startedBy != null) {
+      out.push({ what: `rollout ${id} of ${pkg} ${version}, started by ${h.startedBy} at ${h.doc.created}`, matches: e => e.action === 'rollout.start' && e.result.rollout === id })
+    }
+    if (h.changedBy != null && h.changedBy !== COORDINATOR_ACTOR && h.doc.reason !== 'started') {
+      out.push({ what: `a change of rollout ${id} of ${pkg} to ${state} by ${h.changedBy} at ${h.doc.updated} (${h.doc.reason})`, matches: e => e.action.startsWith('rollout.') && e.action !== 'rollout.start' && e.result.rollout === id && e.result.state === state && e.actor === h.changedBy })
+    }
+  }
+  for (const r of releasesIn(repo)) {
+    if (typeof r.created !== 'string') continue
+    out.push({ what: `the release ${r.package} ${r.version}, added at ${r.created}`, after: r.created, matches: e => e.action === 'release.add' && e.args.package === r.package && e.args.version === r.version })
+  }
+  return out
 }

@@ -13,7 +13,7 @@
  * history` lists the three with outcome, times and who. `umesh audit` holds
  * every action with its actor (--actor, UMESH_ACTOR, the API token's name);
  * --verify passes, and fails naming the entry once one is edited, removed
- * or two are swapped.
+ * or two are swapped, and once the newest are cut from the end.
  */
 import '../../src/polyfill.js'
 import assert from 'node:assert/strict'
@@ -113,7 +113,7 @@ describe('rollout history and the audit trail', () => {
     assert.equal(current.custom.rollout, ids.v15)
   })
 
-  it('umesh audit: each action with its actor; --verify passes, then fails naming an entry edited, removed or swapped', async () => {
+  it('umesh audit: each action with its actor; --verify passes, then fails naming an entry edited, removed, swapped, or cut from the end', async () => {
     await cli(['release', 'publish', '--repo', repo, '--actor', 'alice'])
     const entries = JSON.parse((await cli(['audit', '--repo', repo, '--json'])).stdout)
     assert.deepEqual(entries.map((e: any) => [e.action, e.actor, e.via, e.role]), [
@@ -148,6 +148,8 @@ describe('rollout history and the audit trail', () => {
     assert.match(await tampered(lines.map((l, i) => i === 6 ? l.replace('"actor":"ci"', '"actor":"someone"') : l)), new RegExp(`${at(6)}: bad signature`))
     assert.match(await tampered(lines.filter((_, i) => i !== 3)), /entry 3 \(line 4, seq 4, .*\): chain broken: seq 4 follows seq 2; entry 3 was removed/)
     assert.match(await tampered([...lines.slice(0, 5), lines[6], lines[5], ...lines.slice(7)]), /entry 5 \(line 6, seq 6, .*\): out of order: seq 6 where seq 5 belongs/)
+    // cut from the end: no link breaks, but the signed history says dave started 1.5.0
+    assert.match(await tampered(lines.slice(0, 7)), new RegExp(`after the last entry: missing: the repository's signed metadata records rollout ${ids.v15} of app 1\\.5\\.0, started by dave`))
     assert.match((await cli(['audit', '--repo', repo, '--verify'])).stdout, /9 entries/)
   })
 })

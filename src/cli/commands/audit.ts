@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs'
 import { auditLogFile, describeProblem, readAuditLog, sinceTime, verifyAuditLog } from '../../audit/index.js'
 import { UsageError } from '../../errors.js'
+import { auditExpectations } from '../../rollout/history.js'
 import { Repository } from '../../trust/repository.js'
 import { parse } from '../args.js'
 import { table } from './install-actions.js'
@@ -19,8 +20,10 @@ const HELP = `umesh audit --repo DIR [--since T] [--json]
     key that signed it. --since: an ISO date (2026-12-01, 2026-12-01T08:00:00Z) or a time ago (90m, 12h, 7d)
 umesh audit --repo DIR --verify [--json]
     check every entry from the first: signed by a key the repository's metadata gives its role, in its
-    place (seq), linked to the entry before (sha256), not older than it. Exits 1 naming the first entry
-    that fails and why (bad signature, chain broken, out of order, malformed)`
+    place (seq), linked to the entry before (sha256), not older than it; then that every action the
+    repository's signed metadata records has its entry (a rollout an operator started or changed last, a
+    release added since the log began), so entries cut from the end are found too. Exits 1 naming the
+    first entry that fails and why (bad signature, chain broken, out of order, malformed, missing)`
 
 function summary (values: Record<string, unknown>): string {
   return Object.entries(values)
@@ -50,10 +53,10 @@ export const command: Command = {
     }
     if (args.positionals.length > 0) throw new UsageError(`umesh audit takes no positional arguments, found "${args.positionals.join(' ')}"; see: umesh audit --help`)
     if (typeof o.repo !== 'string') throw new UsageError('--repo DIR is required: the release repository whose audit log to read')
-    Repository.open(o.repo) // says clearly when DIR is not a repository
+    const repo = Repository.open(o.repo) // says clearly when DIR is not a repository
     if (o.verify === true) {
       if (o.since != null) throw new UsageError('--verify checks the whole log from its first entry; drop --since')
-      const result = verifyAuditLog(o.repo)
+      const result = verifyAuditLog(o.repo, auditExpectations(repo))
       if (o.json === true) {
         process.stdout.write(JSON.stringify({ ok: result.problem == null, ...result }) + '\n')
       } else if (result.problem == null) {
