@@ -19,7 +19,7 @@ import type { CID } from 'multiformats/cid'
 type Answer = Partial<ChunksResponse>
 
 /** a relayed connection's remote address carries /p2p-circuit */
-const isRelayed = (connection: Connection): boolean => connection.remoteAddr.getComponents().some(c => c.name === 'p2p-circuit')
+const isRelayed = (connection: Connection): boolean => connection.remoteAddr?.toString().includes('/p2p-circuit') === true
 type PbStream = ReturnType<typeof pbStream>
 
 /** a request that passed every check */

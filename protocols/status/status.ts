@@ -253,6 +253,7 @@ export interface PeerInfo {
   peerId: string
   addr: string
   direction: string
+  relayed?: boolean
 }
 
 export namespace PeerInfo {
@@ -278,6 +279,11 @@ export namespace PeerInfo {
         if ((obj.direction != null && obj.direction !== '')) {
           w.uint32(26)
           w.string(obj.direction)
+        }
+
+        if (obj.relayed != null) {
+          w.uint32(32)
+          w.bool(obj.relayed)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -306,6 +312,10 @@ export namespace PeerInfo {
             }
             case 3: {
               obj.direction = reader.string()
+              break
+            }
+            case 4: {
+              obj.relayed = reader.bool()
               break
             }
             default: {
@@ -344,6 +354,13 @@ export namespace PeerInfo {
               }
               break
             }
+            case 4: {
+              yield {
+                field: `${prefix}.relayed`,
+                value: reader.bool()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -371,6 +388,11 @@ export namespace PeerInfo {
     value: string
   }
 
+  export interface PeerInfoRelayedFieldEvent {
+    field: '$.relayed'
+    value: boolean
+  }
+
   export function encode (obj: Partial<PeerInfo>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, PeerInfo.codec())
   }
@@ -379,7 +401,7 @@ export namespace PeerInfo {
     return decodeMessage(buf, PeerInfo.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PeerInfo>): Generator<PeerInfoPeerIdFieldEvent | PeerInfoAddrFieldEvent | PeerInfoDirectionFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PeerInfo>): Generator<PeerInfoPeerIdFieldEvent | PeerInfoAddrFieldEvent | PeerInfoDirectionFieldEvent | PeerInfoRelayedFieldEvent> {
     return streamMessage(buf, PeerInfo.codec(), opts)
   }
 }
@@ -1459,6 +1481,7 @@ export interface Bandwidth {
   downloadRate: bigint
   swarmSessions: number
   uploadQueue: number
+  sources: ChunkSource[]
 }
 
 export namespace Bandwidth {
@@ -1511,6 +1534,13 @@ export namespace Bandwidth {
           w.uint32(obj.uploadQueue)
         }
 
+        if (obj.sources != null && obj.sources.length > 0) {
+          for (const value of obj.sources) {
+            w.uint32(74)
+            ChunkSource.codec().encode(value, w)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -1523,7 +1553,8 @@ export namespace Bandwidth {
           uploadRate: 0n,
           downloadRate: 0n,
           swarmSessions: 0,
-          uploadQueue: 0
+          uploadQueue: 0,
+          sources: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1564,6 +1595,16 @@ export namespace Bandwidth {
               obj.uploadQueue = reader.uint32()
               break
             }
+            case 9: {
+              if (opts.limits?.sources != null && obj.sources.length === opts.limits.sources) {
+                throw new MaxLengthError('Decode error - repeated field "sources" had too many elements')
+              }
+
+              obj.sources.push(ChunkSource.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.sources$
+              }))
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1573,6 +1614,10 @@ export namespace Bandwidth {
 
         return obj
       }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          sources: 0
+        }
+
         const end = length == null ? reader.len : reader.pos + length
 
         while (reader.pos < end) {
@@ -1635,6 +1680,24 @@ export namespace Bandwidth {
               }
               break
             }
+            case 9: {
+              if (opts.limits?.sources != null && obj.sources === opts.limits.sources) {
+                throw new MaxLengthError('Streaming decode error - repeated field "sources" had too many elements')
+              }
+
+              for (const evt of ChunkSource.codec().stream(reader, reader.uint32(), `${prefix}.sources[]`, {
+                limits: opts.limits?.sources$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.sources
+                }
+              }
+
+              obj.sources++
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1687,6 +1750,24 @@ export namespace Bandwidth {
     value: number
   }
 
+  export interface BandwidthSourcesPeerIdFieldEvent {
+    field: '$.sources[].peerId'
+    value: string
+    index: number
+  }
+
+  export interface BandwidthSourcesBytesFieldEvent {
+    field: '$.sources[].bytes'
+    value: bigint
+    index: number
+  }
+
+  export interface BandwidthSourcesLinkFieldEvent {
+    field: '$.sources[].link'
+    value: string
+    index: number
+  }
+
   export function encode (obj: Partial<Bandwidth>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Bandwidth.codec())
   }
@@ -1695,8 +1776,405 @@ export namespace Bandwidth {
     return decodeMessage(buf, Bandwidth.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Bandwidth>): Generator<BandwidthUploadLimitFieldEvent | BandwidthDownloadLimitFieldEvent | BandwidthUploadedBytesFieldEvent | BandwidthDownloadedBytesFieldEvent | BandwidthUploadRateFieldEvent | BandwidthDownloadRateFieldEvent | BandwidthSwarmSessionsFieldEvent | BandwidthUploadQueueFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Bandwidth>): Generator<BandwidthUploadLimitFieldEvent | BandwidthDownloadLimitFieldEvent | BandwidthUploadedBytesFieldEvent | BandwidthDownloadedBytesFieldEvent | BandwidthUploadRateFieldEvent | BandwidthDownloadRateFieldEvent | BandwidthSwarmSessionsFieldEvent | BandwidthUploadQueueFieldEvent | BandwidthSourcesPeerIdFieldEvent | BandwidthSourcesBytesFieldEvent | BandwidthSourcesLinkFieldEvent> {
     return streamMessage(buf, Bandwidth.codec(), opts)
+  }
+}
+
+export interface NatState {
+  reachability: string
+  publicAddrs: string[]
+  relayAddrs: string[]
+  relayReservations: number
+  relayedOpened: number
+  upgradedDirect: number
+  relayService: boolean
+}
+
+export namespace NatState {
+  let _codec: Codec<NatState>
+
+  export const codec = (): Codec<NatState> => {
+    if (_codec == null) {
+      _codec = message<NatState>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.reachability != null && obj.reachability !== '')) {
+          w.uint32(10)
+          w.string(obj.reachability)
+        }
+
+        if (obj.publicAddrs != null && obj.publicAddrs.length > 0) {
+          for (const value of obj.publicAddrs) {
+            w.uint32(18)
+            w.string(value)
+          }
+        }
+
+        if (obj.relayAddrs != null && obj.relayAddrs.length > 0) {
+          for (const value of obj.relayAddrs) {
+            w.uint32(26)
+            w.string(value)
+          }
+        }
+
+        if ((obj.relayReservations != null && obj.relayReservations !== 0)) {
+          w.uint32(32)
+          w.uint32(obj.relayReservations)
+        }
+
+        if ((obj.relayedOpened != null && obj.relayedOpened !== 0)) {
+          w.uint32(40)
+          w.uint32(obj.relayedOpened)
+        }
+
+        if ((obj.upgradedDirect != null && obj.upgradedDirect !== 0)) {
+          w.uint32(48)
+          w.uint32(obj.upgradedDirect)
+        }
+
+        if ((obj.relayService != null && obj.relayService !== false)) {
+          w.uint32(56)
+          w.bool(obj.relayService)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          reachability: '',
+          publicAddrs: [],
+          relayAddrs: [],
+          relayReservations: 0,
+          relayedOpened: 0,
+          upgradedDirect: 0,
+          relayService: false
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.reachability = reader.string()
+              break
+            }
+            case 2: {
+              if (opts.limits?.publicAddrs != null && obj.publicAddrs.length === opts.limits.publicAddrs) {
+                throw new MaxLengthError('Decode error - repeated field "publicAddrs" had too many elements')
+              }
+
+              obj.publicAddrs.push(reader.string())
+              break
+            }
+            case 3: {
+              if (opts.limits?.relayAddrs != null && obj.relayAddrs.length === opts.limits.relayAddrs) {
+                throw new MaxLengthError('Decode error - repeated field "relayAddrs" had too many elements')
+              }
+
+              obj.relayAddrs.push(reader.string())
+              break
+            }
+            case 4: {
+              obj.relayReservations = reader.uint32()
+              break
+            }
+            case 5: {
+              obj.relayedOpened = reader.uint32()
+              break
+            }
+            case 6: {
+              obj.upgradedDirect = reader.uint32()
+              break
+            }
+            case 7: {
+              obj.relayService = reader.bool()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          publicAddrs: 0,
+          relayAddrs: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.reachability`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              if (opts.limits?.publicAddrs != null && obj.publicAddrs === opts.limits.publicAddrs) {
+                throw new MaxLengthError('Streaming decode error - repeated field "publicAddrs" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.publicAddrs[]`,
+                index: obj.publicAddrs,
+                value: reader.string()
+              }
+
+              obj.publicAddrs++
+
+              break
+            }
+            case 3: {
+              if (opts.limits?.relayAddrs != null && obj.relayAddrs === opts.limits.relayAddrs) {
+                throw new MaxLengthError('Streaming decode error - repeated field "relayAddrs" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.relayAddrs[]`,
+                index: obj.relayAddrs,
+                value: reader.string()
+              }
+
+              obj.relayAddrs++
+
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.relayReservations`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.relayedOpened`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 6: {
+              yield {
+                field: `${prefix}.upgradedDirect`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 7: {
+              yield {
+                field: `${prefix}.relayService`,
+                value: reader.bool()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface NatStateReachabilityFieldEvent {
+    field: '$.reachability'
+    value: string
+  }
+
+  export interface NatStatePublicAddrsFieldEvent {
+    field: '$.publicAddrs[]'
+    index: number
+    value: string
+  }
+
+  export interface NatStateRelayAddrsFieldEvent {
+    field: '$.relayAddrs[]'
+    index: number
+    value: string
+  }
+
+  export interface NatStateRelayReservationsFieldEvent {
+    field: '$.relayReservations'
+    value: number
+  }
+
+  export interface NatStateRelayedOpenedFieldEvent {
+    field: '$.relayedOpened'
+    value: number
+  }
+
+  export interface NatStateUpgradedDirectFieldEvent {
+    field: '$.upgradedDirect'
+    value: number
+  }
+
+  export interface NatStateRelayServiceFieldEvent {
+    field: '$.relayService'
+    value: boolean
+  }
+
+  export function encode (obj: Partial<NatState>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, NatState.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<NatState>): NatState {
+    return decodeMessage(buf, NatState.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<NatState>): Generator<NatStateReachabilityFieldEvent | NatStatePublicAddrsFieldEvent | NatStateRelayAddrsFieldEvent | NatStateRelayReservationsFieldEvent | NatStateRelayedOpenedFieldEvent | NatStateUpgradedDirectFieldEvent | NatStateRelayServiceFieldEvent> {
+    return streamMessage(buf, NatState.codec(), opts)
+  }
+}
+
+export interface ChunkSource {
+  peerId: string
+  bytes: bigint
+  link: string
+}
+
+export namespace ChunkSource {
+  let _codec: Codec<ChunkSource>
+
+  export const codec = (): Codec<ChunkSource> => {
+    if (_codec == null) {
+      _codec = message<ChunkSource>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.peerId != null && obj.peerId !== '')) {
+          w.uint32(10)
+          w.string(obj.peerId)
+        }
+
+        if ((obj.bytes != null && obj.bytes !== 0n)) {
+          w.uint32(16)
+          w.uint64(obj.bytes)
+        }
+
+        if ((obj.link != null && obj.link !== '')) {
+          w.uint32(26)
+          w.string(obj.link)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          peerId: '',
+          bytes: 0n,
+          link: ''
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.peerId = reader.string()
+              break
+            }
+            case 2: {
+              obj.bytes = reader.uint64()
+              break
+            }
+            case 3: {
+              obj.link = reader.string()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.peerId`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.bytes`,
+                value: reader.uint64()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.link`,
+                value: reader.string()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface ChunkSourcePeerIdFieldEvent {
+    field: '$.peerId'
+    value: string
+  }
+
+  export interface ChunkSourceBytesFieldEvent {
+    field: '$.bytes'
+    value: bigint
+  }
+
+  export interface ChunkSourceLinkFieldEvent {
+    field: '$.link'
+    value: string
+  }
+
+  export function encode (obj: Partial<ChunkSource>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, ChunkSource.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ChunkSource>): ChunkSource {
+    return decodeMessage(buf, ChunkSource.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ChunkSource>): Generator<ChunkSourcePeerIdFieldEvent | ChunkSourceBytesFieldEvent | ChunkSourceLinkFieldEvent> {
+    return streamMessage(buf, ChunkSource.codec(), opts)
   }
 }
 
@@ -1720,6 +2198,7 @@ export interface StatusResponse {
   trust?: TrustState
   installs: PackageInstall[]
   bandwidth?: Bandwidth
+  nat?: NatState
 }
 
 export namespace StatusResponse {
@@ -1855,6 +2334,11 @@ export namespace StatusResponse {
         if (obj.bandwidth != null) {
           w.uint32(154)
           Bandwidth.codec().encode(obj.bandwidth, w)
+        }
+
+        if (obj.nat != null) {
+          w.uint32(162)
+          NatState.codec().encode(obj.nat, w)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -1994,6 +2478,12 @@ export namespace StatusResponse {
             case 19: {
               obj.bandwidth = Bandwidth.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.bandwidth
+              })
+              break
+            }
+            case 20: {
+              obj.nat = NatState.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.nat
               })
               break
             }
@@ -2205,6 +2695,13 @@ export namespace StatusResponse {
 
               break
             }
+            case 20: {
+              yield * NatState.codec().stream(reader, reader.uint32(), `${prefix}.nat`, {
+                limits: opts.limits?.nat
+              })
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -2296,6 +2793,12 @@ export namespace StatusResponse {
   export interface StatusResponsePeersDirectionFieldEvent {
     field: '$.peers[].direction'
     value: string
+    index: number
+  }
+
+  export interface StatusResponsePeersRelayedFieldEvent {
+    field: '$.peers[].relayed'
+    value: boolean
     index: number
   }
 
@@ -2532,6 +3035,61 @@ export namespace StatusResponse {
     value: number
   }
 
+  export interface StatusResponseBandwidthSourcesPeerIdFieldEvent {
+    field: '$.bandwidth.sources[].peerId'
+    value: string
+    index: number
+  }
+
+  export interface StatusResponseBandwidthSourcesBytesFieldEvent {
+    field: '$.bandwidth.sources[].bytes'
+    value: bigint
+    index: number
+  }
+
+  export interface StatusResponseBandwidthSourcesLinkFieldEvent {
+    field: '$.bandwidth.sources[].link'
+    value: string
+    index: number
+  }
+
+  export interface StatusResponseNatReachabilityFieldEvent {
+    field: '$.nat.reachability'
+    value: string
+  }
+
+  export interface StatusResponseNatPublicAddrsFieldEvent {
+    field: '$.nat.publicAddrs[]'
+    index: number
+    value: string
+  }
+
+  export interface StatusResponseNatRelayAddrsFieldEvent {
+    field: '$.nat.relayAddrs[]'
+    index: number
+    value: string
+  }
+
+  export interface StatusResponseNatRelayReservationsFieldEvent {
+    field: '$.nat.relayReservations'
+    value: number
+  }
+
+  export interface StatusResponseNatRelayedOpenedFieldEvent {
+    field: '$.nat.relayedOpened'
+    value: number
+  }
+
+  export interface StatusResponseNatUpgradedDirectFieldEvent {
+    field: '$.nat.upgradedDirect'
+    value: number
+  }
+
+  export interface StatusResponseNatRelayServiceFieldEvent {
+    field: '$.nat.relayService'
+    value: boolean
+  }
+
   export function encode (obj: Partial<StatusResponse>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, StatusResponse.codec())
   }
@@ -2540,7 +3098,7 @@ export namespace StatusResponse {
     return decodeMessage(buf, StatusResponse.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StatusResponse>): Generator<StatusResponseCodeFieldEvent | StatusResponseErrorFieldEvent | StatusResponsePeerIdFieldEvent | StatusResponseRoleFieldEvent | StatusResponseNetworkFieldEvent | StatusResponseVersionFieldEvent | StatusResponseUptimeMsFieldEvent | StatusResponsePhasesNameFieldEvent | StatusResponsePhasesStateFieldEvent | StatusResponsePhasesDurationMsFieldEvent | StatusResponsePhasesDetailFieldEvent | StatusResponseConnectionsFieldEvent | StatusResponsePeersPeerIdFieldEvent | StatusResponsePeersAddrFieldEvent | StatusResponsePeersDirectionFieldEvent | StatusResponseListenAddrsFieldEvent | StatusResponseResourcesRssBytesFieldEvent | StatusResponseResourcesHeapUsedBytesFieldEvent | StatusResponseResourcesCpuUserUsFieldEvent | StatusResponseResourcesCpuSystemUsFieldEvent | StatusResponseResourcesDataDirBytesFieldEvent | StatusResponseResourcesHeapTotalBytesFieldEvent | StatusResponseResourcesExternalBytesFieldEvent | StatusResponseResourcesArrayBuffersBytesFieldEvent | StatusResponseTrafficBytesInFieldEvent | StatusResponseTrafficBytesOutFieldEvent | StatusResponsePhaseFieldEvent | StatusResponseStartedAtMsFieldEvent | StatusResponseReleasesPackageFieldEvent | StatusResponseReleasesVersionFieldEvent | StatusResponseReleasesChannelFieldEvent | StatusResponseReleasesStateFieldEvent | StatusResponseReleasesChunksHeldFieldEvent | StatusResponseReleasesChunksTotalFieldEvent | StatusResponseReleasesBytesTotalFieldEvent | StatusResponseReleasesErrorFieldEvent | StatusResponseTrustModeFieldEvent | StatusResponseTrustTimestampVersionFieldEvent | StatusResponseTrustStaleFieldEvent | StatusResponseTrustErrorFieldEvent | StatusResponseTrustLastRefreshMsFieldEvent | StatusResponseInstallsPackageFieldEvent | StatusResponseInstallsCurrentFieldEvent | StatusResponseInstallsPendingFieldEvent | StatusResponseInstallsStateFieldEvent | StatusResponseInstallsProgressDoneFieldEvent | StatusResponseInstallsProgressTotalFieldEvent | StatusResponseInstallsErrorFieldEvent | StatusResponseInstallsAvailableFieldEvent | StatusResponseInstallsRolloutFieldEvent | StatusResponseBandwidthUploadLimitFieldEvent | StatusResponseBandwidthDownloadLimitFieldEvent | StatusResponseBandwidthUploadedBytesFieldEvent | StatusResponseBandwidthDownloadedBytesFieldEvent | StatusResponseBandwidthUploadRateFieldEvent | StatusResponseBandwidthDownloadRateFieldEvent | StatusResponseBandwidthSwarmSessionsFieldEvent | StatusResponseBandwidthUploadQueueFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StatusResponse>): Generator<StatusResponseCodeFieldEvent | StatusResponseErrorFieldEvent | StatusResponsePeerIdFieldEvent | StatusResponseRoleFieldEvent | StatusResponseNetworkFieldEvent | StatusResponseVersionFieldEvent | StatusResponseUptimeMsFieldEvent | StatusResponsePhasesNameFieldEvent | StatusResponsePhasesStateFieldEvent | StatusResponsePhasesDurationMsFieldEvent | StatusResponsePhasesDetailFieldEvent | StatusResponseConnectionsFieldEvent | StatusResponsePeersPeerIdFieldEvent | StatusResponsePeersAddrFieldEvent | StatusResponsePeersDirectionFieldEvent | StatusResponsePeersRelayedFieldEvent | StatusResponseListenAddrsFieldEvent | StatusResponseResourcesRssBytesFieldEvent | StatusResponseResourcesHeapUsedBytesFieldEvent | StatusResponseResourcesCpuUserUsFieldEvent | StatusResponseResourcesCpuSystemUsFieldEvent | StatusResponseResourcesDataDirBytesFieldEvent | StatusResponseResourcesHeapTotalBytesFieldEvent | StatusResponseResourcesExternalBytesFieldEvent | StatusResponseResourcesArrayBuffersBytesFieldEvent | StatusResponseTrafficBytesInFieldEvent | StatusResponseTrafficBytesOutFieldEvent | StatusResponsePhaseFieldEvent | StatusResponseStartedAtMsFieldEvent | StatusResponseReleasesPackageFieldEvent | StatusResponseReleasesVersionFieldEvent | StatusResponseReleasesChannelFieldEvent | StatusResponseReleasesStateFieldEvent | StatusResponseReleasesChunksHeldFieldEvent | StatusResponseReleasesChunksTotalFieldEvent | StatusResponseReleasesBytesTotalFieldEvent | StatusResponseReleasesErrorFieldEvent | StatusResponseTrustModeFieldEvent | StatusResponseTrustTimestampVersionFieldEvent | StatusResponseTrustStaleFieldEvent | StatusResponseTrustErrorFieldEvent | StatusResponseTrustLastRefreshMsFieldEvent | StatusResponseInstallsPackageFieldEvent | StatusResponseInstallsCurrentFieldEvent | StatusResponseInstallsPendingFieldEvent | StatusResponseInstallsStateFieldEvent | StatusResponseInstallsProgressDoneFieldEvent | StatusResponseInstallsProgressTotalFieldEvent | StatusResponseInstallsErrorFieldEvent | StatusResponseInstallsAvailableFieldEvent | StatusResponseInstallsRolloutFieldEvent | StatusResponseBandwidthUploadLimitFieldEvent | StatusResponseBandwidthDownloadLimitFieldEvent | StatusResponseBandwidthUploadedBytesFieldEvent | StatusResponseBandwidthDownloadedBytesFieldEvent | StatusResponseBandwidthUploadRateFieldEvent | StatusResponseBandwidthDownloadRateFieldEvent | StatusResponseBandwidthSwarmSessionsFieldEvent | StatusResponseBandwidthUploadQueueFieldEvent | StatusResponseBandwidthSourcesPeerIdFieldEvent | StatusResponseBandwidthSourcesBytesFieldEvent | StatusResponseBandwidthSourcesLinkFieldEvent | StatusResponseNatReachabilityFieldEvent | StatusResponseNatPublicAddrsFieldEvent | StatusResponseNatRelayAddrsFieldEvent | StatusResponseNatRelayReservationsFieldEvent | StatusResponseNatRelayedOpenedFieldEvent | StatusResponseNatUpgradedDirectFieldEvent | StatusResponseNatRelayServiceFieldEvent> {
     return streamMessage(buf, StatusResponse.codec(), opts)
   }
 }

@@ -8,6 +8,7 @@
  * rollout documents, read from the repository at most every ROLLOUTS_TTL_MS.
  */
 import { FollowedReleases } from '../follow/index.js'
+import { natReport } from '../network/nat.js'
 import { knownProtocols } from '../network/protocol-ids.js'
 import { PublishedReleases } from '../publish/index.js'
 import { listRollouts } from '../rollout/index.js'
@@ -72,7 +73,8 @@ export function metricsSources (daemon: Daemon): MetricsSources {
         bytesIn: traffic.totals.bytesIn,
         bytesOut: traffic.totals.bytesOut,
         byProtocol: traffic.totals.byProtocol,
-        knownProtocols: protocolsOf(network)
+        knownProtocols: protocolsOf(network),
+        nat: natReport(node.services)
       }
     },
     swarm: () => {

@@ -6,6 +6,7 @@
  * stays within the protocol's response limit.
  */
 import { VERSION } from '../version.js'
+import { isRelayed, natReport } from '../network/index.js'
 import type { DaemonParts, ReleaseMode } from './daemon.js'
 import type { PhaseRecord } from './phases.js'
 import type { ResourceUsage } from './resources.js'
@@ -26,6 +27,31 @@ export interface StatusInputs {
 const MAX_PEERS = 256
 const MAX_INSTALLS = 64
 const MAX_ROLLOUT_TEXT = 1024
+const MAX_CHUNK_SOURCES = 64
+const MAX_NAT_ADDRS = 16
+
+function nat (parts: DaemonParts): StatusReport['nat'] {
+  const services = parts.mesh?.node.services
+  if (services == null) return undefined
+  const r = natReport(services)
+  return {
+    reachability: r.reachability,
+    publicAddrs: r.publicAddrs.slice(0, MAX_NAT_ADDRS),
+    relayAddrs: r.relayAddrs.slice(0, MAX_NAT_ADDRS),
+    relayReservations: r.relayReservations,
+    relayedOpened: r.relayedOpened,
+    upgradedDirect: r.upgradedDirect,
+    relayService: r.relayService
+  }
+}
+
+/** the peers chunks came from, most bytes first */
+function chunkSources (parts: DaemonParts): NonNullable<StatusReport['bandwidth']>['sources'] {
+  const sources = parts.mesh?.swarm?.sources
+  if (sources == null) return []
+  return [...sources.entries()].sort((a, b) => b[1].bytes - a[1].bytes).slice(0, MAX_CHUNK_SOURCES)
+    .map(([peerId, s]) => ({ peerId, bytes: BigInt(s.bytes), link: s.link }))
+}
 
 function releasesAndTrust (mode: ReleaseMode, parts: DaemonParts): Pick<StatusReport, 'releases' | 'trust'> {
   if (parts.follower != null) return parts.follower.report()
@@ -69,7 +95,7 @@ export function statusReport (inputs: StatusInputs): StatusReport {
     phase: inputs.phase,
     phases: inputs.phases.map(r => ({ name: r.name, state: r.state, durationMs: r.durationMs, detail: r.detail })),
     connections: connections.length,
-    peers: connections.slice(0, MAX_PEERS).map(c => ({ peerId: c.remotePeer.toString(), addr: c.remoteAddr.toString(), direction: c.direction })),
+    peers: connections.slice(0, MAX_PEERS).map(c => ({ peerId: c.remotePeer.toString(), addr: c.remoteAddr.toString(), direction: c.direction, relayed: isRelayed(c) })),
     listenAddrs: mesh?.node.getMultiaddrs().map(a => a.toString()) ?? [],
     resources: inputs.resources,
     traffic: {
@@ -79,6 +105,7 @@ export function statusReport (inputs: StatusInputs): StatusReport {
     releases,
     trust,
     installs: installs(parts, releases),
-    bandwidth: parts.bandwidth == null ? undefined : { ...parts.bandwidth.report(), swarmSessions: mesh?.swarm?.stats().sessions ?? 0 }
+    bandwidth: parts.bandwidth == null ? undefined : { ...parts.bandwidth.report(), swarmSessions: mesh?.swarm?.stats().sessions ?? 0, sources: chunkSources(parts) },
+    nat: nat(parts)
   }
 }

@@ -80,6 +80,45 @@ export function nodeMetrics (s: MetricsSources): CollectedInit[] {
       }
     },
     {
+      name: 'umesh_reachable',
+      help: 'Whether peers can dial this node: 1 reachable (AutoNAT confirmed a public address), 0 unreachable (behind NAT: peers see it at a public IP not its own), -1 unknown (not yet known, or a private network with no public address)',
+      type: 'gauge',
+      collect: emit => {
+        const nat = s.network?.()?.nat
+        if (nat != null) emit({}, nat.reachability === 'reachable' ? 1 : nat.reachability === 'unreachable' ? 0 : -1)
+      }
+    },
+    {
+      name: 'umesh_relay_slots',
+      help: 'Relay slots this node holds (the relayed addresses it advertises)',
+      type: 'gauge',
+      collect: emit => {
+        const nat = s.network?.()?.nat
+        if (nat != null) emit({}, nat.relayAddrs.length)
+      }
+    },
+    {
+      name: 'umesh_relay_reservations',
+      help: 'Relay service: nodes holding a slot on this node (absent when it does not relay)',
+      type: 'gauge',
+      collect: emit => {
+        const nat = s.network?.()?.nat
+        if (nat?.relayService === true) emit({}, nat.relayReservations)
+      }
+    },
+    {
+      name: 'umesh_relayed_connections_total',
+      help: 'Relayed connections opened (opened), and of those the ones a direct connection to the same peer followed (upgraded: hole punching or its dial-back)',
+      type: 'counter',
+      labelNames: ['outcome'],
+      collect: emit => {
+        const nat = s.network?.()?.nat
+        if (nat == null) return
+        emit({ outcome: 'opened' }, nat.relayedOpened)
+        emit({ outcome: 'upgraded' }, nat.upgradedDirect)
+      }
+    },
+    {
       name: 'umesh_protocol_bytes_total',
       help: 'Stream payload bytes received (in) and sent (out) per protocol id; protocols this node does not know are summed as other',
       type: 'counter',

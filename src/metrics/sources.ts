@@ -35,6 +35,19 @@ export interface NetworkSample extends ByteCounts {
   byProtocol: ReadonlyMap<string, ByteCounts>
   /** the protocol ids labelled by name; bytes of any other protocol are summed as `other` */
   knownProtocols: readonly string[]
+  /** NAT traversal (src/network/nat.ts): reachability, relay slots, relayed connections */
+  nat?: NatSample
+}
+
+export interface NatSample {
+  reachability: 'reachable' | 'unreachable' | 'unknown'
+  /** relayed addresses this node advertises (slots held on relays) */
+  relayAddrs: readonly string[]
+  relayService: boolean
+  /** relay service: nodes holding a slot here */
+  relayReservations: number
+  relayedOpened: number
+  upgradedDirect: number
 }
 
 export interface SwarmSample {

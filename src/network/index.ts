@@ -3,8 +3,9 @@
  * services and the update-mesh protocols (create-node.ts), protocol ids and
  * gossip topics that carry the network name (protocol-ids.ts), the
  * connection gater, the guard that hangs up on peers of other networks, the
- * byte counter, what each peer speaks (peer-protocols.ts), and a throw-away
- * client node for the CLI and tests.
+ * byte counter, what each peer speaks (peer-protocols.ts), NAT traversal
+ * (nat.ts, reachability.ts, links.ts), and a throw-away client node for the
+ * CLI and tests.
  *
  * Imports: protocols/ (the services it mounts), libraries.
  */
@@ -17,4 +18,9 @@ export { NetworkGuard } from './network-guard.js'
 export { PeerProtocols } from './peer-protocols.js'
 export type { PeerProtocolsComponents, PeerProtocolsEvents } from './peer-protocols.js'
 export { TrafficMeter } from './traffic-meter.js'
+export { natReport, relayServiceOn } from './nat.js'
+export type { NatReport } from './nat.js'
+export { isRelayed, linkOf } from './links.js'
+export type { Link } from './links.js'
+export type { Reachability, ReachabilityState } from './reachability.js'
 export * from './protocol-ids.js'

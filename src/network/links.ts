@@ -18,11 +18,11 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 export type Link = 'local' | 'direct' | 'relayed' | 'none'
 
 /** true for a relayed connection's address (it carries /p2p-circuit) */
-export function isRelayedAddr (ma: Multiaddr): boolean {
-  return ma.getComponents().some(c => c.name === 'p2p-circuit')
+export function isRelayedAddr (ma: Pick<Multiaddr, 'toString'>): boolean {
+  return ma.toString().includes('/p2p-circuit')
 }
 
-export function isRelayed (conn: Pick<Connection, 'remoteAddr'>): boolean {
+export function isRelayed (conn: { remoteAddr: Pick<Multiaddr, 'toString'> }): boolean {
   return isRelayedAddr(conn.remoteAddr)
 }
 

@@ -24,6 +24,7 @@ import { uPnPNAT } from '@libp2p/upnp-nat'
 import { isMultiaddr } from '@multiformats/multiaddr'
 import { reachability } from './reachability.js'
 import type { Role } from './create-node.js'
+import type { ReachabilitySample } from './reachability.js'
 import type { AutoNATComponents } from '@libp2p/autonat'
 import type { ConnectionManager } from '@libp2p/interface-internal'
 
@@ -99,4 +100,31 @@ export function natServices (config: NatConfig, role: Role, protocolPrefix: stri
     })
   }
   return services
+}
+
+/** what status and /metrics show of NAT traversal */
+export interface NatReport {
+  reachability: 'reachable' | 'unreachable' | 'unknown'
+  publicAddrs: string[]
+  relayAddrs: string[]
+  /** relay service: nodes holding a slot here now (0 when the service is off) */
+  relayReservations: number
+  relayService: boolean
+  relayedOpened: number
+  upgradedDirect: number
+}
+
+/** the node's NAT traversal state, from its reachability service and its relay service when it runs one */
+export function natReport (services: { reachability?: { sample: () => ReachabilitySample }, relay?: unknown }): NatReport {
+  const sample = services.reachability?.sample()
+  const relay = services.relay as { reservations?: { size: number } } | undefined
+  return {
+    reachability: sample?.state ?? 'unknown',
+    publicAddrs: sample?.publicAddrs ?? [],
+    relayAddrs: sample?.relayAddrs ?? [],
+    relayReservations: relay?.reservations?.size ?? 0,
+    relayService: relay != null,
+    relayedOpened: sample?.relayedOpened ?? 0,
+    upgradedDirect: sample?.upgradedDirect ?? 0
+  }
 }

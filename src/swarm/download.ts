@@ -21,6 +21,7 @@
  */
 import { MirrorPieces } from './mirror-pieces.js'
 import { PiecePicker } from './picker.js'
+import { sitePlan } from './peer-preference.js'
 import type { PieceFallback } from './mirror-pieces.js'
 import type { ReleaseSwarm, SwarmListener, SwarmPeer } from './release-swarm.js'
 import type { TokenBucket } from './token-bucket.js'
@@ -52,6 +53,10 @@ export interface DownloadInit {
   /** give up when nothing arrives and nothing is asked for this long (default 30 s) */
   idleMs?: number
   random?: () => number
+  /** chunks may be asked of this peer now (default: any); false for a peer reached only through a relay (peer-preference.ts) */
+  usable?: (peer: PeerId) => boolean
+  /** the peer is on this node's site (default: none is); off-site peers are not asked for what a site peer holds or fetches */
+  local?: (peer: PeerId) => boolean
   /** a static HTTP mirror for pieces no peer offers, or when the peers stall (mirror-pieces.ts) */
   fallback?: PieceFallback
 }
@@ -245,13 +250,14 @@ class PieceDownload implements SwarmListener {
       this.finish?.()
       return
     }
-    for (const peer of this.swarm.peers.values()) {
-      if (this.dropped.has(peer.key) || !this.counted.has(peer.key)) continue
+    // site peers first; an off-site peer is kept off what a site peer holds or fetches
+    const plan = sitePlan([...this.swarm.peers.values()].filter(p => !this.dropped.has(p.key) && this.counted.has(p.key)), this.swarm.count, this.init)
+    for (const { peer, skip } of plan) {
       const s = this.stat(peer.key)
       for (let room = this.target(s) - s.inflight; room > 0;) {
         const pieces: number[] = []
         while (pieces.length < Math.min(room, MAX_BATCH)) {
-          const piece = this.picker.pick(peer.key, peer.have)
+          const piece = this.picker.pick(peer.key, peer.have, skip)
           if (piece === undefined) break
           // a seed (it holds everything: the publisher, mostly) is the swarm's bottleneck until every
           // piece has left it once: ask it for a piece others hold or fetch only one at a time

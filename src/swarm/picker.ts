@@ -11,7 +11,10 @@
  *   saw its request overrun) and, in the end-game (every missing piece is
  *   requested), any missing piece: up to `endgameCopies` peers, and the
  *   losers are cancelled when the first copy arrives;
- * - a peer is never asked twice for the same piece at once.
+ * - a peer is never asked twice for the same piece at once;
+ * - a caller may keep a peer off some pieces (`skip`): a peer off-site is
+ *   not asked for what a peer on the site holds or fetches; a stalled piece
+ *   is never kept off.
  */
 import { Bitfield } from '../../protocols/shared/index.js'
 
@@ -94,8 +97,8 @@ export class PiecePicker {
     return this.size - this.held.count
   }
 
-  /** the next piece to ask `peer` (which holds `have`) for, or undefined when it has nothing more to give now */
-  pick (peer: string, have: Bitfield): number | undefined {
+  /** the next piece to ask `peer` (which holds `have`) for, or undefined when it has nothing more to give now; `skip` keeps it off pieces not stalled */
+  pick (peer: string, have: Bitfield, skip?: (i: number) => boolean): number | undefined {
     const random = this.held.count < this.randomFirst
     let best: number | undefined
     let bestScore = Infinity
@@ -103,8 +106,10 @@ export class PiecePicker {
     for (let i = 0; i < this.size; i++) {
       if (this.held.has(i) || !have.has(i) || this.requests[i] >= this.endgameCopies || this.requestedBy.get(i)?.has(peer) === true) continue
       let score: number
-      if (this.requests[i] === 0) score = (random ? 0 : this.availability[i]) + this.fetching(i)
-      else if (this.stalled[i] === 1) score = -1 // a stalled piece holds the download up: it goes first
+      if (this.requests[i] === 0) {
+        if (skip?.(i) === true) continue
+        score = (random ? 0 : this.availability[i]) + this.fetching(i)
+      } else if (this.stalled[i] === 1) score = -1 // a stalled piece holds the download up: it goes first
       else continue
       if (score < bestScore) {
         best = i
@@ -118,6 +123,7 @@ export class PiecePicker {
     // end-game: every missing piece is requested; ask this peer too, fewest requests first
     for (let i = 0; i < this.size; i++) {
       if (this.held.has(i) || !have.has(i) || this.requests[i] >= this.endgameCopies || this.requestedBy.get(i)?.has(peer) === true) continue
+      if (this.stalled[i] === 0 && skip?.(i) === true) continue
       const score = this.requests[i]
       if (score < bestScore) {
         best = i

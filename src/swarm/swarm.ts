@@ -28,8 +28,17 @@ export interface SwarmComponents {
   store: ChunkSink
   /** the pieces of a release this node knows, by the CID of its index; undefined when unknown */
   catalog: { piecesOf: (release: CID) => Promise<Pieces | undefined> }
-  /** connected peers that speak a protocol */
-  peers: { connectedSpeaking: (protocol: string) => PeerId[] }
+  /**
+   * connected peers that speak a protocol; optionally, how each is linked
+   * (src/network/peer-protocols.ts): chunks are asked of site peers first,
+   * and never over a relay unless allowRelayedData
+   */
+  peers: {
+    connectedSpeaking: (protocol: string) => PeerId[]
+    link?: (peer: PeerId) => 'local' | 'direct' | 'relayed' | 'none'
+    chunksAllowed?: (peer: PeerId) => boolean
+    allowRelayedData?: boolean
+  }
   /** the swarms of the releases this node knows */
   swarms: ReleaseSwarms
   /** the download cap and the count of bytes fetched */
@@ -54,8 +63,13 @@ export interface SwarmCounters {
   protocolErrors: number
 }
 
+/** peers whose chunk bytes are counted at most (the first ones met stay) */
+const MAX_SOURCES = 256
+
 export class Swarm implements HaveSwarm {
   readonly counters: SwarmCounters = { piecesFetched: 0, verificationFailures: 0, protocolErrors: 0 }
+  /** chunk bytes fetched from each peer since start, with its link when last heard from */
+  readonly sources = new Map<string, { bytes: number, link: string }>()
   private readonly opening = new Map<string, Promise<ReleaseSwarm | undefined>>()
   private readonly log: Logger
   private readonly have: string
@@ -86,17 +100,20 @@ export class Swarm implements HaveSwarm {
   async fetch (release: CID, pieces: Pieces, options: FetchOptions = {}): Promise<void> {
     const swarm = await this.open(release, pieces)
     if (swarm == null) throw new Error(`release ${release.toString()} has no pieces`)
-    const { node, bandwidth } = this.components
+    const { node, bandwidth, peers } = this.components
     const init: DownloadInit = {
       swarm,
       store: this.components.store,
-      get: (peer, cids, signal) => getChunks(node, peer, this.init.network, cids, { signal }),
+      get: (peer, cids, signal) => getChunks(node, peer, this.init.network, cids, { signal, runOnLimitedConnection: peers.allowRelayedData === true }),
       isBadData: isPeerFault,
-      candidates: () => this.components.peers.connectedSpeaking(this.have),
+      candidates: () => peers.connectedSpeaking(this.have).filter(p => peers.chunksAllowed?.(p) ?? true),
+      usable: peers.chunksAllowed,
+      local: peers.link == null ? undefined : (p) => peers.link!(p) === 'local',
       findProviders: (signal) => this.findProviders(release, signal),
       bucket: bandwidth.download,
-      onPiece: (bytes) => {
+      onPiece: (bytes, from) => {
         bandwidth.downloaded += bytes
+        this.countSource(from, bytes)
         this.counters.piecesFetched++
       },
       onBadData: (err) => {
@@ -107,6 +124,18 @@ export class Swarm implements HaveSwarm {
       ...options
     }
     await downloadPieces(init)
+  }
+
+  private countSource (peer: PeerId, bytes: number): void {
+    const key = peer.toString()
+    const link = this.components.peers.link?.(peer) ?? 'direct'
+    const entry = this.sources.get(key)
+    if (entry != null) {
+      entry.bytes += bytes
+      entry.link = link
+    } else if (this.sources.size < MAX_SOURCES) {
+      this.sources.set(key, { bytes, link })
+    }
   }
 
   /** providers of a release from the DHT, their addresses remembered so they can be dialled */

@@ -15,7 +15,7 @@ export function statusJson (s: StatusResponse): Record<string, unknown> {
     phase: s.phase,
     phases: s.phases.map(p => ({ name: p.name, state: p.state, durationMs: p.durationMs, detail: p.detail })),
     connections: s.connections,
-    peers: s.peers.map(p => ({ peerId: p.peerId, addr: p.addr, direction: p.direction })),
+    peers: s.peers.map(p => ({ peerId: p.peerId, addr: p.addr, direction: p.direction, relayed: p.relayed })),
     listenAddrs: s.listenAddrs,
     resources: s.resources == null
       ? null
@@ -43,7 +43,19 @@ export function statusJson (s: StatusResponse): Record<string, unknown> {
           uploadRate: Number(s.bandwidth.uploadRate),
           downloadRate: Number(s.bandwidth.downloadRate),
           swarmSessions: s.bandwidth.swarmSessions,
-          uploadQueue: s.bandwidth.uploadQueue
+          uploadQueue: s.bandwidth.uploadQueue,
+          sources: s.bandwidth.sources.map(c => ({ peerId: c.peerId, bytes: Number(c.bytes), link: c.link }))
+        },
+    nat: s.nat == null
+      ? null
+      : {
+          reachability: s.nat.reachability,
+          publicAddrs: s.nat.publicAddrs,
+          relayAddrs: s.nat.relayAddrs,
+          relayService: s.nat.relayService,
+          relayReservations: s.nat.relayReservations,
+          relayedOpened: s.nat.relayedOpened,
+          upgradedDirect: s.nat.upgradedDirect
         }
   }
 }

@@ -79,7 +79,7 @@ describe('statusReport', () => {
     const r = statusReport(inputs({ mesh: mesh(300) }))
     assert.equal(r.connections, 300)
     assert.equal(r.peers.length, 256)
-    assert.deepEqual(r.peers[1], { peerId: 'peer-1', addr: '/ip4/10.0.0.1/tcp/4001', direction: 'outbound' })
+    assert.deepEqual(r.peers[1], { peerId: 'peer-1', addr: '/ip4/10.0.0.1/tcp/4001', direction: 'outbound', relayed: false })
     assert.deepEqual(r.listenAddrs, ['/ip4/127.0.0.1/tcp/4001'])
     assert.deepEqual(r.traffic, { bytesIn: 100n, bytesOut: 200n })
     assert.equal(statusReport(inputs({ mesh: mesh(12) })).peers.length, 12)
@@ -135,9 +135,9 @@ describe('statusReport', () => {
   it('bandwidth only with a bandwidth part, with the swarm\'s sessions', () => {
     const report = { uploadLimit: 1n, downloadLimit: 2n, uploadedBytes: 3n, downloadedBytes: 4n, uploadRate: 5n, downloadRate: 6n, uploadQueue: 7 }
     const withMesh = statusReport(inputs({ mesh: mesh(1, 4), bandwidth: { report: () => report } }))
-    assert.deepEqual(withMesh.bandwidth, { ...report, swarmSessions: 4 })
+    assert.deepEqual(withMesh.bandwidth, { ...report, swarmSessions: 4, sources: [] })
     const noMesh = statusReport(inputs({ bandwidth: { report: () => report } }))
-    assert.deepEqual(noMesh.bandwidth, { ...report, swarmSessions: 0 })
+    assert.deepEqual(noMesh.bandwidth, { ...report, swarmSessions: 0, sources: [] })
     assert.equal(statusReport(inputs({ mesh: mesh(1, 4) })).bandwidth, undefined)
   })
 })

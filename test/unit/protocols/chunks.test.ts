@@ -156,7 +156,7 @@ describe('chunks protocol', () => {
     await svc.start()
     assert.equal(svc.isStarted(), true)
     assert.equal(calls[0][1], '/umesh/test/chunks/1.0.0')
-    assert.deepEqual(calls[0][3], { maxInboundStreams: 3, maxOutboundStreams: 8 })
+    assert.deepEqual(calls[0][3], { maxInboundStreams: 3, maxOutboundStreams: 8, runOnLimitedConnection: false }, 'no chunks over a relayed connection unless allowed')
     await svc.stop()
     assert.equal(svc.isStarted(), false)
     assert.deepEqual(calls[1], ['unhandle', '/umesh/test/chunks/1.0.0'])
