@@ -26,7 +26,7 @@ export interface FetchStatusOptions extends AbortOptions {
 
 export async function fetchStatus (node: StreamOpener, target: unknown, network: string, options: FetchStatusOptions = {}): Promise<StatusResponse> {
   const dialSignal = options.signal ?? AbortSignal.timeout(DEFAULT_TIMEOUT)
-  const stream = await node.dialProtocol(target, statusProtocol(network), { signal: dialSignal })
+  const stream = await node.dialProtocol(target, statusProtocol(network), { signal: dialSignal, runOnLimitedConnection: true })
   const signal = AbortSignal.any([dialSignal, AbortSignal.timeout(options.exchangeTimeoutMs ?? CLIENT_EXCHANGE_TIMEOUT)])
   try {
     // the buffer holds one answer and its length prefix, no more; a prefix that never ends is cut off too

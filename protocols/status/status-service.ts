@@ -30,7 +30,9 @@ export class StatusService implements Startable {
   async start (): Promise<void> {
     await this.components.registrar.handle(this.protocol, this.handle, {
       maxInboundStreams: this.init.maxInboundStreams ?? DEFAULT_MAX_INBOUND_STREAMS,
-      maxOutboundStreams: 1
+      maxOutboundStreams: 1,
+      // small answers: a node behind NAT is asked over its relay too
+      runOnLimitedConnection: true
     })
     this.started = true
   }
