@@ -1,7 +1,9 @@
 /**
  * A throw-away libp2p node for asking other nodes things (the CLI's status,
  * the demo's table): TCP, Noise and Yamux only, a fresh identity each time,
- * no listener, no discovery.
+ * no listener, no discovery; with `relay`, it also dials relayed addresses
+ * (`.../p2p-circuit/p2p/<id>`: a node behind NAT, through its relay), which
+ * takes the circuit relay transport and identify.
  *
  * `listProtocols` asks a peer which protocols it handles without knowing
  * its network. Identify cannot: a mesh node speaks identify under its
@@ -12,13 +14,24 @@
  */
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
+import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
+import { identify } from '@libp2p/identify'
 import { tcp } from '@libp2p/tcp'
 import { lpStream } from '@libp2p/utils'
 import { createLibp2p } from 'libp2p'
 import type { AbortOptions, Connection, Libp2p, PeerId, StreamMuxer } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
-export async function createClientNode (): Promise<Libp2p> {
+export async function createClientNode (options: { relay?: boolean } = {}): Promise<Libp2p> {
+  if (options.relay === true) {
+    return await createLibp2p({
+      addresses: { listen: [] },
+      transports: [tcp(), circuitRelayTransport()],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()],
+      services: { identify: identify() }
+    })
+  }
   return await createLibp2p({
     addresses: { listen: [] },
     transports: [tcp()],

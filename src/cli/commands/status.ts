@@ -85,7 +85,8 @@ export const command: Command = {
         throw new UsageError(`--peer: expected a multiaddr such as /ip4/127.0.0.1/tcp/4090/p2p/12D3Koo…, found "${String(args.own.peer)}" (${(err as Error).message})`)
       }
     }
-    const client = await createClientNode()
+    // a relayed address (a node behind NAT, through its relay) needs the circuit relay transport
+    const client = await createClientNode({ relay: targets.some(t => t.toString().includes('/p2p-circuit')) })
     try {
       const signal = AbortSignal.timeout(timeout)
       const why = (err: unknown): string => signal.aborted ? `no answer within ${timeout} ms` : (err as Error).message
