@@ -98,7 +98,14 @@ function write (repo: Repository, doc: RolloutDocument, by: string | undefined):
   const previous = repo.targets(ROLLOUTS_ROLE)[path]
   const startedBy = previous?.custom?.rollout === doc.id ? actorsOf(previous).startedBy : by
   const custom = { package: doc.package, version: doc.version, rollout: doc.id, ...(startedBy != null ? { startedBy } : {}), ...(by != null ? { changedBy: by } : {}) }
-  repo.addTargets([{ path, bytes, custom }, { path: historyTargetPath(doc.package, doc.id), bytes, custom }], ROLLOUTS_ROLE)
+  const files = [{ path, bytes, custom }, { path: historyTargetPath(doc.package, doc.id), bytes, custom }]
+  // a rollout signed before the history was kept exists only as the current document: keep it before it is replaced
+  const previousId = previous?.custom?.rollout
+  if (typeof previousId === 'string' && previousId !== doc.id && repo.targets(ROLLOUTS_ROLE)[historyTargetPath(doc.package, previousId)] == null) {
+    const file = join(repo.dir, 'targets', targetFilePath(path, previous.hashes.sha256))
+    if (existsSync(file)) files.push({ path: historyTargetPath(doc.package, previousId), bytes: readFileSync(file), custom: previous.custom })
+  }
+  repo.addTargets(files, ROLLOUTS_ROLE)
   return next
 }
 
