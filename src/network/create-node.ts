@@ -30,7 +30,7 @@ import { isRelayed } from './links.js'
 import { natServices, natTransports } from './nat.js'
 import { TrafficMeter } from './traffic-meter.js'
 import { pacedReads } from './paced-reads.js'
-import { IDENTIFY_MAX_MESSAGE_BYTES, builtinProtocolLimits, streamGuard } from './stream-guard.js'
+import { IDENTIFY_MAX_MESSAGE_BYTES, builtinProtocolLimits, guardedMetrics } from './stream-guard.js'
 import { PeerProtocols } from './peer-protocols.js'
 import { gossipTopics, protocolPrefix, dhtProtocol, mdnsServiceTag } from './protocol-ids.js'
 import type { ChunkReader, ChunksInit, ChunksService } from '../../protocols/chunks/index.js'
@@ -43,7 +43,7 @@ import type { Reachability } from './reachability.js'
 import type { QuicComponents } from '@chainsafe/libp2p-quic'
 import type { GossipSub } from '@libp2p/gossipsub'
 import type { Identify } from '@libp2p/identify'
-import type { Address, Libp2p, PeerDiscovery, PrivateKey, Transport } from '@libp2p/interface'
+import type { Address, ComponentLogger, Libp2p, PeerDiscovery, PrivateKey, Transport } from '@libp2p/interface'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Ping } from '@libp2p/ping'
 import type { Datastore } from 'interface-datastore'
@@ -195,7 +195,8 @@ export async function createMeshNode<S extends HaveSwarm> (init: MeshNodeInit<S>
       maxIncomingPendingConnections: 32,
       ...(quic ? { addressSorter: quicFirst } : {})
     },
-    metrics: () => traffic.metrics(),
+    // the byte counter, and the stream guard of identify, ping and the DHT (stream-guard.ts)
+    metrics: (components: { logger: ComponentLogger }) => guardedMetrics(traffic.metrics(), builtinProtocolLimits(prefix, dhtProtocol(config.network)), components.logger.forComponent('umesh:stream-guard')),
     peerDiscovery,
     services: {
       // identify, ping and the DHT read with no length decoder of ours: the
@@ -238,7 +239,6 @@ export async function createMeshNode<S extends HaveSwarm> (init: MeshNodeInit<S>
   // relayed connections carry the relay's IP: the relay caps them, not this count
   gater.countInbound = (ip) => node.getConnections().filter(c => c.direction === 'inbound' && !isRelayed(c) && c.remoteAddr.getComponents().some(p => p.value === ip)).length
   const peers = new PeerProtocols({ node }, { allowRelayedData: config.allowRelayedData === true })
-  for (const [protocol, limits] of builtinProtocolLimits(prefix, dhtProtocol(config.network))) node.use(protocol, streamGuard(limits, node.logger.forComponent('umesh:stream-guard')))
   swarm = init.swarm?.(node, peers)
   return { node, gater, traffic, peers, swarm: swarm as S }
 }

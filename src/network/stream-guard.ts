@@ -16,14 +16,13 @@
  * streams a connection may open), and ping echoes whatever it is sent for
  * 10 s.
  *
- * It is a libp2p stream middleware (`node.use`), run before the handler and
- * after an outbound stream's protocol is chosen; it wraps the stream's
- * dispatchEvent, as the traffic meter does, rather than adding a 'message'
- * listener, which would make the stream hand out data before its reader is
- * attached.
+ * It hooks in where libp2p hands every protocol stream to the node's
+ * Metrics (see guardedMetrics) and wraps the stream's dispatchEvent, as the
+ * traffic meter does, rather than adding a 'message' listener, which would
+ * make the stream hand out data before its reader is attached.
  */
 import { varintLength } from '../../protocols/shared/length-prefix.js'
-import type { Logger, Stream, StreamMiddleware } from '@libp2p/interface'
+import type { Logger, Metrics, Stream } from '@libp2p/interface'
 
 export interface StreamLimits {
   /**
@@ -113,12 +112,26 @@ export function guardStream (stream: Stream, limits: StreamLimits, log?: Logger)
   }
 }
 
-/** The middleware for `node.use(protocol, ...)`: every stream of the protocol, either way, is guarded. */
-export function streamGuard (limits: StreamLimits, log?: Logger): StreamMiddleware {
-  return (stream, connection, next) => {
-    guardStream(stream, limits, log)
-    next(stream, connection)
-  }
+/**
+ * The node's Metrics with every stream of a guarded protocol, either way,
+ * guarded as libp2p hands it over (trackProtocolStream runs for each stream
+ * once its protocol is chosen, before the handler or the opener gets it).
+ *
+ * Not a stream middleware (`node.use`): libp2p 3.3's inbound path pushes the
+ * handler onto the registered middleware array itself, so each inbound
+ * stream added one more handler call to every later stream (the DHT's
+ * routing tables stayed empty).
+ */
+export function guardedMetrics (metrics: Metrics, limits: Array<[string, StreamLimits]>, log?: Logger): Metrics {
+  const byProtocol = new Map(limits)
+  const track = metrics.trackProtocolStream.bind(metrics)
+  return Object.assign(Object.create(Object.getPrototypeOf(metrics)), metrics, {
+    trackProtocolStream (stream: Stream, connection?: unknown): void {
+      (track as (stream: Stream, connection?: unknown) => void)(stream, connection)
+      const found = stream.protocol == null ? undefined : byProtocol.get(stream.protocol)
+      if (found != null) guardStream(stream, found, log)
+    }
+  })
 }
 
 /** identify's own cap on one message (MAX_IDENTIFY_MESSAGE_SIZE in @libp2p/identify, go-libp2p's too) */

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { lpStream, streamPair } from '@libp2p/utils'
 import { Uint8ArrayList } from 'uint8arraylist'
-import { FrameWatcher, builtinProtocolLimits, guardStream, DHT_MAX_MESSAGE_BYTES, IDENTIFY_MAX_MESSAGE_BYTES } from '../../../src/network/stream-guard.js'
+import { FrameWatcher, builtinProtocolLimits, guardStream, guardedMetrics, DHT_MAX_MESSAGE_BYTES, IDENTIFY_MAX_MESSAGE_BYTES } from '../../../src/network/stream-guard.js'
 import { varint } from '../../helpers/floods.js'
 
 const frame = (n: number): Uint8Array => Uint8Array.from([...varint(n), ...new Uint8Array(n).fill(7)])
@@ -44,6 +44,24 @@ describe('stream guard', () => {
     const w = new FrameWatcher(ping)
     for (let i = 0; i < 64; i++) assert.equal(w.push(new Uint8Array(32)), undefined)
     assert.match(w.push(new Uint8Array(1)) ?? '', /more than 2048 bytes on one stream/)
+  })
+
+  it('guards the streams of the protocols named, through the Metrics libp2p hands each stream to', async () => {
+    const tracked: string[] = []
+    const metrics = guardedMetrics({ trackProtocolStream: (s: any) => { tracked.push(s.protocol) } } as any, [['/guarded/1.0.0', { maxMessageBytes: 16 }]])
+    const [a, b] = await streamPair()
+    const [c, d] = await streamPair()
+    b.protocol = '/guarded/1.0.0'
+    d.protocol = '/other/1.0.0'
+    metrics.trackProtocolStream(b)
+    metrics.trackProtocolStream(d)
+    assert.deepEqual(tracked, ['/guarded/1.0.0', '/other/1.0.0'], 'the inner metrics still see every stream')
+    const readB = lpStream(b).read({ signal: AbortSignal.timeout(2_000) })
+    const readD = lpStream(d).read({ signal: AbortSignal.timeout(2_000) })
+    a.send(frame(17))
+    c.send(frame(17))
+    await assert.rejects(readB, /more than the 16 accepted/)
+    assert.equal((await readD).byteLength, 17)
   })
 
   it('on a real stream: honest frames are read, the stream is aborted at the first broken limit and the reader gets nothing of it', async () => {
