@@ -7,6 +7,7 @@
  * included, so an entry edited, removed or moved breaks the next link.
  */
 import { createHash, createPublicKey, verify as verifySignature } from 'node:crypto'
+import type { KeyObject } from 'node:crypto'
 import * as ed from '@noble/ed25519'
 import { canonicalize } from '@tufjs/canonical-json'
 import { toString as toHex, fromString as fromHex } from 'uint8arrays'
@@ -94,11 +95,16 @@ export function signEntry (entry: UnsignedEntry, key: RoleKey): AuditEntry {
 // an ed25519 public key in the SPKI DER form node:crypto reads
 const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex')
 
+/** an ed25519 public key (hex) as node:crypto verifies with it */
+export function publicKeyObject (publicKeyHex: string): KeyObject {
+  return createPublicKey({ key: Buffer.concat([SPKI_PREFIX, Buffer.from(publicKeyHex, 'hex')]), format: 'der', type: 'spki' })
+}
+
 /** whether `sig` is the key's signature over the entry's other fields */
-export function entrySignatureValid (entry: AuditEntry, publicKeyHex: string): boolean {
+export function entrySignatureValid (entry: AuditEntry, publicKey: string | KeyObject): boolean {
   try {
     const { sig, ...rest } = entry
-    const key = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, Buffer.from(publicKeyHex, 'hex')]), format: 'der', type: 'spki' })
+    const key = typeof publicKey === 'string' ? publicKeyObject(publicKey) : publicKey
     return verifySignature(null, canonicalBytes(rest), key, Buffer.from(sig, 'hex'))
   } catch {
     return false

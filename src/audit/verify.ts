@@ -11,7 +11,8 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { entryHash, entrySignatureValid, GENESIS, shapeProblem } from './entry.js'
+import { entryHash, entrySignatureValid, GENESIS, publicKeyObject, shapeProblem } from './entry.js'
+import type { KeyObject } from 'node:crypto'
 import { auditLogFile, readLogLines } from './log.js'
 import type { AuditEntry } from './entry.js'
 
@@ -45,7 +46,7 @@ export interface VerifyResult {
   problem?: VerifyProblem
 }
 
-interface KnownKey { publicKey: string, roles: Set<string> }
+interface KnownKey { publicKey: string, roles: Set<string>, object?: KeyObject }
 
 /**
  * Every key the repository's metadata ever named, with its roles: each root
@@ -122,7 +123,8 @@ export function verifyAuditLog (repoDir: string, expected: ExpectedEntry[] = [])
     const key = keys.get(e.keyid)
     if (key == null) return fail('bad signature', `signed by key ${e.keyid.slice(0, 12)}…, which no metadata of this repository names`)
     if (!key.roles.has(e.role)) return fail('bad signature', `signed by key ${e.keyid.slice(0, 12)}…, a ${[...key.roles].join('/')} key, while the entry says ${e.role}`)
-    if (!entrySignatureValid(e, key.publicKey)) return fail('bad signature', 'the signature does not match the entry: it was changed after it was signed')
+    key.object ??= publicKeyObject(key.publicKey)
+    if (!entrySignatureValid(e, key.object)) return fail('bad signature', 'the signature does not match the entry: it was changed after it was signed')
     if (e.seq !== index) {
       const elsewhere = seqs.indexOf(index)
       if (elsewhere > index) return fail('out of order', `seq ${e.seq} where seq ${index} belongs; seq ${index} is entry ${elsewhere} further down (entries were moved)`)
