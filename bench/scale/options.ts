@@ -1,0 +1,60 @@
+/**
+ * The scale benchmark's command line, read once at start-up, and its time
+ * limits. Bad values exit 2 naming the flag.
+ */
+import { parseArgs } from 'node:util'
+import { parseGate, parseWaves } from '../../src/rollout/document.js'
+import { intOpt } from '../procs.js'
+
+export const { values: opts } = parseArgs({
+  options: {
+    nodes: { type: 'string', default: '50' },
+    mib: { type: 'string', default: '16' },
+    batch: { type: 'string', default: '10' },
+    waves: { type: 'string', default: 'canary:1,10%,50%,100%' },
+    gate: { type: 'string', default: 'success>=1,soak=2s' },
+    'max-parallel': { type: 'string', default: '10' },
+    'metrics-every': { type: 'string', default: '5' },
+    'poll-ms': { type: 'string', default: '1000' },
+    'run-timeout': { type: 'string', default: '240' },
+    order: { type: 'string', default: 'waves,single' },
+    help: { type: 'boolean', default: false }
+  }
+})
+
+if (opts.help === true) {
+  process.stdout.write('node dist/bench/scale/main.js [--nodes 50] [--mib 16] [--batch 10] [--waves "canary:1,10%,50%,100%"] [--gate "success>=1,soak=2s"]\n' +
+    '    [--max-parallel 10] [--metrics-every 5] [--poll-ms 1000] [--run-timeout SECONDS(240)] [--order waves,single]\n')
+  process.exit(0)
+}
+
+export const NODES = intOpt('nodes', opts.nodes, 2, 200)
+export const MIB = intOpt('mib', opts.mib, 1, 256)
+export const BATCH = intOpt('batch', opts.batch, 1, 200)
+export const MAX_PARALLEL = intOpt('max-parallel', opts['max-parallel'], 1, 10_000)
+/** every k-th node opens an HTTP listener so its /metrics (bytes per protocol) can be read; 0: none */
+export const METRICS_EVERY = intOpt('metrics-every', opts['metrics-every'], 0, 200)
+export const POLL_MS = intOpt('poll-ms', opts['poll-ms'], 100, 10_000)
+export const RUN_TIMEOUT_MS = intOpt('run-timeout', opts['run-timeout'], 20, 900) * 1000
+export const PACKAGE = 'app'
+export type Variant = 'waves' | 'single'
+export const ORDER: Variant[] = opts.order.split(',').map(v => {
+  if (v !== 'waves' && v !== 'single') {
+    process.stderr.write(`--order: expected a comma-separated list of waves and single, found "${opts.order}"\n`)
+    process.exit(2)
+  }
+  return v
+})
+try {
+  parseWaves(opts.waves)
+  parseGate(opts.gate)
+} catch (err) {
+  process.stderr.write(`${(err as Error).message}\n`)
+  process.exit(2)
+}
+export const VARIANTS: Record<Variant, { waves: string, label: string }> = {
+  waves: { waves: opts.waves, label: `waves "${opts.waves}"` },
+  single: { waves: '100%', label: 'single wave "100%"' }
+}
+/** the whole benchmark is cut off here */
+export const HARD_LIMIT_MS = 15 * 60_000
