@@ -75,12 +75,12 @@ export function appendEntry (repoDir: string, req: AppendRequest, now = new Date
     const { last, torn } = readTail(file)
     // a log is in time order: a clock stepped back does not make an entry older than the one before
     const time = last != null && Date.parse(last.time) > now.getTime() ? last.time : now.toISOString()
-    const entry = signEntry({
+    const sign = (args: Record<string, Plain>): AuditEntry => signEntry({
       format: AUDIT_FORMAT,
       seq: last == null ? 0 : last.seq + 1,
       time,
       action: req.action,
-      args: plain(req.args) as Record<string, Plain>,
+      args,
       result: plain(req.result) as Record<string, Plain>,
       actor: req.actor,
       via: req.via,
@@ -88,6 +88,9 @@ export function appendEntry (repoDir: string, req: AppendRequest, now = new Date
       keyid: req.key.keyId,
       prev: last == null ? GENESIS : entryHash(last)
     }, req.key)
+    let entry = sign(plain(req.args) as Record<string, Plain>)
+    // arguments too long for one line (many --requires, long texts) are kept as the start of their JSON
+    if (Buffer.byteLength(JSON.stringify(entry)) > MAX_ENTRY_BYTES - 512) entry = sign({ truncated: JSON.stringify(entry.args).slice(0, MAX_ENTRY_BYTES / 4) })
     const line = Buffer.from(`${torn ? '\n' : ''}${JSON.stringify(entry)}\n`)
     if (line.length > MAX_ENTRY_BYTES) throw new AuditError(`the audit entry for ${req.action} is ${line.length} bytes, more than ${MAX_ENTRY_BYTES}`)
     const fd = openSync(file, 'a', 0o640)

@@ -136,6 +136,14 @@ describe('audit log', () => {
     assert.equal(verifyAuditLog(dir).problem, undefined)
   })
 
+  it('arguments too long for one line are kept as the start of their JSON; the entry still verifies', () => {
+    freshLog()
+    const e = appendEntry(dir, { ...req('release.add', 'targets'), args: { requires: Array.from({ length: 64 }, (_, i) => `lib${i} ${'>=1.0.0 '.repeat(120)}`) } })
+    assert.equal(typeof e.args.truncated, 'string')
+    assert.ok(lines()[5].length < 16 * 1024)
+    assert.equal(verifyAuditLog(dir).problem, undefined)
+  })
+
   it('never records a time before the entry before it', () => {
     freshLog()
     const last = readAuditLog(dir)[4]
