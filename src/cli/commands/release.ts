@@ -55,7 +55,7 @@ export const command: Command = {
     const [action, ...rest] = args.positionals
     if (args.own.repo == null) throw new UsageError('--repo DIR is required; see: umesh release --help')
     const repo = Repository.open(resolve(args.own.repo as string))
-    const who = { actor: resolveActor(args.own.actor as string | undefined), via: 'cli' as const }
+    const who = (): { actor: string, via: 'cli' } => ({ actor: resolveActor(args.own.actor as string | undefined), via: 'cli' })
     if (action === 'add') {
       if (rest.length !== 1) throw new UsageError('release add takes one PATH (a directory, .tar or .tar.gz)')
       for (const flag of ['package', 'version'] as const) {
@@ -71,7 +71,7 @@ export const command: Command = {
         conflicts: args.own.conflicts as string[] | undefined,
         requiredStep: args.own['required-step'] === true,
         critical: args.own.critical === true
-      }), who)
+      }), who())
       const i = added.index
       if (args.own.json === true) {
         process.stdout.write(JSON.stringify(addedJson(added)) + '\n')
@@ -91,7 +91,7 @@ export const command: Command = {
       return 0
     }
     if (action === 'publish' && rest.length === 0) {
-      const version = publishAgain(repo, who)
+      const version = publishAgain(repo, who())
       process.stdout.write(`timestamp version ${version} signed; a publisher node on this repository announces it within a second\n`)
       return 0
     }

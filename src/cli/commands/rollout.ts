@@ -110,7 +110,8 @@ export const command: Command = {
       process.stdout.write(o.json === true ? JSON.stringify(entries.map(h => ({ ...h.doc, outcome: h.outcome, current: h.current, startedBy: h.startedBy ?? null, changedBy: h.changedBy ?? null }))) + '\n' : historyText(entries))
       return 0
     }
-    const who = { actor: resolveActor(o.actor as string | undefined), via: 'cli' as const }
+    // who acts: asked only by the verbs that change the repository, so a bad UMESH_ACTOR never stops `status`
+    const who = (): { actor: string, via: 'cli' } => ({ actor: resolveActor(o.actor as string | undefined), via: 'cli' })
     if (action === 'start') {
       if (typeof o.package !== 'string' || typeof o.version !== 'string') throw new UsageError('rollout start needs --package P and --version V')
       const doc = beginRollout(repo, {
@@ -125,7 +126,7 @@ export const command: Command = {
         critical: o.critical === true,
         select: o.select as string | undefined,
         allowEmpty: o['allow-empty'] === true
-      }, who)
+      }, who())
       process.stdout.write(o.json === true ? JSON.stringify(doc) + '\n' : `started rollout ${doc.id} of ${doc.package} ${doc.version} in waves ${doc.waves.map(w => w.name).join(', ')} (signed as ${rolloutTargetPath(doc.package)}; the coordinator opens the first wave)\n`)
       return 0
     }
@@ -152,7 +153,7 @@ export const command: Command = {
       }
       return 0
     }
-    const next = steerRollout(repo, pkg, action as SteerAction, o.rollback === true, who)
+    const next = steerRollout(repo, pkg, action as SteerAction, o.rollback === true, who())
     process.stdout.write(`rollout ${next.id} of ${next.package} ${next.version}: ${next.state}, wave ${next.waves[next.open]?.name ?? '(none open)'} open${next.rollback ? ', rollback requested' : ''}\n`)
     return 0
   }
