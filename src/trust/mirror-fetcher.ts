@@ -15,7 +15,8 @@
  * The "not found" rule of MeshFetcher holds over both: when neither source
  * served the file and either said it lacks it, this throws tuf-js's 404 (how
  * the root walk learns it has the newest root); a mirror that is down does
- * not turn the peers' 404 into an error, nor peers the mirror's.
+ * not turn the peers' 404 into an error, nor peers the mirror's; and peers
+ * that stalled are not waited for once the mirror said it lacks the file.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -116,9 +117,14 @@ export class MirroredFetcher implements Fetcher {
     throw this.outcome(path, maxLength, peers?.error, web?.error)
   }
 
-  /** the first of the two to succeed (the other undefined), or both failures */
+  /**
+   * The first of the two to succeed (the other undefined), or both failures.
+   * The mirror's "not found" counts as an answer too: peers that stalled past
+   * afterMs are not waited for to learn that a file does not exist (the root
+   * walk asks for the next root on every refresh, and it is rarely there)
+   */
   private async firstSuccess (a: Promise<Outcome>, b: Promise<Outcome>): Promise<[Outcome | undefined, Outcome | undefined]> {
-    const winner = await Promise.race([a.then(o => o.ok ? 'a' : undefined), b.then(o => o.ok ? 'b' : undefined)])
+    const winner = await Promise.race([a.then(o => o.ok ? 'a' : undefined), b.then(o => o.ok || o.error instanceof MirrorNotFoundError ? 'b' : undefined)])
     if (winner === 'a') return [await a, undefined]
     if (winner === 'b') return [undefined, await b]
     // the first to end failed: wait for the other
