@@ -38,6 +38,16 @@ export class Backoff {
     this.failures.delete(key)
   }
 
+  /** whether the key has failed since its last success */
+  failing (key: string): boolean {
+    return this.failures.has(key)
+  }
+
+  /** forgets every failure: the network changed, so every peer is worth a try now */
+  clear (): void {
+    this.failures.clear()
+  }
+
   /** ms until the key may be tried, 0 when ready */
   waitFor (key: string): number {
     const entry = this.failures.get(key)

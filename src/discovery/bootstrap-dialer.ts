@@ -3,12 +3,24 @@
  * and again whenever one drops. libp2p's bootstrap module dials once and
  * never retries, which leaves a node alone forever if it starts before its
  * bootstrap node.
+ *
+ * The backoff stops at 15 s, and a connection that opens to a peer it was
+ * backing off from (either way) means the network changed (a partition
+ * healed, a link came back): every bootstrap peer not connected is tried
+ * again at once. With 60 s and no such reset, the nodes of a healed
+ * partition waited up to a minute for a timer before they met again
+ * (partition-netns test: about 25 s of the 34 s from heal to converged).
  */
 import { multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { Backoff } from './backoff.js'
-import type { Libp2p, Logger, PeerId } from '@libp2p/interface'
+import type { Connection, Libp2p, Logger, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
+
+/** the longest wait between two dials of an unreachable bootstrap peer */
+export const DEFAULT_MAX_BACKOFF_MS = 15_000
+/** a burst of connections (a healed partition) resets the backoff once */
+const RESET_MIN_INTERVAL_MS = 5_000
 
 interface BootstrapPeer {
   id: PeerId
@@ -35,8 +47,24 @@ export class BootstrapDialer {
     if (peer != null) this.schedule(peer, this.backoff.waitFor(peer.id.toString()))
   }
 
+  private lastReset = 0
+  private readonly onConnect = (evt: CustomEvent<Connection>): void => {
+    const key = evt.detail.remotePeer.toString()
+    if (!this.backoff.failing(key) || Date.now() - this.lastReset < RESET_MIN_INTERVAL_MS) return
+    this.lastReset = Date.now()
+    this.backoff.clear()
+    this.init.log('%p is reachable again: trying every bootstrap peer now', evt.detail.remotePeer)
+    for (const peer of this.peers) {
+      const timer = this.timers.get(peer.id.toString())
+      if (timer == null) continue
+      clearTimeout(timer)
+      this.timers.delete(peer.id.toString())
+      this.schedule(peer, 0)
+    }
+  }
+
   constructor (private readonly init: BootstrapDialerInit) {
-    this.backoff = new Backoff({ baseMs: init.baseMs ?? 1_000, maxMs: init.maxMs ?? 60_000 })
+    this.backoff = new Backoff({ baseMs: init.baseMs ?? 1_000, maxMs: init.maxMs ?? DEFAULT_MAX_BACKOFF_MS })
     this.setList(init.list)
   }
 
@@ -71,12 +99,14 @@ export class BootstrapDialer {
   start (): void {
     this.running = true
     this.init.node.addEventListener('peer:disconnect', this.onDisconnect)
+    this.init.node.addEventListener('connection:open', this.onConnect)
     this.peers.forEach(p => { this.schedule(p, 0) })
   }
 
   stop (): void {
     this.running = false
     this.init.node.removeEventListener('peer:disconnect', this.onDisconnect)
+    this.init.node.removeEventListener('connection:open', this.onConnect)
     this.timers.forEach(t => { clearTimeout(t) })
     this.timers.clear()
   }

@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { Backoff } from './backoff.js'
-import type { Libp2p, Logger, PeerId, PeerInfo } from '@libp2p/interface'
+import type { Connection, Libp2p, Logger, PeerId, PeerInfo } from '@libp2p/interface'
 import type { KadDHT } from '@libp2p/kad-dht'
 
 export interface PeerKeeperInit {
@@ -32,6 +32,16 @@ export class PeerKeeper {
     if (this.wantMore()) void this.dial(evt.detail.id)
   }
 
+  /** a peer it was backing off from connected (either way): the network changed, so the others are worth a try now too */
+  private lastReset = 0
+  private readonly onConnect = (evt: CustomEvent<Connection>): void => {
+    const key = evt.detail.remotePeer.toString()
+    if (!this.backoff.failing(key) || Date.now() - this.lastReset < 5_000) return
+    this.lastReset = Date.now()
+    this.backoff.clear()
+    void this.tick()
+  }
+
   constructor (private readonly init: PeerKeeperInit) {
     this.targetPeers = init.targetPeers
   }
@@ -43,6 +53,7 @@ export class PeerKeeper {
   start (): void {
     this.running = true
     this.init.node.addEventListener('peer:discovery', this.onDiscovery)
+    this.init.node.addEventListener('connection:open', this.onConnect)
     this.timer = setInterval(() => { void this.tick() }, this.init.tickMs ?? 3_000)
     this.timer.unref()
     void this.tick()
@@ -51,6 +62,7 @@ export class PeerKeeper {
   stop (): void {
     this.running = false
     this.init.node.removeEventListener('peer:discovery', this.onDiscovery)
+    this.init.node.removeEventListener('connection:open', this.onConnect)
     clearInterval(this.timer)
   }
 

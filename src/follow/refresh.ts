@@ -7,7 +7,7 @@
  * single hostile peer can waste a round, not stop a node from updating.
  */
 import { Updater } from 'tuf-js'
-import { DownloadError } from 'tuf-js/dist/error.js'
+import { BadVersionError, DownloadError } from 'tuf-js/dist/error.js'
 import { MeshFetcher, MESH_METADATA_URL, MESH_TARGETS_URL } from '../trust/mesh-fetcher.js'
 import { MirroredFetcher } from '../trust/mirror-fetcher.js'
 import type { HttpMirror } from '../trust/http-mirror.js'
@@ -17,6 +17,13 @@ import type { Logger, PeerId } from '@libp2p/interface'
 
 /** how long peers that served unverifiable metadata are not asked */
 export const SUSPECT_MS = 10 * 60_000
+/**
+ * How long a peer that served a validly signed timestamp older than the
+ * trusted one is not asked: it is behind, not hostile (a partition, a node
+ * that was away), and will catch up. Held for SUSPECT_MS, every peer on the
+ * far side of a healed partition stayed unasked for 10 minutes.
+ */
+export const BEHIND_MS = 30_000
 
 export interface RefreshOptions {
   opener: StreamOpener
@@ -64,13 +71,15 @@ export async function refreshThroughPeers (options: RefreshOptions): Promise<{ u
       const fromMirror = fetcher.mirrorServed()
       if (network || (served.length === 0 && fromMirror.length === 0) || options.signal.aborted) throw err
       first = err
-      for (const peer of served) options.suspects.set(peer, Date.now() + SUSPECT_MS)
+      const behind = err instanceof BadVersionError && err.message.startsWith('New timestamp version')
+      for (const peer of served) options.suspects.set(peer, Date.now() + (behind ? BEHIND_MS : SUSPECT_MS))
       if (fromMirror.length > 0) {
         // the mirror too is only a source: one that served what did not verify is not asked for a while
         options.mirror?.distrust(SUSPECT_MS)
         log.error('not believing the mirror for %d s: %s it served did not verify (%s); fix or re-copy the mirror', SUSPECT_MS / 1000, fromMirror.join(', '), (err as Error).message)
       }
-      if (served.length > 0) log('not believing %s for %d s: the metadata they served did not verify - %e', served.join(', '), SUSPECT_MS / 1000, err)
+      if (served.length > 0 && behind) log('not asking %s for %d s: they are behind - %e', served.join(', '), BEHIND_MS / 1000, err)
+      else if (served.length > 0) log('not believing %s for %d s: the metadata they served did not verify - %e', served.join(', '), SUSPECT_MS / 1000, err)
     }
   }
 }

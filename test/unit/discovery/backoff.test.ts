@@ -14,4 +14,20 @@ describe('backoff', () => {
     b.succeed('p')
     assert.equal(b.fail('p'), 100)
   })
+
+  it('says which keys are failing, and forgets them all when the network changed', () => {
+    let now = 0
+    const b = new Backoff({ baseMs: 100, maxMs: 1000, now: () => now })
+    b.fail('p')
+    b.fail('p')
+    b.fail('q')
+    assert.equal(b.failing('p'), true)
+    assert.equal(b.failing('r'), false)
+    b.clear()
+    assert.equal(b.ready('p'), true)
+    assert.equal(b.ready('q'), true)
+    assert.equal(b.failing('p'), false)
+    assert.equal(b.fail('p'), 100, 'the doubling starts over')
+    now += 1
+  })
 })
