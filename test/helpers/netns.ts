@@ -9,9 +9,21 @@
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 
-const PREFIX = 'umesh-swarm-'
-const RUN = `${PREFIX}${process.pid}`
-const BRIDGE_NS = `${RUN}-br`
+let PREFIX = 'umesh-swarm-'
+let RUN = `${PREFIX}${process.pid}`
+let BRIDGE_NS = `${RUN}-br`
+
+/**
+ * Names this process's namespaces `<prefix><pid>-...` instead of
+ * `umesh-swarm-<pid>-...` (call before anything else here), so each test
+ * file's namespaces are its own and removeStaleNamespaces clears only its kind.
+ */
+export function useNamespacePrefix (prefix: string): void {
+  assert.match(prefix, /^[a-z][a-z0-9-]{1,15}-$/, 'a short lowercase prefix ending in -')
+  PREFIX = prefix
+  RUN = `${PREFIX}${process.pid}`
+  BRIDGE_NS = `${RUN}-br`
+}
 /** a private subnet that exists only inside the namespaces */
 const SUBNET = `10.214.${20 + (process.pid % 200)}`
 /** every host's link, both ways */
@@ -46,7 +58,7 @@ export function skipReason (): string | undefined {
 export function removeStaleNamespaces (): void {
   const list = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8', timeout: 5_000 })
   for (const line of list.stdout?.split('\n') ?? []) {
-    const m = /^(umesh-swarm-(\d+)-(?:br|h\d+|probe))\b/.exec(line)
+    const m = new RegExp(`^(${PREFIX}(\\d+)-(?:br|h\\d+|probe))\\b`).exec(line)
     if (m == null || Number(m[2]) === process.pid) continue
     try {
       process.kill(Number(m[2]), 0)
@@ -108,4 +120,23 @@ export function hostTxBytes (host: number): number {
 export function bridgeRxBytes (host: number): number {
   const [link] = JSON.parse(run('ip', ['-n', BRIDGE_NS, '-s', '-j', 'link', 'show', 'dev', `vh${host}`])) as Array<{ stats64: { rx: { bytes: number } } }>
   return link.stats64.rx.bytes
+}
+
+/** runs `cmd args` inside a host's namespace (as root), e.g. iptables; throws with its stderr when it fails */
+export function hostExec (host: number, cmd: string, args: string[]): string {
+  return run('ip', ['netns', 'exec', hostNs(host), cmd, ...args])
+}
+
+/** why iptables cannot be used inside a namespace here, or undefined when it can (call after skipReason) */
+export function iptablesSkipReason (): string | undefined {
+  const probe = `${RUN}-probe`
+  const add = spawnSync('ip', ['netns', 'add', probe], { encoding: 'utf8', timeout: 5_000 })
+  if (add.error != null || add.status !== 0) return `cannot create a network namespace: ${add.error?.message ?? add.stderr.trim()}`
+  try {
+    const r = spawnSync('ip', ['netns', 'exec', probe, 'iptables', '-A', 'INPUT', '-m', 'statistic', '--mode', 'random', '--probability', '0.05', '-j', 'DROP'], { encoding: 'utf8', timeout: 5_000 })
+    if (r.error != null || r.status !== 0) return `iptables does not work in a namespace: ${r.error?.message ?? r.stderr.trim()}`
+    return undefined
+  } finally {
+    spawnSync('ip', ['netns', 'del', probe], { timeout: 5_000 })
+  }
 }
