@@ -55,7 +55,15 @@ describe('/metrics on real processes', () => {
     coordinatorHttp = new ApiClient(`http://127.0.0.1:${cp}`)
     followerHttp = new ApiClient(`http://127.0.0.1:${fp}`)
     await cli(['rollout', 'start', '--repo', repo, '--package', 'app', '--version', '1.0.0', '--waves', '100%', '--gate', 'success>=1,soak=1s', '--max-parallel', '2'])
-    await waitFor('the rollout completed', async () => (await cli(['rollout', 'status', '--repo', repo, '--json'])).doc.state === 'completed', 90_000, 500)
+    let last: any
+    await waitFor('the rollout completed', async () => {
+      last = await cli(['rollout', 'status', '--repo', repo, '--json'])
+      return last.doc.state === 'completed'
+    }, 90_000, 500).catch(err => {
+      // what the rollout and the followers were doing, so a timeout here can be told from a slow machine
+      const tail = (p: MeshProcess): string => `--- ${p.name}:\n${p.output.slice(-3000)}`
+      throw new Error(`${(err as Error).message}; last rollout status: ${JSON.stringify(last)}\n${[coordinator, follower, other].map(tail).join('\n')}`)
+    })
   })
 
   after(async () => {
