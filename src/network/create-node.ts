@@ -19,6 +19,7 @@ import { mdns } from '@libp2p/mdns'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { circuitRelayAddressesLast, loopbackAddressLast, publicAddressesFirst, reliableTransportsFirst } from '@libp2p/utils'
+import { isPeerId } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { chunks } from '../../protocols/chunks/index.js'
@@ -155,6 +156,24 @@ function quicFirst (a: Address, b: Address): -1 | 0 | 1 {
     reliableTransportsFirst(a.multiaddr, b.multiaddr)
 }
 
+/**
+ * A stream that may run on a limited (relayed) connection goes on the one
+ * already open to the peer: libp2p's dial skips limited connections and
+ * dials the relay again, so every have, sync or status stream to a node
+ * behind NAT opened a relayed connection of its own (60 in a minute between
+ * two sites of two nodes).
+ */
+function reuseLimitedConnections (node: Libp2p): void {
+  const dialProtocol = node.dialProtocol.bind(node)
+  node.dialProtocol = async (peer, protocols, options) => {
+    if (options?.runOnLimitedConnection === true && isPeerId(peer)) {
+      const open = node.getConnections(peer).filter(c => c.status === 'open')
+      if (open.length > 0 && open.every(c => c.limits != null)) return await open[0].newStream(protocols, options)
+    }
+    return await dialProtocol(peer, protocols, options)
+  }
+}
+
 /** loaded only when asked for: its native binary stays out of every node without QUIC */
 async function quicTransport (): Promise<(components: QuicComponents) => Transport> {
   const { quic } = await import('@chainsafe/libp2p-quic')
@@ -238,6 +257,7 @@ export async function createMeshNode<S extends HaveSwarm> (init: MeshNodeInit<S>
   })
   // relayed connections carry the relay's IP: the relay caps them, not this count
   gater.countInbound = (ip) => node.getConnections().filter(c => c.direction === 'inbound' && !isRelayed(c) && c.remoteAddr.getComponents().some(p => p.value === ip)).length
+  reuseLimitedConnections(node)
   const peers = new PeerProtocols({ node }, { allowRelayedData: config.allowRelayedData === true })
   swarm = init.swarm?.(node, peers)
   return { node, gater, traffic, peers, swarm: swarm as S }

@@ -26,6 +26,7 @@ import { reachability } from './reachability.js'
 import type { Role } from './create-node.js'
 import type { ReachabilitySample } from './reachability.js'
 import type { AutoNATComponents } from '@libp2p/autonat'
+import type { Connection } from '@libp2p/interface'
 import type { ConnectionManager } from '@libp2p/interface-internal'
 
 export interface NatConfig {
@@ -49,8 +50,13 @@ export function relayServiceOn (config: NatConfig, role: Role): boolean {
   return mode === 'on' || (mode === 'auto' && role === 'bootstrap')
 }
 
-/** AutoNAT whose dial-backs open a new connection (see the header) */
-function autoNATForcingDialBack (protocolPrefix: string): (components: AutoNATComponents) => unknown {
+/** the one AutoNAT method reachability.ts calls */
+interface AutoNATVerifier {
+  verifyExternalAddresses: (connection: Connection) => Promise<void>
+}
+
+/** AutoNAT whose dial-backs open a new connection (see the header); `made` receives the service */
+function autoNATForcingDialBack (protocolPrefix: string, made: (service: AutoNATVerifier) => void): (components: AutoNATComponents) => unknown {
   const make = autoNAT({ protocolPrefix, startupDelay: 1_000, refreshInterval: 10 * 60_000 })
   return (components) => {
     const manager = components.connectionManager
@@ -68,7 +74,9 @@ function autoNATForcingDialBack (protocolPrefix: string): (components: AutoNATCo
     const wrapped = new Proxy(components, {
       get: (target, prop, receiver) => prop === 'connectionManager' ? forcing : Reflect.get(target, prop, receiver)
     })
-    return make(wrapped)
+    const service = make(wrapped) as AutoNATVerifier
+    made(service)
+    return service
   }
 }
 
@@ -79,10 +87,15 @@ export function natTransports (): Array<ReturnType<typeof circuitRelayTransport>
 
 /** the services NAT traversal adds, by name */
 export function natServices (config: NatConfig, role: Role, protocolPrefix: string): Record<string, (components: any) => unknown> {
+  let verifier: AutoNATVerifier | undefined
   const services: Record<string, (components: any) => unknown> = {
-    reachability: reachability({ autoRelay: config.autoRelay !== false })
+    reachability: reachability({
+      autoRelay: config.autoRelay !== false,
+      autonatProtocol: `/${protocolPrefix}/autonat/1.0.0`,
+      verify: async (connection) => { await verifier?.verifyExternalAddresses(connection) }
+    })
   }
-  if (config.autonat !== false) services.autoNAT = autoNATForcingDialBack(protocolPrefix)
+  if (config.autonat !== false) services.autoNAT = autoNATForcingDialBack(protocolPrefix, (s) => { verifier = s })
   if (config.holePunching !== false) services.dcutr = dcutr()
   if (config.upnp === true) services.upnp = uPnPNAT()
   if (relayServiceOn(config, role)) {

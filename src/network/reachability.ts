@@ -37,6 +37,10 @@ export interface ReachabilityInit {
   autoRelay?: boolean
   /** how often the state is worked out again (default 2 s) */
   checkEveryMs?: number
+  /** AutoNAT's protocol id: a public peer that speaks it is asked to dial this node back */
+  autonatProtocol?: string
+  /** asks AutoNAT to have this peer verify our public addresses (the library does so on its own only when it first meets the peer) */
+  verify?: (connection: Connection) => Promise<void>
 }
 
 export interface ReachabilityComponents {
@@ -76,8 +80,15 @@ export class Reachability implements Startable {
   private readonly ownIps: Set<string>
 
   private readonly onIdentify = (evt: CustomEvent<IdentifyResult>): void => {
-    const { observedAddr, connection, peerId } = evt.detail
-    if (observedAddr == null || isRelayed(connection) || !isPublicIp(connection.remoteAddr)) return
+    const { observedAddr, connection, peerId, protocols } = evt.detail
+    if (isRelayed(connection) || !isPublicIp(connection.remoteAddr)) return
+    if (this.init.verify != null && this.init.autonatProtocol != null && protocols.includes(this.init.autonatProtocol) && this.publicAddrs().length === 0) {
+      // a moment later, so the library's own first attempt on this connection is not doubled
+      setTimeout(() => {
+        if (this.started && connection.status === 'open') this.init.verify!(connection).catch(err => { this.log('AutoNAT via %p failed - %e', peerId, err) })
+      }, 1_000).unref()
+    }
+    if (observedAddr == null) return
     const seen = ipOf(observedAddr)
     if (seen == null || !isPublicIp(observedAddr) || this.ownIps.has(seen)) return
     if (this.natSeenBy.size >= MAX_WITNESSES) return

@@ -94,6 +94,8 @@ const MAX_INFLIGHT = 6
  * flight per peer at the smallest target
  */
 const MAX_BATCH = 3
+/** how long off-site peers wait, at the start of a download, for the have session of a connected site peer */
+const SITE_GRACE_MS = 2_000
 /** a guess of a new peer's rate until it has sent something */
 const FIRST_RATE = 256 * 1024
 /** the picker's name for the mirror, beside peer ids */
@@ -116,6 +118,7 @@ class PieceDownload implements SwarmListener {
   private readonly controller = new AbortController()
   private readonly averageSize: number
   private lastProgress = Date.now()
+  private readonly began = Date.now()
   private finish?: (err?: Error) => void
   private fallback?: MirrorPieces
 
@@ -251,7 +254,7 @@ class PieceDownload implements SwarmListener {
       return
     }
     // site peers first; an off-site peer is kept off what a site peer holds or fetches
-    const plan = sitePlan([...this.swarm.peers.values()].filter(p => !this.dropped.has(p.key) && this.counted.has(p.key)), this.swarm.count, this.init)
+    const plan = sitePlan([...this.swarm.peers.values()].filter(p => !this.dropped.has(p.key) && this.counted.has(p.key)), this.swarm.count, this.init, this.siteSessionPending())
     for (const { peer, skip } of plan) {
       const s = this.stat(peer.key)
       for (let room = this.target(s) - s.inflight; room > 0;) {
@@ -272,6 +275,13 @@ class PieceDownload implements SwarmListener {
         this.request(peer, s, pieces)
       }
     }
+  }
+
+  /** early in a download, a connected site peer whose session is not open yet: off-site peers wait for it */
+  private siteSessionPending (): boolean {
+    const local = this.init.local
+    if (local == null || Date.now() - this.began > SITE_GRACE_MS) return false
+    return this.init.candidates().some(p => local(p) && !this.swarm.peers.has(p.toString()) && !this.dropped.has(p.toString()))
   }
 
   private request (peer: SwarmPeer, s: PeerStats, pieces: number[]): void {

@@ -107,7 +107,7 @@ export class Swarm implements HaveSwarm {
       get: (peer, cids, signal) => getChunks(node, peer, this.init.network, cids, { signal, runOnLimitedConnection: peers.allowRelayedData === true }),
       isBadData: isPeerFault,
       candidates: () => peers.connectedSpeaking(this.have).filter(p => peers.chunksAllowed?.(p) ?? true),
-      usable: peers.chunksAllowed,
+      usable: peers.chunksAllowed == null ? undefined : (p) => peers.chunksAllowed!(p),
       local: peers.link == null ? undefined : (p) => peers.link!(p) === 'local',
       findProviders: (signal) => this.findProviders(release, signal),
       bucket: bandwidth.download,
