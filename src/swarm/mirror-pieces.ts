@@ -110,7 +110,8 @@ export class MirrorPieces {
     if (chosen.length < room) {
       // when the peers stall: pieces no peer was asked for first
       const free = others.filter(i => !host.requested(i))
-      chosen.push(...pick(free.length > 0 ? free : others, room - chosen.length))
+      chosen.push(...pick(free, room - chosen.length))
+      chosen.push(...pick(others.filter(i => host.requested(i)), room - chosen.length))
     }
     return chosen
   }
