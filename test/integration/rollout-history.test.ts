@@ -11,12 +11,14 @@
  * rollout of 0.9.0 is judged against 1.0.0 (the last completed, from the
  * history), not the halted 2.0.0, and refused; 1.5.0 is allowed. `rollout
  * history` lists the three with outcome, times and who. `umesh audit` holds
- * every action with its actor (--actor, UMESH_ACTOR, the API token's name);
+ * every action with its actor (--actor, UMESH_ACTOR, the API token's name,
+ * for a halt and a release uploaded);
  * --verify passes, and fails naming the entry once one is edited, removed
  * or two are swapped, and once the newest are cut from the end.
  */
 import '../../src/polyfill.js'
 import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -87,6 +89,14 @@ describe('rollout history and the audit trail', () => {
     const halted = await api.post('/api/v1/rollouts/app/halt', {})
     assert.equal(halted.state, 'halted')
     assert.equal(halted.reason, 'halted by ci')
+    // a release through the API too, for the audit trail
+    const src = join(tmp.path, 'src-3.0.0')
+    mkdirSync(src, { recursive: true })
+    writeFileSync(join(src, 'VERSION'), '3.0.0\n')
+    const tgz = join(tmp.path, 'app-3.0.0.tar.gz')
+    execFileSync('tar', ['-czf', tgz, '-C', src, 'VERSION'])
+    const added = await api.request('POST', '/api/v1/releases?package=app&version=3.0.0', readFileSync(tgz), { 'content-type': 'application/gzip' })
+    assert.equal(added.status, 201, JSON.stringify(added.body))
   })
 
   it('a downgrade is judged against the last completed rollout (1.0.0) from the history, not the halted 2.0.0', async () => {
@@ -124,15 +134,17 @@ describe('rollout history and the audit trail', () => {
       ['rollout.start', 'bob', 'cli', 'rollouts'],
       ['rollout.start', 'carol', 'cli', 'rollouts'],
       ['rollout.halt', 'ci', 'api', 'rollouts'],
+      ['release.add', 'ci', 'api', 'targets'],
       ['rollout.start', 'dave', 'cli', 'rollouts'],
       ['release.publish', 'alice', 'cli', 'timestamp']
     ])
-    assert.deepEqual([entries[4].result.rollout, entries[6].args.rollout, entries[7].result.rollout], [ids.v1, ids.v2, ids.v15])
+    assert.deepEqual([entries[4].result.rollout, entries[6].args.rollout, entries[8].result.rollout], [ids.v1, ids.v2, ids.v15])
     assert.equal(entries[2].args.version, '2.0.0')
+    assert.deepEqual([entries[7].args.version, entries[7].args.source, entries[7].result.target], ['3.0.0', '(uploaded archive)', 'releases/app/3.0.0.json'])
     assert.match((await cli(['audit', '--repo', repo])).stdout, /rollout\.halt .*rollout=/)
-    assert.equal(JSON.parse((await cli(['audit', '--repo', repo, '--since', '1h', '--json'])).stdout).length, 9)
+    assert.equal(JSON.parse((await cli(['audit', '--repo', repo, '--since', '1h', '--json'])).stdout).length, 10)
     assert.equal(JSON.parse((await cli(['audit', '--repo', repo, '--since', new Date(Date.now() + 60_000).toISOString(), '--json'])).stdout).length, 0)
-    assert.match((await cli(['audit', '--repo', repo, '--verify'])).stdout, /9 entries, signatures, order and chain valid/)
+    assert.match((await cli(['audit', '--repo', repo, '--verify'])).stdout, /10 entries, signatures, order and chain valid/)
 
     const clean = readFileSync(log, 'utf8')
     const lines = clean.split('\n').filter(l => l !== '')
@@ -150,6 +162,6 @@ describe('rollout history and the audit trail', () => {
     assert.match(await tampered([...lines.slice(0, 5), lines[6], lines[5], ...lines.slice(7)]), /entry 5 \(line 6, seq 6, .*\): out of order: seq 6 where seq 5 belongs/)
     // cut from the end: no link breaks, but the signed history says dave started 1.5.0
     assert.match(await tampered(lines.slice(0, 7)), new RegExp(`after the last entry: missing: the repository's signed metadata records rollout ${ids.v15} of app 1\\.5\\.0, started by dave`))
-    assert.match((await cli(['audit', '--repo', repo, '--verify'])).stdout, /9 entries/)
+    assert.match((await cli(['audit', '--repo', repo, '--verify'])).stdout, /10 entries/)
   })
 })
