@@ -41,7 +41,9 @@ export function knownProtocols (network: string): string[] {
   return [
     statusProtocol(network), syncProtocol(network), chunksProtocol(network), haveProtocol(network),
     dhtProtocol(network), `${prefix}/id/1.0.0`, `${prefix}/id/push/1.0.0`, `${prefix}/ping/1.0.0`,
-    '/meshsub/1.2.0', '/meshsub/1.1.0', '/meshsub/1.0.0', '/floodsub/1.0.0'
+    '/meshsub/1.2.0', '/meshsub/1.1.0', '/meshsub/1.0.0', '/floodsub/1.0.0',
+    // NAT traversal (nat.ts): AutoNAT under the network's prefix, circuit relay v2 and DCUtR under libp2p's ids
+    `${prefix}/autonat/1.0.0`, '/libp2p/circuit/relay/0.2.0/hop', '/libp2p/circuit/relay/0.2.0/stop', '/libp2p/dcutr'
   ]
 }
 
