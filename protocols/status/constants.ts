@@ -33,5 +33,7 @@ export const RESPONSE_LIMITS = {
   phases: 32,
   peers: MAX_PEERS_LISTED,
   listenAddrs: 64,
-  releases: 256
+  releases: 256,
+  /** a node has at most 16 labels (src/rollout/labels.ts) */
+  labels: 16
 }

@@ -2199,6 +2199,7 @@ export interface StatusResponse {
   installs: PackageInstall[]
   bandwidth?: Bandwidth
   nat?: NatState
+  labels: string[]
 }
 
 export namespace StatusResponse {
@@ -2341,6 +2342,13 @@ export namespace StatusResponse {
           NatState.codec().encode(obj.nat, w)
         }
 
+        if (obj.labels != null && obj.labels.length > 0) {
+          for (const value of obj.labels) {
+            w.uint32(170)
+            w.string(value)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -2360,7 +2368,8 @@ export namespace StatusResponse {
           phase: '',
           startedAtMs: 0n,
           releases: [],
-          installs: []
+          installs: [],
+          labels: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -2487,6 +2496,14 @@ export namespace StatusResponse {
               })
               break
             }
+            case 21: {
+              if (opts.limits?.labels != null && obj.labels.length === opts.limits.labels) {
+                throw new MaxLengthError('Decode error - repeated field "labels" had too many elements')
+              }
+
+              obj.labels.push(reader.string())
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -2501,7 +2518,8 @@ export namespace StatusResponse {
           peers: 0,
           listenAddrs: 0,
           releases: 0,
-          installs: 0
+          installs: 0,
+          labels: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -2699,6 +2717,21 @@ export namespace StatusResponse {
               yield * NatState.codec().stream(reader, reader.uint32(), `${prefix}.nat`, {
                 limits: opts.limits?.nat
               })
+
+              break
+            }
+            case 21: {
+              if (opts.limits?.labels != null && obj.labels === opts.limits.labels) {
+                throw new MaxLengthError('Streaming decode error - repeated field "labels" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.labels[]`,
+                index: obj.labels,
+                value: reader.string()
+              }
+
+              obj.labels++
 
               break
             }
@@ -3090,6 +3123,12 @@ export namespace StatusResponse {
     value: boolean
   }
 
+  export interface StatusResponseLabelsFieldEvent {
+    field: '$.labels[]'
+    index: number
+    value: string
+  }
+
   export function encode (obj: Partial<StatusResponse>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, StatusResponse.codec())
   }
@@ -3098,7 +3137,7 @@ export namespace StatusResponse {
     return decodeMessage(buf, StatusResponse.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StatusResponse>): Generator<StatusResponseCodeFieldEvent | StatusResponseErrorFieldEvent | StatusResponsePeerIdFieldEvent | StatusResponseRoleFieldEvent | StatusResponseNetworkFieldEvent | StatusResponseVersionFieldEvent | StatusResponseUptimeMsFieldEvent | StatusResponsePhasesNameFieldEvent | StatusResponsePhasesStateFieldEvent | StatusResponsePhasesDurationMsFieldEvent | StatusResponsePhasesDetailFieldEvent | StatusResponseConnectionsFieldEvent | StatusResponsePeersPeerIdFieldEvent | StatusResponsePeersAddrFieldEvent | StatusResponsePeersDirectionFieldEvent | StatusResponsePeersRelayedFieldEvent | StatusResponseListenAddrsFieldEvent | StatusResponseResourcesRssBytesFieldEvent | StatusResponseResourcesHeapUsedBytesFieldEvent | StatusResponseResourcesCpuUserUsFieldEvent | StatusResponseResourcesCpuSystemUsFieldEvent | StatusResponseResourcesDataDirBytesFieldEvent | StatusResponseResourcesHeapTotalBytesFieldEvent | StatusResponseResourcesExternalBytesFieldEvent | StatusResponseResourcesArrayBuffersBytesFieldEvent | StatusResponseTrafficBytesInFieldEvent | StatusResponseTrafficBytesOutFieldEvent | StatusResponsePhaseFieldEvent | StatusResponseStartedAtMsFieldEvent | StatusResponseReleasesPackageFieldEvent | StatusResponseReleasesVersionFieldEvent | StatusResponseReleasesChannelFieldEvent | StatusResponseReleasesStateFieldEvent | StatusResponseReleasesChunksHeldFieldEvent | StatusResponseReleasesChunksTotalFieldEvent | StatusResponseReleasesBytesTotalFieldEvent | StatusResponseReleasesErrorFieldEvent | StatusResponseTrustModeFieldEvent | StatusResponseTrustTimestampVersionFieldEvent | StatusResponseTrustStaleFieldEvent | StatusResponseTrustErrorFieldEvent | StatusResponseTrustLastRefreshMsFieldEvent | StatusResponseInstallsPackageFieldEvent | StatusResponseInstallsCurrentFieldEvent | StatusResponseInstallsPendingFieldEvent | StatusResponseInstallsStateFieldEvent | StatusResponseInstallsProgressDoneFieldEvent | StatusResponseInstallsProgressTotalFieldEvent | StatusResponseInstallsErrorFieldEvent | StatusResponseInstallsAvailableFieldEvent | StatusResponseInstallsRolloutFieldEvent | StatusResponseBandwidthUploadLimitFieldEvent | StatusResponseBandwidthDownloadLimitFieldEvent | StatusResponseBandwidthUploadedBytesFieldEvent | StatusResponseBandwidthDownloadedBytesFieldEvent | StatusResponseBandwidthUploadRateFieldEvent | StatusResponseBandwidthDownloadRateFieldEvent | StatusResponseBandwidthSwarmSessionsFieldEvent | StatusResponseBandwidthUploadQueueFieldEvent | StatusResponseBandwidthSourcesPeerIdFieldEvent | StatusResponseBandwidthSourcesBytesFieldEvent | StatusResponseBandwidthSourcesLinkFieldEvent | StatusResponseNatReachabilityFieldEvent | StatusResponseNatPublicAddrsFieldEvent | StatusResponseNatRelayAddrsFieldEvent | StatusResponseNatRelayReservationsFieldEvent | StatusResponseNatRelayedOpenedFieldEvent | StatusResponseNatUpgradedDirectFieldEvent | StatusResponseNatRelayServiceFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StatusResponse>): Generator<StatusResponseCodeFieldEvent | StatusResponseErrorFieldEvent | StatusResponsePeerIdFieldEvent | StatusResponseRoleFieldEvent | StatusResponseNetworkFieldEvent | StatusResponseVersionFieldEvent | StatusResponseUptimeMsFieldEvent | StatusResponsePhasesNameFieldEvent | StatusResponsePhasesStateFieldEvent | StatusResponsePhasesDurationMsFieldEvent | StatusResponsePhasesDetailFieldEvent | StatusResponseConnectionsFieldEvent | StatusResponsePeersPeerIdFieldEvent | StatusResponsePeersAddrFieldEvent | StatusResponsePeersDirectionFieldEvent | StatusResponsePeersRelayedFieldEvent | StatusResponseListenAddrsFieldEvent | StatusResponseResourcesRssBytesFieldEvent | StatusResponseResourcesHeapUsedBytesFieldEvent | StatusResponseResourcesCpuUserUsFieldEvent | StatusResponseResourcesCpuSystemUsFieldEvent | StatusResponseResourcesDataDirBytesFieldEvent | StatusResponseResourcesHeapTotalBytesFieldEvent | StatusResponseResourcesExternalBytesFieldEvent | StatusResponseResourcesArrayBuffersBytesFieldEvent | StatusResponseTrafficBytesInFieldEvent | StatusResponseTrafficBytesOutFieldEvent | StatusResponsePhaseFieldEvent | StatusResponseStartedAtMsFieldEvent | StatusResponseReleasesPackageFieldEvent | StatusResponseReleasesVersionFieldEvent | StatusResponseReleasesChannelFieldEvent | StatusResponseReleasesStateFieldEvent | StatusResponseReleasesChunksHeldFieldEvent | StatusResponseReleasesChunksTotalFieldEvent | StatusResponseReleasesBytesTotalFieldEvent | StatusResponseReleasesErrorFieldEvent | StatusResponseTrustModeFieldEvent | StatusResponseTrustTimestampVersionFieldEvent | StatusResponseTrustStaleFieldEvent | StatusResponseTrustErrorFieldEvent | StatusResponseTrustLastRefreshMsFieldEvent | StatusResponseInstallsPackageFieldEvent | StatusResponseInstallsCurrentFieldEvent | StatusResponseInstallsPendingFieldEvent | StatusResponseInstallsStateFieldEvent | StatusResponseInstallsProgressDoneFieldEvent | StatusResponseInstallsProgressTotalFieldEvent | StatusResponseInstallsErrorFieldEvent | StatusResponseInstallsAvailableFieldEvent | StatusResponseInstallsRolloutFieldEvent | StatusResponseBandwidthUploadLimitFieldEvent | StatusResponseBandwidthDownloadLimitFieldEvent | StatusResponseBandwidthUploadedBytesFieldEvent | StatusResponseBandwidthDownloadedBytesFieldEvent | StatusResponseBandwidthUploadRateFieldEvent | StatusResponseBandwidthDownloadRateFieldEvent | StatusResponseBandwidthSwarmSessionsFieldEvent | StatusResponseBandwidthUploadQueueFieldEvent | StatusResponseBandwidthSourcesPeerIdFieldEvent | StatusResponseBandwidthSourcesBytesFieldEvent | StatusResponseBandwidthSourcesLinkFieldEvent | StatusResponseNatReachabilityFieldEvent | StatusResponseNatPublicAddrsFieldEvent | StatusResponseNatRelayAddrsFieldEvent | StatusResponseNatRelayReservationsFieldEvent | StatusResponseNatRelayedOpenedFieldEvent | StatusResponseNatUpgradedDirectFieldEvent | StatusResponseNatRelayServiceFieldEvent | StatusResponseLabelsFieldEvent> {
     return streamMessage(buf, StatusResponse.codec(), opts)
   }
 }

@@ -32,6 +32,7 @@ export function statusJson (s: StatusResponse): Record<string, unknown> {
     traffic: s.traffic == null ? null : { bytesIn: Number(s.traffic.bytesIn), bytesOut: Number(s.traffic.bytesOut) },
     releases: s.releases.map(r => ({ package: r.package, version: r.version, channel: r.channel, state: r.state, chunksHeld: r.chunksHeld, chunksTotal: r.chunksTotal, bytesTotal: Number(r.bytesTotal), error: r.error })),
     trust: s.trust == null ? null : { mode: s.trust.mode, timestampVersion: s.trust.timestampVersion, stale: s.trust.stale, error: s.trust.error, lastRefreshMs: Number(s.trust.lastRefreshMs) },
+    labels: Object.fromEntries(s.labels.map(l => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)])),
     installs: s.installs.map(p => ({ package: p.package, current: p.current, pending: p.pending, state: p.state, progressDone: Number(p.progressDone), progressTotal: Number(p.progressTotal), error: p.error, available: p.available, rollout: p.rollout })),
     bandwidth: s.bandwidth == null
       ? null
@@ -115,6 +116,7 @@ export function statusText (s: StatusResponse): string {
     s.bandwidth == null ? '' : `chunks       up ${bytes(s.bandwidth.uploadedBytes)} (${rateText(s.bandwidth.uploadRate)}, cap ${capText(s.bandwidth.uploadLimit)}), down ${bytes(s.bandwidth.downloadedBytes)} (${rateText(s.bandwidth.downloadRate)}, cap ${capText(s.bandwidth.downloadLimit)}), ${s.bandwidth.swarmSessions} swarm sessions`,
     s.trust == null || s.trust.mode === '' ? '' : `trust        ${s.trust.mode}, timestamp v${s.trust.timestampVersion}${s.trust.stale ? ', STALE: the trusted metadata expired and no newer could be had' : ''}${s.trust.error !== '' ? ` (last refresh: ${s.trust.error})` : ''}`,
     ...s.releases.map(r => `release      ${releaseText(r)} (${r.channel}, ${r.state}, ${bytes(r.bytesTotal)})${r.error !== '' ? `: ${r.error}` : ''}`),
+    s.labels.length === 0 ? '' : `labels       ${s.labels.join(', ')}`,
     ...s.installs.map(p => `installed    ${installText(p)}${p.available !== '' ? `, update available ${p.available}` : ''}${p.error !== '' ? `; last error: ${p.error}` : ''}${p.rollout !== '' ? `\n             ${p.rollout}` : ''}`)
   ]
   return lines.filter(l => l !== '').join('\n')

@@ -30,7 +30,8 @@ function report (peers = 2): StatusReport {
     resources: { rssBytes: 1n, heapUsedBytes: 2n, cpuUserUs: 3n, cpuSystemUs: 4n, dataDirBytes: 5n, heapTotalBytes: 6n, externalBytes: 7n, arrayBuffersBytes: 8n },
     traffic: { bytesIn: 6n, bytesOut: 7n },
     releases: [],
-    installs: []
+    installs: [],
+    labels: []
   }
 }
 
