@@ -30,7 +30,9 @@ const START_BODY = {
     maxParallel: { type: 'integer', minimum: 1, maximum: 10_000, description: 'nodes installing at once per wave (default 1)' },
     manual: { type: 'boolean', description: 'each wave after the first waits for promote' },
     allowDowngrade: { type: 'boolean' },
-    critical: { type: 'boolean', description: 'may bypass maintenance windows' }
+    critical: { type: 'boolean', description: 'may bypass maintenance windows' },
+    select: { type: 'string', maxLength: 1024, description: 'a label selector, e.g. "region=eu-west,hw in (revB,revC),!legacy": only matching nodes take part (refused, 422, when it matches no node the coordinator knows)' },
+    allowEmpty: { type: 'boolean', description: 'sign a selector that matches no known node' }
   }
 }
 
