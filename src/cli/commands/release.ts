@@ -7,6 +7,7 @@ import { resolve } from 'node:path'
 import { resolveActor } from '../../audit/index.js'
 import { UsageError } from '../../errors.js'
 import { addReleaseAs, addedJson, listReleases, publishAgain, releaseAddOptions } from '../../release/index.js'
+import { exportMirror } from '../../trust/mirror-export.js'
 import { Repository } from '../../trust/repository.js'
 import { bytes } from '../../view/index.js'
 import { parse } from '../args.js'
@@ -26,6 +27,10 @@ umesh release list --repo DIR [--package NAME] [--json]
     what is published, oldest first per package
 umesh release publish --repo DIR
     re-sign the timestamp, so the publisher node (umesh node --repo DIR) announces again at once
+umesh release mirror --repo DIR --to DIR [--json]
+    copy what a static web server or CDN must serve (metadata/, targets/, chunks/; never keys/) to
+    a folder, new files only, the timestamp last; nodes started with --mirror URL take from it the
+    metadata and chunks no peer serves. Run it again after each release add or publish
 
 version schemes: semver (1.2.0 stable, 1.2.0-beta.1 beta, 1.2.0-alpha.1 alpha) or abr
 ({major}{a|b|r}{minor}: 0a1 < 0b1 < 0r1 < 0a2 < 1a1; a alpha, b beta, r release); a package keeps
@@ -46,7 +51,8 @@ export const command: Command = {
       'required-step': { type: 'boolean' },
       critical: { type: 'boolean' },
       json: { type: 'boolean' },
-      actor: { type: 'string' }
+      actor: { type: 'string' },
+      to: { type: 'string' }
     }, false)
     if (args.own.help === true) {
       process.stdout.write(HELP + '\n')
@@ -95,6 +101,13 @@ export const command: Command = {
       process.stdout.write(`timestamp version ${version} signed; a publisher node on this repository announces it within a second\n`)
       return 0
     }
-    throw new UsageError(`expected "release add PATH", "release list" or "release publish", found "release ${args.positionals.join(' ')}"; see: umesh release --help`)
+    if (action === 'mirror' && rest.length === 0) {
+      if (args.own.to == null) throw new UsageError('--to DIR is required for release mirror: the folder a web server serves')
+      const copied = await exportMirror(repo.dir, resolve(args.own.to as string))
+      if (args.own.json === true) process.stdout.write(JSON.stringify(copied) + '\n')
+      else process.stdout.write(`${copied.copied} files copied (${bytes(copied.copiedBytes)}), ${copied.kept} already there; serve ${resolve(args.own.to as string)} over http(s) and give nodes --mirror URL\n`)
+      return 0
+    }
+    throw new UsageError(`expected "release add PATH", "release list", "release publish" or "release mirror", found "release ${args.positionals.join(' ')}"; see: umesh release --help`)
   }
 }
