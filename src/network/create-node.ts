@@ -196,6 +196,12 @@ export async function createMeshNode<S extends HaveSwarm> (init: MeshNodeInit<S>
 
   const quic = config.quic === true
   let swarm: S | undefined
+  let made: MeshNode | undefined
+  // a node behind NAT serves no DHT queries: it turns to client mode once it finds itself unreachable
+  const dhtClientWhenUnreachable = (): void => {
+    const dht = made?.services.dht
+    if (dht?.getMode() === 'server') dht.setMode('client').catch(() => {})
+  }
   const node = await createLibp2p<MeshServices>({
     start: false,
     privateKey: init.privateKey,
@@ -252,11 +258,12 @@ export async function createMeshNode<S extends HaveSwarm> (init: MeshNodeInit<S>
       sync: sync({ network: config.network, mirrorRoot: init.serve.mirrorRoot, summary: init.serve.summary }),
       chunks: chunks({ network: config.network, store: init.serve.store, upload: init.serve.upload, allowRelayed: config.allowRelayedData === true }),
       have: have({ network: config.network, swarm: () => swarm }),
-      ...natServices(config, role, prefix) as { reachability: (components: any) => Reachability }
+      ...natServices(config, role, prefix, dhtClientWhenUnreachable) as { reachability: (components: any) => Reachability }
     }
   })
   // relayed connections carry the relay's IP: the relay caps them, not this count
   gater.countInbound = (ip) => node.getConnections().filter(c => c.direction === 'inbound' && !isRelayed(c) && c.remoteAddr.getComponents().some(p => p.value === ip)).length
+  made = node
   reuseLimitedConnections(node)
   const peers = new PeerProtocols({ node }, { allowRelayedData: config.allowRelayedData === true })
   swarm = init.swarm?.(node, peers)

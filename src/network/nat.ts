@@ -86,13 +86,14 @@ export function natTransports (): Array<ReturnType<typeof circuitRelayTransport>
 }
 
 /** the services NAT traversal adds, by name */
-export function natServices (config: NatConfig, role: Role, protocolPrefix: string): Record<string, (components: any) => unknown> {
+export function natServices (config: NatConfig, role: Role, protocolPrefix: string, onUnreachable?: () => void): Record<string, (components: any) => unknown> {
   let verifier: AutoNATVerifier | undefined
   const services: Record<string, (components: any) => unknown> = {
     reachability: reachability({
       autoRelay: config.autoRelay !== false,
       autonatProtocol: `/${protocolPrefix}/autonat/1.0.0`,
-      verify: async (connection) => { await verifier?.verifyExternalAddresses(connection) }
+      verify: async (connection) => { await verifier?.verifyExternalAddresses(connection) },
+      onUnreachable
     })
   }
   if (config.autonat !== false) services.autoNAT = autoNATForcingDialBack(protocolPrefix, (s) => { verifier = s })

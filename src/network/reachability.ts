@@ -12,7 +12,9 @@
  * - `unknown`: neither yet (no public peer met, a check pending), or a
  *   private network where no address is public.
  *
- * Once unreachable, with autoRelay, the node listens on `/p2p-circuit`: the
+ * Once unreachable, its DHT turns to client mode (peers could reach it only
+ * through the relay, a new relayed connection per query, which the DHT does
+ * not even speak on), and with autoRelay it listens on `/p2p-circuit`: the
  * circuit relay transport reserves a slot on a relay it is connected to (a
  * bootstrap node running the relay service) and advertises the relayed
  * address. A node that becomes reachable later keeps its slot until it
@@ -41,6 +43,8 @@ export interface ReachabilityInit {
   autonatProtocol?: string
   /** asks AutoNAT to have this peer verify our public addresses (the library does so on its own only when it first meets the peer) */
   verify?: (connection: Connection) => Promise<void>
+  /** called once when the node first finds itself unreachable (the node turns its DHT to client mode) */
+  onUnreachable?: () => void
 }
 
 export interface ReachabilityComponents {
@@ -165,8 +169,10 @@ export class Reachability implements Startable {
     const state = this.state()
     if (state !== this.last) this.log('reachability: %s (was %s)', state, this.last)
     this.last = state
-    if (state === 'unreachable' && this.init.autoRelay !== false && !this.relayListening) {
+    if (state === 'unreachable' && !this.relayListening) {
       this.relayListening = true
+      this.init.onUnreachable?.()
+      if (this.init.autoRelay === false) return
       this.log('unreachable: reserving a slot on a relay')
       this.components.transportManager.listen([multiaddr('/p2p-circuit')]).catch(err => {
         this.relayListening = false
