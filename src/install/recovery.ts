@@ -18,6 +18,13 @@ import type { InstallContext } from './install-context.js'
 import type { InstallRun } from './journaled-step.js'
 import type { HistoryEntry, InstallState, PendingInstall } from './types.js'
 
+/**
+ * How the history names an install that the node's own stop cut short
+ * before the switch, undone at restart: nothing of the release ran, so it
+ * says nothing about the release (a rollout tries it again).
+ */
+export const INTERRUPTED_BEFORE_SWITCH = 'interrupted during '
+
 /** restarts that may resume an install after its switch before it is undone */
 const MAX_RESUMES = 2
 
@@ -67,7 +74,7 @@ export async function recover (ctx: InstallContext, options: RecoverOptions = {}
   // the history entry may be written already: bless records it only once
   if (pending.step === 'bless') return bless(ctx, { state, pending, steps: [], signal, quiet: true })
   if (!['switch', 'activate', 'health'].includes(pending.step)) {
-    return await undo(ctx, state, pending, `interrupted during ${pending.step} (the node stopped); undone at restart`, signal)
+    return await undo(ctx, state, pending, `${INTERRUPTED_BEFORE_SWITCH}${pending.step} (the node stopped); undone at restart`, signal)
   }
   pending.attempts++
   if (pending.attempts > MAX_RESUMES) return await undo(ctx, state, pending, `interrupted after the switch ${pending.attempts} times; undone at restart`, signal)

@@ -37,10 +37,19 @@ import { labelsProblem, sortedLabels } from './labels.js'
 import type { Labels } from './labels.js'
 import { installAllowed } from './windows.js'
 import { compareVersions, isScheme } from '../release/index.js'
+import { INTERRUPTED_BEFORE_SWITCH } from '../install/recovery.js'
 import type { InstallManager } from '../install/manager.js'
 import type { GossipSub } from '@libp2p/gossipsub'
 import type { ComponentLogger, Logger, PrivateKey } from '@libp2p/interface'
 import type { MaintenanceConfig, NodeOutcome, NodeReport, RolloutDocument } from './types.js'
+
+/**
+ * Installs of one rollout's version that a crash of this node may cut short
+ * before the switch before the version counts as failed here. Without the
+ * retry, one SIGKILL during staging failed the node's install for good and
+ * its failure report halted the rollout (churn-netns test).
+ */
+const MAX_INTERRUPTED_TRIES = 3
 
 export interface NodeRolloutsInit {
   network: string
@@ -284,8 +293,11 @@ export class NodeRollouts {
       return
     }
     const tried = history.filter(h => h.to === doc.version && h.outcome !== 'installed' && Date.parse(h.startedAt) >= Date.parse(doc.created))
-    if (tried.length > 0) {
-      const last = tried[tried.length - 1]
+    // an install this node's own crash cut short before the switch ran nothing of the release: it is tried
+    // again, up to MAX_INTERRUPTED_TRIES times (a release whose staging takes the node down every time fails)
+    const judged = tried.filter(h => !h.reason.startsWith(INTERRUPTED_BEFORE_SWITCH))
+    if (judged.length > 0 || tried.length >= MAX_INTERRUPTED_TRIES) {
+      const last = (judged.length > 0 ? judged : tried)[(judged.length > 0 ? judged : tried).length - 1]
       await this.set(pkg, { ...base, outcome: 'failed', reason: last.reason })
       return
     }
