@@ -99,6 +99,8 @@ describe('a partition during a rollout', { skip: skip ?? false, timeout: 300_000
       const installs = fleet.history(n).filter(h => h.to === '1.1.0')
       assert.deepEqual(installs.map(h => h.outcome), ['installed'], `${n.name} installed 1.1.0 once, cleanly`)
     }
+    // a peer that was merely behind (it served an older timestamp) is not taken for a hostile one
+    for (const n of fleet.nodes) assert.doesNotMatch(n.output(), /not believing [^\n]*is less than current version/, `${n.name} set aside a peer that was only behind`)
     assert.ok(convergedMs < HEAL_LIMIT_MS)
     assert.equal(view.doc?.state, 'completed')
   })
