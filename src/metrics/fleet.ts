@@ -26,8 +26,9 @@ export function fleetCounts (c: CoordinatorSample, maxVersions = MAX_FLEET_VERSI
   const now = c.now ?? Date.now()
   const cells = new Map<string, FleetCount>()
   const pairs = new Map<string, number>()
-  for (const n of c.book.nodes()) {
-    const r = n.lastReport
+  // one row per node and package: a node installing several packages counts in each
+  for (const n of c.book.rows()) {
+    const r = n.report
     const version = r.current === '' ? 'none' : r.current
     const state = now - n.lastSeen > UNREACHABLE_MS ? 'unreachable' : stateLabel(r.outcome)
     const pair = `${r.package}\0${version}`
