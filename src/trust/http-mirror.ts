@@ -109,6 +109,8 @@ export class HttpMirror {
   private readonly timeoutMs: number
   private readonly maxRedirects: number
   private distrustedUntil = 0
+  /** when a missing chunk was last logged: a mirror without chunks/ would log once per piece */
+  private missingChunkLogged = 0
 
   constructor (private readonly init: HttpMirrorInit) {
     this.bases = init.urls.map(mirrorBaseUrl)
@@ -144,6 +146,13 @@ export class HttpMirror {
       }
       this.counters.chunkBytes += bytes.byteLength
       this.counters.chunks++
+    }).catch(err => {
+      // metadata is missing from a mirror all the time (the next root); a missing chunk means an incomplete copy
+      if (err instanceof MirrorNotFoundError && Date.now() - this.missingChunkLogged > 60_000) {
+        this.missingChunkLogged = Date.now()
+        this.init.log?.error('%s; the mirror lacks chunks of a signed release: copy the repository\'s chunks/ to it (umesh release mirror). Fetching from peers instead', err.message)
+      }
+      throw err
     })
   }
 

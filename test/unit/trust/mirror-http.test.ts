@@ -145,6 +145,15 @@ describe('HttpMirror', { timeout: 60_000 }, () => {
     const bytes = await new HttpMirror({ urls: [empty, good] }).fetchFile('metadata/1.root.json', 4096)
     assert.equal(Buffer.from(bytes).toString(), '{"signed":{}}')
     await assert.rejects(new HttpMirror({ urls: [empty] }).fetchFile('keys/root.json', 4096), /expected a repository-relative path under metadata\/ or targets\//)
+    // a missing chunk is an incomplete mirror: said once in the log (a missing next root is not)
+    const lines: string[] = []
+    const log = Object.assign((..._a: unknown[]) => {}, { error: (f: string, ...a: unknown[]) => { lines.push(`${f} ${a.join(' ')}`) }, trace: () => {}, enabled: false }) as any
+    const logged = new HttpMirror({ urls: [empty], log })
+    await assert.rejects(logged.fetchFile('metadata/3.root.json', 4096), MirrorNotFoundError)
+    assert.equal(lines.length, 0)
+    for (let i = 0; i < 3; i++) await assert.rejects(logged.fetchChunk(cid, chunk.length), MirrorNotFoundError)
+    assert.equal(lines.length, 1, lines.join('\n'))
+    assert.match(lines[0], /lacks chunks of a signed release/)
   })
 
   it('follows a redirect to another server, but not too many, nor to another scheme', async () => {
