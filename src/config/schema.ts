@@ -169,7 +169,7 @@ export const SCHEMA: OptionSpec[] = [
   }),
   option({
     key: 'dhtMode', parse: oneOf(['server', 'client'] as const), default: 'server', flag: 'dht-mode', arg: 'MODE', live: false,
-    doc: 'server answers DHT queries for others; client only asks (for nodes others cannot dial)'
+    doc: 'server answers DHT queries for others; client only asks (for nodes others cannot dial); a server that AutoNAT finds unreachable turns to client by itself'
   }),
   option({
     key: 'privateAddresses', parse: boolean, default: true, flag: 'private-addresses', live: false,
