@@ -19,6 +19,10 @@
  *   --abort "failures>=0.1"
  *       the share of a wave's nodes failed (0..1) at which the rollout halts
  *       and asks for rollback; 0 halts at the first failure.
+ *   --select "region=eu-west,hw in (revB,revC),!legacy"
+ *       a label selector (selector.ts); the document carries it as
+ *       `selector` in canonical form, absent when not given, so documents
+ *       without one read as before.
  *
  * The document (`rollouts/<package>.json`, a target of the `rollouts` role)
  * is refused as a whole when any field is missing, unknown, of the wrong
