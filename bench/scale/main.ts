@@ -24,7 +24,7 @@
  * round; CPU and RSS of every process from /proc.
  *
  * Every wait is bounded (--run-timeout per round, 90 s per batch to ready,
- * a hard limit of 15 minutes); every process is stopped (finally, SIGINT,
+ * a hard limit of 20 minutes); every process is stopped (finally, SIGINT,
  * SIGTERM) and the temp dir removed.
  */
 import '../../src/polyfill.js'
@@ -40,7 +40,7 @@ import { runBenchmark, track, trackDir } from '../procs.js'
 import { ms, seconds, summarize } from '../report.js'
 import { requests } from '../status-requests.js'
 import { startFleet } from './fleet.js'
-import { BATCH, HARD_LIMIT_MS, MAX_PARALLEL, MIB, NODES, ORDER, opts } from './options.js'
+import { BATCH, HARD_LIMIT_MS, KEEP, MAX_PARALLEL, MIB, NODES, ORDER, opts } from './options.js'
 import { out, progress } from './output.js'
 import { printProcesses, printTargets, printTimes, printTraffic } from './print.js'
 import { firstRelease, runRound } from './round.js'
@@ -51,11 +51,12 @@ async function main (): Promise<number> {
   const t0 = performance.now()
   const loadStart = loadavg()[0]
   const root = mkdtempSync(join(tmpdir(), 'umesh-bench-scale-'))
-  trackDir(root)
+  if (!KEEP) trackDir(root)
   const argv = process.argv.slice(2)
   out('update-mesh scale benchmark (figures only; nothing is asserted)')
   out(`command: node dist/bench/scale/main.js${argv.length > 0 ? ' ' + argv.join(' ') : ''}   (npm run bench:scale = npm run build && node dist/bench/scale/main.js)`)
   for (const line of machine(CLI_PATH)) out(line)
+  if (KEEP) out(`temp dir (kept): ${root}`)
   out(`plan: ${NODES} nodes (batches of ${BATCH}) + bootstrap + publisher/coordinator on loopback; ${MIB} MiB per release; gate "${opts.gate}", max-parallel ${MAX_PARALLEL}; rounds: ${ORDER.join(', ')}`)
 
   const client = await createClientNode()

@@ -18,13 +18,14 @@ export const { values: opts } = parseArgs({
     'poll-ms': { type: 'string', default: '1000' },
     'run-timeout': { type: 'string', default: '240' },
     order: { type: 'string', default: 'waves,single' },
+    keep: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false }
   }
 })
 
 if (opts.help === true) {
   process.stdout.write('node dist/bench/scale/main.js [--nodes 50] [--mib 16] [--batch 10] [--waves "canary:1,10%,50%,100%"] [--gate "success>=1,soak=2s"]\n' +
-    '    [--max-parallel 10] [--metrics-every 5] [--poll-ms 1000] [--run-timeout SECONDS(240)] [--order waves,single]\n')
+    '    [--max-parallel 10] [--metrics-every 5] [--poll-ms 1000] [--run-timeout SECONDS(240)] [--order waves,single] [--keep]\n')
   process.exit(0)
 }
 
@@ -37,6 +38,8 @@ export const METRICS_EVERY = intOpt('metrics-every', opts['metrics-every'], 0, 2
 export const POLL_MS = intOpt('poll-ms', opts['poll-ms'], 100, 10_000)
 export const RUN_TIMEOUT_MS = intOpt('run-timeout', opts['run-timeout'], 20, 900) * 1000
 export const PACKAGE = 'app'
+/** keep the temp dir (data dirs and logs) */
+export const KEEP = opts.keep === true
 export type Variant = 'waves' | 'single'
 export const ORDER: Variant[] = opts.order.split(',').map(v => {
   if (v !== 'waves' && v !== 'single') {
@@ -57,4 +60,4 @@ export const VARIANTS: Record<Variant, { waves: string, label: string }> = {
   single: { waves: '100%', label: 'single wave "100%"' }
 }
 /** the whole benchmark is cut off here */
-export const HARD_LIMIT_MS = 15 * 60_000
+export const HARD_LIMIT_MS = 20 * 60_000
