@@ -372,6 +372,7 @@ class PieceDownload implements SwarmListener {
       lastProgress: () => this.lastProgress,
       claim: i => { this.picker.requested(i, MIRROR_KEY); this.swarm.markFetching([i]) },
       release: i => { this.picker.finished(i, MIRROR_KEY); this.schedule() },
+      stall: i => { this.picker.stall(i) },
       deliver: async (i, bytes) => {
         if (this.swarm.held.has(i) || this.storing.has(i)) return false
         this.storing.add(i)

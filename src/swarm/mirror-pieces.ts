@@ -10,6 +10,8 @@
  *   have exchange at once, so the other nodes of the swarm wait for this one
  *   instead of asking the mirror for the same piece: a swarm with no seed
  *   but the mirror takes about one copy from it and trades the rest;
+ * - a mirror request still out after `afterMs` lets the picker ask peers for
+ *   that piece too (the first copy wins);
  * - at most `parallel` requests at once; a piece the mirror failed is not
  *   asked of it again for a while (a minute when the mirror served wrong or
  *   oversized bytes), and every failure is logged by the mirror with its URL.
@@ -54,6 +56,8 @@ export interface FallbackHost {
   claim: (i: number) => void
   /** the mirror request for piece i ended */
   release: (i: number) => void
+  /** the mirror is slow with piece i: peers that hold it may be asked too */
+  stall: (i: number) => void
   /** piece i arrived, verified: store it and count it; false when a peer's copy was first */
   deliver: (i: number, bytes: Uint8Array) => Promise<boolean>
   /** waits for the download cap */
@@ -68,7 +72,8 @@ export const DEFAULT_FALLBACK_PARALLEL = 4
 export class MirrorPieces {
   /** verified bytes this download took from the mirror */
   bytes = 0
-  private readonly inflight = new Set<number>()
+  /** piece -> when its mirror request started (0 once marked stalled) */
+  private readonly inflight = new Map<number, number>()
   private readonly unofferedSince: Float64Array
   private readonly retryAt: Float64Array
   private readonly controller = new AbortController()
@@ -117,7 +122,15 @@ export class MirrorPieces {
   }
 
   tick (now = Date.now()): void {
-    if (this.controller.signal.aborted || !this.init.source.available) return
+    if (this.controller.signal.aborted) return
+    // a slow mirror must not hold up a piece a peer now holds: after afterMs, the picker may ask peers too
+    for (const [i, since] of this.inflight) {
+      if (since > 0 && now - since >= this.init.afterMs) {
+        this.inflight.set(i, 0)
+        this.host.stall(i)
+      }
+    }
+    if (!this.init.source.available) return
     const room = (this.init.parallel ?? DEFAULT_FALLBACK_PARALLEL) - this.inflight.size
     if (room <= 0) return
     for (const i of this.choose(now, room)) void this.fetch(i)
@@ -129,7 +142,7 @@ export class MirrorPieces {
 
   private async fetch (i: number): Promise<void> {
     const { host } = this
-    this.inflight.add(i)
+    this.inflight.set(i, Date.now())
     host.claim(i)
     try {
       await host.take?.(host.sizes[i], this.controller.signal)

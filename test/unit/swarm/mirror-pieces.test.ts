@@ -139,6 +139,7 @@ describe('the mirror fallback of a download', { timeout: 60_000 }, () => {
       lastProgress: () => lastProgress,
       claim: () => {},
       release: () => {},
+      stall: () => {},
       deliver: async () => true,
       log: captureLogger().logger
     }
