@@ -7,7 +7,7 @@
  * second) and waits, with a deadline, for the outcome it expects.
  */
 import assert from 'node:assert/strict'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -304,6 +304,43 @@ describe('NodeRollouts', { timeout: 30_000 }, () => {
       assert.equal(idle.manager.installer('app').history().length, 1)
     } finally {
       idle.rollouts.stop()
+    }
+  })
+
+  it('an install its own crash cut short before the switch is tried again, up to three times; another failure is not', async () => {
+    const interrupted = (t: TestNode, times: number, reason = 'interrupted during stage (the node stopped); undone at restart'): void => {
+      const root = join(t.dataDir, 'installs', 'app')
+      mkdirSync(root, { recursive: true })
+      const at = new Date().toISOString()
+      for (let i = 0; i < times; i++) appendFileSync(join(root, 'history.jsonl'), JSON.stringify({ id: `crash-${i}`, package: 'app', kind: 'upgrade', from: null, to: '1.1.0', startedAt: at, finishedAt: at, outcome: 'failed', reason, step: 'stage' }) + '\n')
+    }
+    const once = node()
+    once.doc = rollout()
+    interrupted(once, 2)
+    try {
+      await until(once, 'healthy', true)
+      assert.equal(current(once), '1.1.0', 'tried again after two interruptions before the switch')
+    } finally {
+      once.rollouts.stop()
+    }
+    const thrice = node()
+    thrice.doc = rollout()
+    interrupted(thrice, 3)
+    try {
+      const view = await until(thrice, 'failed', true)
+      assert.match(view.reason, /interrupted during stage/)
+      assert.equal(current(thrice), null, 'three interruptions: judged failed, not tried a fourth time')
+    } finally {
+      thrice.rollouts.stop()
+    }
+    const unhealthy = node()
+    unhealthy.doc = rollout()
+    interrupted(unhealthy, 1, 'health check failed: exit 1')
+    try {
+      await until(unhealthy, 'failed', true)
+      assert.equal(current(unhealthy), null, 'a real failure is not retried')
+    } finally {
+      unhealthy.rollouts.stop()
     }
   })
 })
