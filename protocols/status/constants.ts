@@ -35,5 +35,8 @@ export const RESPONSE_LIMITS = {
   listenAddrs: 64,
   releases: 256,
   /** a node has at most 16 labels (src/rollout/labels.ts) */
-  labels: 16
+  labels: 16,
+  // NAT traversal: a handful of addresses, the peers chunks came from (status-report lists 16 and 64)
+  nat: { publicAddrs: 16, relayAddrs: 16 },
+  bandwidth: { sources: 64 }
 }
