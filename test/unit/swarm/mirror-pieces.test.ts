@@ -166,4 +166,46 @@ describe('the mirror fallback of a download', { timeout: 60_000 }, () => {
       Date.now = realNow
     }
   })
+
+  it('lets peers be asked too for a piece the mirror is slow with', async () => {
+    let now = 50_000
+    const stalled: number[] = []
+    const claimed: number[] = []
+    const controller = new AbortController()
+    const host: FallbackHost = {
+      cids: cids.slice(0, 2),
+      sizes: [1, 1],
+      held: () => false,
+      offered: () => 0,
+      requested: () => false,
+      lastProgress: () => 0,
+      claim: i => { claimed.push(i) },
+      release: () => {},
+      stall: i => { stalled.push(i) },
+      deliver: async () => true,
+      log: captureLogger().logger
+    }
+    const realNow = Date.now
+    Date.now = () => now
+    try {
+      // a mirror that never answers (until the test ends)
+      const never = async (): Promise<Uint8Array> => await new Promise((_resolve, reject) => { controller.signal.addEventListener('abort', () => { reject(new Error('test over')) }) })
+      const pieces = new MirrorPieces(host, { source: { available: true, fetchChunk: never }, afterMs: 1_000, parallel: 1 }, () => 0)
+      now += 1_000
+      pieces.tick(now)
+      await new Promise(resolve => setImmediate(resolve))
+      assert.deepEqual(claimed, [0])
+      now += 500
+      pieces.tick(now)
+      assert.deepEqual(stalled, [], 'not before afterMs')
+      now += 600
+      pieces.tick(now)
+      pieces.tick(now + 5_000)
+      assert.deepEqual(stalled, [0], 'once, after afterMs')
+      pieces.stop()
+    } finally {
+      controller.abort()
+      Date.now = realNow
+    }
+  })
 })
