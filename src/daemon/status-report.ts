@@ -106,7 +106,7 @@ export function statusReport (inputs: StatusInputs): StatusReport {
     trust,
     installs: installs(parts, releases),
     // a node's labels matter to its rollouts: they are known where it installs packages
-    labels: Object.entries(parts.rollouts?.labels() ?? {}).map(([k, v]) => `${k}=${v}`),
+    labels: Object.entries(parts.rollouts?.labels?.() ?? {}).map(([k, v]) => `${k}=${v}`),
     bandwidth: parts.bandwidth == null ? undefined : { ...parts.bandwidth.report(), swarmSessions: mesh?.swarm?.stats().sessions ?? 0, sources: chunkSources(parts) },
     nat: nat(parts)
   }
