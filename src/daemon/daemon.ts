@@ -22,6 +22,7 @@ import { loadOrCreateIdentity } from '../identity/index.js'
 import { AutoUpdater, InstallManager, runOperation, startControlServer } from '../install/index.js'
 import { createMeshNode } from '../network/create-node.js'
 import { NetworkGuard } from '../network/network-guard.js'
+import { ownAddresses } from '../network/bound-addresses.js'
 import { PublishedReleases, publisher } from '../publish/index.js'
 import { coordinator, nodeRollouts } from '../rollout/index.js'
 import { Bandwidth, ReleaseSwarms, swarm } from '../swarm/index.js'
@@ -265,7 +266,8 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     collector.start()
     this.guard = new NetworkGuard(node, this.config.network, logger('umesh:guard'))
     this.guard.start()
-    const addrs = node.getMultiaddrs().map(a => a.toString())
+    // bound addresses too: a public address is advertised only once AutoNAT confirms it, and the CLI on this machine must find the daemon before that
+    const addrs = ownAddresses(node)
     writeDaemonFile(this.dataDir, { pid: process.pid, peerId: node.peerId.toString(), role: this.role, network: this.config.network, addrs, startedAt: this.startedAt })
     return {
       detail: addrs.join(' '),

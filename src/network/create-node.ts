@@ -31,6 +31,7 @@ import { isRelayed } from './links.js'
 import { natServices, natTransports } from './nat.js'
 import { TrafficMeter } from './traffic-meter.js'
 import { pacedReads } from './paced-reads.js'
+import { boundAddresses } from './bound-addresses.js'
 import { IDENTIFY_MAX_MESSAGE_BYTES, builtinProtocolLimits, guardedMetrics } from './stream-guard.js'
 import { PeerProtocols } from './peer-protocols.js'
 import { gossipTopics, protocolPrefix, dhtProtocol, mdnsServiceTag } from './protocol-ids.js'
@@ -39,6 +40,7 @@ import type { HaveService, HaveSwarm } from '../../protocols/have/index.js'
 import type { StatusReport, StatusService } from '../../protocols/status/index.js'
 import type { SyncService, SyncSummary } from '../../protocols/sync/index.js'
 import type { MeshGater } from './gater.js'
+import type { BoundAddresses } from './bound-addresses.js'
 import type { NatConfig } from './nat.js'
 import type { Reachability } from './reachability.js'
 import type { QuicComponents } from '@chainsafe/libp2p-quic'
@@ -62,6 +64,8 @@ export type MeshServices = {
   have: HaveService
   /** whether peers can dial this node; reserves a relay slot once unreachable (reachability.ts) */
   reachability: Reachability
+  /** the addresses the transports are bound to, advertised or not (bound-addresses.ts) */
+  addresses: BoundAddresses
 }
 
 export type MeshNode = Libp2p<MeshServices>
@@ -258,6 +262,7 @@ export async function createMeshNode<S extends HaveSwarm> (init: MeshNodeInit<S>
       sync: sync({ network: config.network, mirrorRoot: init.serve.mirrorRoot, summary: init.serve.summary }),
       chunks: chunks({ network: config.network, store: init.serve.store, upload: init.serve.upload, allowRelayed: config.allowRelayedData === true }),
       have: have({ network: config.network, swarm: () => swarm }),
+      addresses: boundAddresses(),
       ...natServices(config, role, prefix, dhtClientWhenUnreachable) as { reachability: (components: any) => Reachability }
     }
   })

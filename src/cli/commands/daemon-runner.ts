@@ -7,6 +7,7 @@
  */
 import { loadConfig, optionsHelp, SCHEMA } from '../../config/index.js'
 import { Daemon } from '../../daemon/index.js'
+import { ownAddresses } from '../../network/bound-addresses.js'
 import { PhaseError, UmeshError } from '../../errors.js'
 import { shows } from '../../util/log-level.js'
 import { componentLogsAsJson, jsonLine, textLine } from '../../util/log-line.js'
@@ -109,7 +110,7 @@ export async function runDaemon (role: Role, argv: string[]): Promise<number> {
     return e instanceof UmeshError ? e.exitCode : 1
   }
   const node = daemon.parts.mesh!.node
-  const addrs = node.getMultiaddrs().map(a => a.toString())
+  const addrs = ownAddresses(node)
   say('info', `ready: ${role} ${node.peerId.toString()} on network ${daemon.config.network}, listening on ${addrs.join(' ')}`, {
     peer: node.peerId.toString(), role, network: daemon.config.network, listen: addrs
   })
