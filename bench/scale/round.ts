@@ -107,7 +107,13 @@ export async function runRound (ctx: { root: string, repo: string, client: Libp2
   }
   if (r.held.size === fleet.nodes.length) r.allHeldAt = Math.max(...r.held.values())
   if (r.installs.size === fleet.nodes.length) r.allHealthyAt = Math.max(...[...r.installs.values()].map(i => i.end))
-  else r.error = `after ${RUN_TIMEOUT_MS / 1000} s: ${fleet.nodes.length - r.held.size} node(s) not holding ${version}, ${fleet.nodes.length - r.installs.size} not running it (${pending.slice(0, 8).map(n => n.name).join(', ')}${pending.length > 8 ? ', ...' : ''})`
+  else {
+    // what explains it: how many peers the nodes without the release have (targetPeers is 12)
+    const lacking = fleet.nodes.filter(n => !r.held.has(n.name)).slice(0, 16)
+    const conns = (await Promise.all(lacking.map(async n => (await tryStatus(client, n, 10_000))?.connections))).filter((c): c is number => c != null).sort((a, b) => a - b)
+    const held = fleet.nodes.filter(n => r.held.has(n.name)).map(n => Number(n.name.replace('node-', '')))
+    r.error = `after ${RUN_TIMEOUT_MS / 1000} s: ${fleet.nodes.length - r.held.size} node(s) not holding ${version}, ${fleet.nodes.length - r.installs.size} not running it (${pending.slice(0, 8).map(n => n.name).join(', ')}${pending.length > 8 ? ', ...' : ''}); connections of ${conns.length} of those without it: ${conns.join(' ')}; nodes holding it by start order: ${held.sort((a, b) => a - b).join(' ')}`
+  }
   r.after = await readAll(client, all)
   const state = readCoordinatorState(repo)?.rollouts[id ?? '']
   const doc = readDoc(repo)
