@@ -71,7 +71,9 @@ if (opts['no-check'] !== true) {
     const r = new FleetSim(swarmScenario(n, cpu, { seed: SEED })).run()
     rows.push([pt.name, 'last node (s)', pt.maxS.map(v => v.toFixed(2)).join(', '), (r.fleetMs / 1000).toFixed(2), err(r.fleetMs / 1000, pt.maxS)])
     rows.push([pt.name, 'median node (s)', pt.p50S.map(v => v.toFixed(2)).join(', '), (median(r.heldAt) / 1000).toFixed(2), err(median(r.heldAt) / 1000, pt.p50S)])
-    rows.push([pt.name, 'publisher copies', pt.copies.map(v => v.toFixed(2)).join(', '), r.publisherCopies.toFixed(2), err(r.publisherCopies, pt.copies)])
+    // the runs count the seeder's bytes on the wire; the model counts chunk payload: each run's copies over its wire/payload factor
+    const payload = pt.copies.map((c, i) => c / (pt.wire[i] ?? 1))
+    rows.push([pt.name, 'publisher copies (payload)', payload.map(v => v.toFixed(2)).join(', '), r.publisherCopies.toFixed(2), err(r.publisherCopies, payload)])
     rows.push([pt.name, 'CPU seconds, all', pt.cpuS.map(v => v.toFixed(1)).join(', '), r.cpuSeconds.toFixed(1), err(r.cpuSeconds, pt.cpuS)])
   }
   const sp = SCALE_POINT as Parameters<typeof scaleScenario>[0] | undefined

@@ -25,6 +25,8 @@ export interface MeasuredPoint {
   maxS: number[]
   p50S: number[]
   copies: number[]
+  /** wire bytes over payload bytes of each run (TCP/IP, Noise, Yamux, protobuf): the model moves payload */
+  wire: number[]
   cpuS: number[]
   source: string
 }
@@ -33,7 +35,7 @@ interface SwarmRun {
   n: number
   max_s: number
   p50_s: number
-  wire?: { seeder_copies: number, per_host_up_bytes: number[], per_host_down_bytes: number[] }
+  wire?: { seeder_copies: number, overhead_factor: number, per_host_up_bytes: number[], per_host_down_bytes: number[] }
   cpu?: { seeder_cpu_s: number, receivers_cpu_s: number[], receivers_cpu_s_total: number }
 }
 
@@ -51,8 +53,8 @@ export function swarmRuns (): SwarmRun[] {
 
 /** README, Benchmarks, "Swarm distribution": update-mesh rounds 1 and 2 of 2026-11-23 */
 const README_SWARM: Record<number, Omit<MeasuredPoint, 'name'>> = {
-  8: { maxS: [23.98, 24.55], p50S: [23.32, 23.75], copies: [1.50, 1.52], cpuS: [43.6, 45.0], source: 'README bench:swarm rounds 1, 2' },
-  16: { maxS: [49.08, 46.06], p50S: [45.80, 43.44], copies: [1.95, 1.82], cpuS: [87.1, 82.3], source: 'README bench:swarm rounds 1, 2' }
+  8: { maxS: [23.98, 24.55], p50S: [23.32, 23.75], copies: [1.50, 1.52], wire: [1.137, 1.149], cpuS: [43.6, 45.0], source: 'README bench:swarm rounds 1, 2' },
+  16: { maxS: [49.08, 46.06], p50S: [45.80, 43.44], copies: [1.95, 1.82], wire: [1.220, 1.207], cpuS: [87.1, 82.3], source: 'README bench:swarm rounds 1, 2' }
 }
 
 export function swarmPoint (n: 8 | 16): MeasuredPoint {
@@ -63,6 +65,7 @@ export function swarmPoint (n: 8 | 16): MeasuredPoint {
     maxS: [...base.maxS, ...runs.map(r => r.max_s)],
     p50S: [...base.p50S, ...runs.map(r => r.p50_s)],
     copies: [...base.copies, ...runs.flatMap(r => r.wire != null ? [r.wire.seeder_copies] : [])],
+    wire: [...base.wire, ...runs.flatMap(r => r.wire != null ? [r.wire.overhead_factor] : [])],
     cpuS: [...base.cpuS, ...runs.flatMap(r => r.cpu != null ? [r.cpu.seeder_cpu_s + r.cpu.receivers_cpu_s_total] : [])],
     source: `${base.source}${runs.length > 0 ? ` + ${runs.length} in runs.jsonl` : ''}`
   }
