@@ -56,6 +56,11 @@ describe('labels, selectors and two packages per node', () => {
   const install = async (p: MeshProcess, pkg: string): Promise<any> => (await status(p)).installs.find((i: any) => i.package === pkg)
   /** what each node runs ('?' for one that did not answer this time: a busy node is asked again) */
   const versions = async (pkg: string, ps = nodes): Promise<string[]> => await Promise.all(ps.map(async p => await install(p, pkg).then(i => i?.current ?? '', () => '?')))
+  /** what each node runs, once every one has answered */
+  const answered = async (pkg: string, ps = nodes): Promise<string[]> => await waitFor(`${ps.map(p => p.name).join(', ')} answering`, async () => {
+    const v = await versions(pkg, ps)
+    return v.includes('?') ? undefined : v
+  }, 20_000, 500)
   const allOn = async (pkg: string, version: string, ps = nodes, timeoutMs = 60_000): Promise<void> => {
     await waitFor(`${ps.map(p => p.name).join(', ')} running ${pkg} ${version}`, async () => (await versions(pkg, ps)).every(v => v === version), timeoutMs, 500).catch(async err => {
       throw new Error(`${(err as Error).message}; they run ${JSON.stringify(await versions(pkg, ps).catch(() => []))}`)
@@ -131,7 +136,7 @@ describe('labels, selectors and two packages per node', () => {
       }
     }
     // and each node shows its labels in status
-    assert.deepEqual((await status(nodes[6])).labels, ['hw=revC', 'region=us-east'])
+    assert.deepEqual((await waitFor('node-7 answering', async () => await status(nodes[6]).catch(() => undefined), 20_000, 500)).labels, ['hw=revC', 'region=us-east'])
     const app = await start('app', '1.1.0', ['--waves', 'canary:2,100%'])
     const lib = await start('lib', '1.1.0', ['--waves', 'first:3,50%,100%'])
     const [appView, libView] = [await completed('app', app.id, 60_000), await completed('lib', lib.id, 60_000)]
@@ -173,7 +178,7 @@ describe('labels, selectors and two packages per node', () => {
     }
     await sleep(3_000)
     // manual: the canary passed, the next wave waits; the other two selected nodes still run 1.1.0
-    assert.deepEqual(await versions('app', selected.filter(n => n !== canary)), ['1.1.0', '1.1.0'])
+    assert.deepEqual(await answered('app', selected.filter(n => n !== canary)), ['1.1.0', '1.1.0'])
     const notSelected = (await view('app', ['--select', 'region=us-east'])).nodes
     assert.equal(notSelected.length, 3, 'rollout status --select filters the nodes')
     assert.ok(notSelected.every((r: any) => r.outcome === 'not-selected' && r.wave === -1))
@@ -197,19 +202,21 @@ describe('labels, selectors and two packages per node', () => {
     const done = await completed('app', manualId)
     await allOn('app', '1.2.0', selected)
     assert.equal(done.waves.reduce((sum: number, w: any) => sum + w.healthy, 0), 3, 'the rollout counted its 3 selected nodes')
-    assert.equal((await install(moveIn, 'app')).current, '1.1.0', 'the node that moved in kept its version in the running rollout')
-    assert.match((await install(moveIn, 'app')).rollout, /not-selected.*region=eu-west \(this node: region=us-east\)/, 'judged by its labels when the rollout reached it')
+    const movedIn = await waitFor('node-6 answering', async () => await install(moveIn, 'app').catch(() => undefined), 20_000, 500)
+    assert.equal(movedIn.current, '1.1.0', 'the node that moved in kept its version in the running rollout')
+    assert.match(movedIn.rollout, /not-selected.*region=eu-west \(this node: region=us-east\)/, 'judged by its labels when the rollout reached it')
     for (const n of nodes.slice(3)) assert.equal(tried(n, 'app', '1.2.0'), false, `${n.name} tried 1.2.0`)
-    assert.deepEqual(await versions('lib'), nodes.map(() => '1.1.0'), 'lib untouched')
+    assert.deepEqual(await answered('lib'), nodes.map(() => '1.1.0'), 'lib untouched')
 
     // the next rollout judges the new labels
     await publish('app', '1.3.0')
     await holdAll('app', '1.3.0')
     const next = await start('app', '1.3.0', ['--waves', '100%', '--select', 'region=eu-west,hw=revB'])
     await completed('app', next.id)
-    const runs = await versions('app')
+    await allOn('app', '1.3.0', [nodes[0], nodes[1], moveIn])
+    const runs = await answered('app')
     assert.deepEqual(runs, ['1.3.0', '1.3.0', '1.2.0', '1.1.0', '1.1.0', '1.3.0', '1.1.0', '1.1.0'], 'nodes 1, 2 and 6 (moved in) take 1.3.0; node 3 (moved out) keeps 1.2.0')
-    assert.match((await install(moveOut, 'app')).rollout, /not selected: hw=revB \(this node: hw=revC\)/)
+    assert.match((await waitFor('node-3 answering', async () => await install(moveOut, 'app').catch(() => undefined), 20_000, 500)).rollout, /not selected: hw=revB \(this node: hw=revC\)/)
   })
 
   it('a malformed selector is refused with a caret under the character; an empty match only with --allow-empty', async () => {
