@@ -3,7 +3,7 @@
  *
  *   npm run sim -- --nodes 100,1000,10000      (npm run build && node dist/sim/main.js)
  *   node dist/sim/main.js [--nodes 100,1000,10000] [--mib 32] [--seed 1] [--churn 0.02] [--loss 0.001]
- *       [--latency-ms 10] [--rate-mbit 20] [--no-check] [--waves "canary:1,10%,50%,100%"]
+ *       [--latency-ms 10] [--rate-mbit 20] [--report-interval 20] [--no-check]
  *
  * First the model against measurements (bench:swarm at N=8 and 16, and
  * bench:scale's 50 daemons when its figures are in sim/measured.ts), then a
@@ -26,6 +26,7 @@ const { values: opts } = parseArgs({
     loss: { type: 'string', default: '0.001' },
     'latency-ms': { type: 'string', default: '10' },
     'rate-mbit': { type: 'string', default: '20' },
+    'report-interval': { type: 'string', default: '20' },
     'no-check': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false }
   }
@@ -41,7 +42,7 @@ function num (name: string, v: string | undefined, min: number, max: number): nu
 }
 
 if (opts.help === true) {
-  process.stdout.write('node dist/sim/main.js [--nodes 100,1000,10000] [--mib 32] [--seed 1] [--churn 0.02] [--loss 0.001] [--latency-ms 10] [--rate-mbit 20] [--no-check]\n')
+  process.stdout.write('node dist/sim/main.js [--nodes 100,1000,10000] [--mib 32] [--seed 1] [--churn 0.02] [--loss 0.001] [--latency-ms 10] [--rate-mbit 20] [--report-interval 20 (s; 0: no rollout reports)] [--no-check]\n')
   process.exit(0)
 }
 const NODES = (opts.nodes ?? '').split(',').map(v => num('nodes', v, 1, 20_000))
@@ -89,7 +90,7 @@ if (opts['no-check'] !== true) {
 }
 
 const results: SimResult[] = []
-out(`\na fleet on machines of its own: ${MIB} MiB, links ${opts['rate-mbit']} Mbit/s each way, ${opts['latency-ms']} ms to the core (RTT ${2 * 2 * Number(opts['latency-ms'])} ms), loss ${opts.loss}, ${Number(opts.churn) * 100} % of nodes away 5-30 s once, every node's report heartbeat gossiped (a rollout in effect)`)
+out(`\na fleet on machines of its own: ${MIB} MiB, links ${opts['rate-mbit']} Mbit/s each way, ${opts['latency-ms']} ms to the core (RTT ${2 * 2 * Number(opts['latency-ms'])} ms), loss ${opts.loss}, ${Number(opts.churn) * 100} % of nodes away 5-30 s once, ${Number(opts['report-interval']) > 0 ? `every node's report heartbeat every ${opts['report-interval']} s gossiped to all (a rollout in effect)` : 'no rollout reports'}`)
 for (const n of NODES) {
   const rate = num('rate-mbit', opts['rate-mbit'], 0.1, 100_000) * 1e6 / 8
   const p = fleetParams(n, {
@@ -97,6 +98,7 @@ for (const n of NODES) {
     seed: SEED,
     link: { upBps: rate, downBps: rate, latencyMs: num('latency-ms', opts['latency-ms'], 0, 10_000), loss: num('loss', opts.loss, 0, 0.5) },
     churn: { fraction: num('churn', opts.churn, 0, 1), leaveByMs: 20_000, downMinMs: 5_000, downMaxMs: 30_000 },
+    reportIntervalMs: num('report-interval', opts['report-interval'], 0, 3_600) * 1000,
     dtMs: n > 2_000 ? 50 : 20
   })
   process.stderr.write(`# ${n} nodes ...\n`)
