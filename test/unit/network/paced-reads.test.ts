@@ -50,7 +50,8 @@ describe('paceReads', () => {
     const [server, client] = await socketPair()
     const received: Buffer[] = []
     client.on('data', (b: Buffer) => received.push(b))
-    assert.equal(paceReads(connection(client), { holdMs: 5 }), true)
+    // a hold long enough that a loaded machine's slow timers (1 ms sleeps taking 7) still make a flow
+    assert.equal(paceReads(connection(client), { holdMs: 50 }), true)
     const ended = new Promise(resolve => client.once('end', resolve))
     const sent: Buffer[] = []
     for (let i = 0; i < 60; i++) {
@@ -62,7 +63,7 @@ describe('paceReads', () => {
     server.end()
     await ended
     assert.deepEqual(Buffer.concat(received), Buffer.concat(sent))
-    assert.ok(received.length < sent.length, `held reads gather writes: ${received.length} reads for ${sent.length} writes`)
+    assert.ok(received.length < sent.length / 2, `held reads gather writes: ${received.length} reads for ${sent.length} writes`)
     client.destroy()
   })
 
