@@ -14,7 +14,7 @@
  * Metadata is handled as JSON and signed through @tufjs/models.
  */
 import { createHash } from 'node:crypto'
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync } from 'node:fs'
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs'
 import { dirname, join, posix } from 'node:path'
 import { Metadata, Root, Snapshot, Targets, Timestamp } from '@tufjs/models'
 import { writeFileAtomic } from '../util/fs.js'
@@ -75,6 +75,8 @@ export class Repository {
   readonly settings: RepoSettings
   private readonly signed = new Map<RoleName, Json>()
   private keyCache = new Map<RoleName, Map<string, RoleKey>>()
+  /** how deep this process is in signing (the lock is taken once) */
+  private signing = 0
 
   private constructor (readonly dir: string) {
     const settingsFile = join(dir, 'repo.json')
@@ -143,6 +145,39 @@ export class Repository {
     const repo = new Repository(dir)
     repo.load()
     return repo
+  }
+
+  /**
+   * Every change that signs metadata runs here: under one lock file for all
+   * writers (the CLI, the publisher's timestamp refresh, the coordinator),
+   * from the newest metadata on disk, so two writers never sign different
+   * contents under the same version (which nodes refuse: the timestamp's
+   * hash of the snapshot would not match the one they fetch).
+   */
+  private locked<T> (fn: () => T): T {
+    if (this.signing > 0) return fn()
+    const lock = join(this.dir, '.sign.lock')
+    const deadline = Date.now() + 10_000
+    for (;;) {
+      try {
+        closeSync(openSync(lock, 'wx'))
+        break
+      } catch (err: any) {
+        if (err.code !== 'EEXIST') throw err
+        // a lock older than a minute was left by a process that died while signing
+        try { if (Date.now() - statSync(lock).mtimeMs > 60_000) rmSync(lock, { force: true }) } catch {}
+        if (Date.now() > deadline) throw new RepositoryError(`${lock} is held by another writer of this repository; try again, or remove it if no umesh process is running`)
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20)
+      }
+    }
+    this.signing++
+    try {
+      this.load()
+      return fn()
+    } finally {
+      this.signing--
+      rmSync(lock, { force: true })
+    }
   }
 
   /** the newest version of each role, following timestamp → snapshot → targets */
@@ -264,8 +299,10 @@ export class Repository {
 
   /** a new timestamp over the same snapshot: keeps nodes from calling the repository frozen */
   refreshTimestamp (now = new Date()): void {
-    const snapshot = this.signedOf('snapshot')
-    this.writeTimestamp(snapshot.version, readFileSync(join(this.metadataDir, metadataFileName('snapshot', snapshot.version))), now)
+    this.locked(() => {
+      const snapshot = this.signedOf('snapshot')
+      this.writeTimestamp(snapshot.version, readFileSync(join(this.metadataDir, metadataFileName('snapshot', snapshot.version))), now)
+    })
   }
 
   /** the timestamp's expiry, for a publisher that re-signs before it lapses */
@@ -275,6 +312,10 @@ export class Repository {
 
   /** stores target files (consistent-snapshot names) and lists them in `targets` or `rollouts`, then publishes */
   addTargets (files: Array<{ path: string, bytes: Uint8Array, custom?: Json }>, role: 'targets' | typeof ROLLOUTS_ROLE = 'targets', now = new Date()): void {
+    this.locked(() => { this.addTargetsLocked(files, role, now) })
+  }
+
+  private addTargetsLocked (files: Array<{ path: string, bytes: Uint8Array, custom?: Json }>, role: 'targets' | typeof ROLLOUTS_ROLE, now: Date): void {
     const signed = this.signedOf(role)
     const targets = { ...signed.targets }
     for (const file of files) {
@@ -303,6 +344,10 @@ export class Repository {
    * Retired key files move to keys/retired/.
    */
   rotate (role: RoleName, now = new Date()): RoleKey[] {
+    return this.locked(() => this.rotateLocked(role, now))
+  }
+
+  private rotateLocked (role: RoleName, now: Date): RoleKey[] {
     const count = role === 'root' ? this.settings.rootKeys : 1
     const fresh = Array.from({ length: count }, () => generateRoleKey(role))
     const oldIds = this.keyIdsOf(role)

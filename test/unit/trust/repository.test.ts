@@ -118,4 +118,32 @@ describe('TUF repository', () => {
     assert.ok(repo.timestampExpires().getTime() > later.getTime())
     assert.equal(repo.signedOf('timestamp').meta['snapshot.json'].version, repo.signedOf('snapshot').version)
   })
+
+  it('two writers of one repository (the CLI, a publisher, the coordinator) never sign two contents under one version', async () => {
+    const dir = join(tmp.path, 'two-writers')
+    Repository.init(dir)
+    // each holds the repository open, as the publisher daemon and the coordinator do
+    const a = Repository.open(dir)
+    const b = Repository.open(dir)
+    a.addTargets([{ path: 'releases/app/1.0.0.json', bytes: Buffer.from('{"a":1}') }])
+    // b's view is older than the disk: it signs from the disk, so a's release stays and versions move on
+    b.addTargets([{ path: 'releases/app/1.1.0.json', bytes: Buffer.from('{"b":1}') }])
+    const now = Repository.open(dir)
+    assert.deepEqual(Object.keys(now.targets()).sort(), ['releases/app/1.0.0.json', 'releases/app/1.1.0.json'])
+    assert.equal(now.signedOf('targets').version, a.signedOf('targets').version + 1)
+    // a's timestamp refresh names the snapshot b signed, not the one a last saw
+    a.refreshTimestamp()
+    const ts = Repository.open(dir).signedOf('timestamp')
+    assert.equal(ts.meta['snapshot.json'].version, now.signedOf('snapshot').version)
+    assert.equal(ts.version, now.signedOf('timestamp').version + 1)
+    // and tuf-js reads the result through the whole chain
+    const c = client(now, join(tmp.path, 'two-writers-client'))
+    await c.updater().refresh()
+    // a lock left by a writer that died is waited for, then named
+    writeFileSync(join(dir, '.sign.lock'), '')
+    const t0 = Date.now()
+    assert.throws(() => { a.refreshTimestamp() }, (err: any) => err.name === 'RepositoryError' && /\.sign\.lock is held by another writer/.test(err.message))
+    assert.ok(Date.now() - t0 >= 9_000)
+    rmSync(join(dir, '.sign.lock'))
+  })
 })
