@@ -133,7 +133,24 @@ export interface ScalePoint {
   source: string
 }
 
-export const SCALE_POINT: ScalePoint | undefined = undefined
+/**
+ * The one bench:scale run that completed (2026-12-03 14:33, commit f48d05f's bench, `--nodes 20 --run-timeout 150`;
+ * load average 8 at its start, 36 at its end: other work shared the cores). At 50 nodes no run completed its setup.
+ */
+export const SCALE_POINT: ScalePoint | undefined = {
+  name: 'bench:scale N=20',
+  nodes: 20,
+  mib: 16,
+  allHeldS: [83.14, 83.85],
+  wavesHealthyS: 120.85,
+  singleHealthyS: 93.68,
+  publishS: 1.2,
+  copies: [62.15 / 16, 60.44 / 16],
+  // all processes' CPU over each round / MiB the nodes fetched: 585.8 and 459.8 ms
+  cpuMsPerMiB: (585.8 + 459.8) / 2,
+  installS: 1,
+  source: 'bench:scale --nodes 20, one run'
+}
 
 export function scaleScenario (pt: ScalePoint, variant: 'waves' | 'single', overrides: Partial<SimParams> = {}): SimParams {
   return fleetParams(pt.nodes, {
