@@ -123,6 +123,13 @@ export class PeerProtocols extends EventEmitter<PeerProtocolsEvents> {
       this.log('identified %p at the %d. try again', conn.remotePeer, tries + 1)
     } catch (err) {
       this.log('identify of %p failed again - %e', conn.remotePeer, err)
+      // the peer refused identify on this connection (its one inbound identify stream is taken,
+      // seen on a loaded machine): trying again on it is no use, a fresh connection is
+      if ((err as Error)?.name === 'UnsupportedProtocolError') {
+        this.log('closing the connection to %p: it refuses identify on it', conn.remotePeer)
+        this.retries.delete(key)
+        await conn.close().catch(err => { conn.abort(err) })
+      }
     }
   }
 
