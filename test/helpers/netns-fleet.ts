@@ -137,6 +137,15 @@ export class NsFleet {
     }).join('\n')
   }
 
+  /** the coordinator's rollout of the package completed: a new one may start only then */
+  async waitRolloutCompleted (timeoutMs: number): Promise<void> {
+    let last: any
+    await waitFor('the coordinator completing the rollout of app', async () => {
+      last = await this.rolloutStatus()
+      return last.doc?.state === 'completed'
+    }, timeoutMs, 500).catch(err => { throw new Error(`${(err as Error).message}; last rollout status: ${JSON.stringify(last?.doc ?? last)}\n${this.describe()}`) })
+  }
+
   async waitAllOn (version: string, timeoutMs: number, nodes = this.nodes): Promise<void> {
     await waitFor(`${nodes.map(n => n.name).join(', ')} running app ${version}`, () => nodes.every(n => this.state(n).current === version && this.state(n).pending == null), timeoutMs, 200)
       .catch(err => { throw new Error(`${(err as Error).message}\n${this.describe()}`) })

@@ -40,6 +40,8 @@ describe('a rollout while a third of the nodes crash and restart', { skip: skip 
   before(async () => {
     await fleet.start()
     await fleet.waitAllOn('1.0.0', 90_000)
+    // a second rollout of app is refused while the first is open
+    await fleet.waitRolloutCompleted(60_000)
   })
 
   after(async () => {

@@ -62,6 +62,8 @@ describe('a partition during a rollout', { skip: skip ?? false, timeout: 300_000
   before(async () => {
     await fleet.start()
     await fleet.waitAllOn('1.0.0', 90_000)
+    // a second rollout of app is refused while the first is open
+    await fleet.waitRolloutCompleted(60_000)
   })
 
   after(async () => {
