@@ -7,6 +7,7 @@
 import { pbStream } from '@libp2p/utils'
 import { decodeChunkCid } from '../shared/chunk-cid.js'
 import { boundedLengthDecoder } from '../shared/length-prefix.js'
+import { closeStream } from '../shared/close-stream.js'
 import { ChunksRequest, ChunksResponse } from './chunks.js'
 import {
   chunksProtocol, DEFAULT_MAX_CONCURRENT, DEFAULT_MAX_INBOUND_STREAMS, DEFAULT_MAX_OUTBOUND_STREAMS, DEFAULT_TIMEOUT,
@@ -99,7 +100,7 @@ export class ChunksService implements Startable {
         const sent = await this.serve(pb, request.cids, connection.remotePeer.toString(), signal)
         this.log.trace('GET of %d chunks from %p: %d sent', request.cids.length, connection.remotePeer, sent)
       }
-      await stream.close({ signal })
+      await closeStream(stream, 'a chunks answer', { signal })
     } catch (err) {
       this.log('chunks request from %p aborted - %e', connection.remotePeer, err)
       stream.abort(err as Error)

@@ -13,6 +13,7 @@ import { ChunksRequest, ChunksResponse } from './chunks.js'
 import { chunksProtocol, DEFAULT_TIMEOUT, MAX_CHUNK_SIZE, MAX_GET_CIDS, MAX_GET_RESPONSE_BYTES, MAX_HAVE_CIDS, MAX_HAVE_RESPONSE_BYTES } from './constants.js'
 import { ChunkVerificationError, ChunksError, ChunksProtocolError, ChunksRefusedError, ChunksTimeoutError, TooManyChunksError } from './errors.js'
 import { boundedLengthDecoder } from '../shared/length-prefix.js'
+import { closeStream } from '../shared/close-stream.js'
 import { Bitfield } from '../shared/bitfield.js'
 import type { StreamOpener } from '../shared/stream-opener.js'
 import type { AbortOptions, PeerId, Stream } from '@libp2p/interface'
@@ -66,7 +67,7 @@ class Exchange {
       // a length prefix that never ends is cut off like an oversized answer
       this.lp = lpStream(this.stream, { maxDataLength: maxMessageBytes, maxBufferSize: maxBufferBytes, lengthDecoder: boundedLengthDecoder(maxMessageBytes) })
       await this.lp.write(ChunksRequest.encode(request), { signal: this.signal })
-      await this.stream.close({ signal: this.signal })
+      await closeStream(this.stream, 'a chunks request', { signal: this.signal })
     } catch (err) {
       throw this.fail(err)
     }

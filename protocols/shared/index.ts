@@ -2,7 +2,7 @@
  * What several protocols share, and nothing else: the stream opener every
  * client takes, the bounded length-prefix decoder, the piece bitfield (the
  * chunks protocol's HAVE answer and the have exchange), chunk CIDs, the path
- * rules, and the base error class.
+ * rules, closing a stream, and the base error class.
  *
  * Imports: only libraries. Every protocol may import from here; nothing under
  * `protocols/` imports from `src/`.
@@ -12,6 +12,7 @@ export {
   assertChunkCid, chunkCid, chunkCidFromDigest, decodeChunkCid, formatChunkCid, isChunkCid, parseChunkCid, sha256Digest, verifyChunk,
   InvalidChunkCidError, CHUNK_CODEC, CHUNK_HASH, MAX_CHUNK_BYTES
 } from './chunk-cid.js'
+export { closeStream, finishStream } from './close-stream.js'
 export { ProtocolError } from './errors.js'
 export { boundedLengthDecoder, varintLength, InvalidDataLengthLengthError } from './length-prefix.js'
 export { pathProblem, quotePath, MAX_COMPONENT_BYTES, MAX_PATH_BYTES } from './path-rules.js'

@@ -12,6 +12,7 @@ import { pbStream } from '@libp2p/utils'
 import { StatusRequestError } from './errors.js'
 import { CLIENT_EXCHANGE_TIMEOUT, DEFAULT_TIMEOUT, MAX_RESPONSE_BYTES, PROTOCOL_NAME, RESPONSE_LIMITS, REVISION, statusProtocol } from './constants.js'
 import { boundedLengthDecoder } from '../shared/length-prefix.js'
+import { finishStream } from '../shared/close-stream.js'
 import { StatusRequest, StatusResponse } from './status.js'
 import type { StreamOpener } from '../shared/stream-opener.js'
 import type { AbortOptions } from '@libp2p/interface'
@@ -41,7 +42,7 @@ export async function fetchStatus (node: StreamOpener, target: unknown, network:
       }
       throw err
     }
-    await stream.close({ signal })
+    await finishStream(stream, 'a status request', { signal })
     if (response.code !== StatusResponse.Code.OK) {
       throw new StatusRequestError(`the node answered ${response.code}: ${response.error}`)
     }

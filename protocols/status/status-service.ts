@@ -1,6 +1,7 @@
 import { pbStream } from '@libp2p/utils'
 import { DEFAULT_MAX_CONCURRENT, DEFAULT_MAX_INBOUND_STREAMS, DEFAULT_TIMEOUT, MAX_REQUEST_BUFFER_BYTES, MAX_REQUEST_BYTES, REVISION, statusProtocol } from './constants.js'
 import { boundedLengthDecoder } from '../shared/length-prefix.js'
+import { closeStream } from '../shared/close-stream.js'
 import { StatusRequest, StatusResponse } from './status.js'
 import type { StatusComponents, StatusInit } from './index.js'
 import type { Connection, Logger, Startable, Stream } from '@libp2p/interface'
@@ -59,7 +60,7 @@ export class StatusService implements Startable {
     try {
       const response = await this.answer(pb, signal)
       await pb.write(response, StatusResponse, { signal })
-      await stream.close({ signal })
+      await closeStream(stream, 'a status answer', { signal })
       this.log.trace('status for %p: %s', connection.remotePeer, response.code)
     } catch (err) {
       this.log('status request from %p aborted - %e', connection.remotePeer, err)

@@ -7,6 +7,7 @@ import { lpStream } from '@libp2p/utils'
 import { DEFAULT_TIMEOUT, MAX_SUMMARY_BYTES, MAX_SUMMARY_RELEASES, RESPONSE_OVERHEAD_BYTES, SUMMARY_LIMITS, syncProtocol } from './constants.js'
 import { SyncNotFoundError, SyncOversizedResponseError, SyncProtocolError, SyncRefusedError, SyncTooLargeError } from './errors.js'
 import { boundedLengthDecoder } from '../shared/length-prefix.js'
+import { finishStream } from '../shared/close-stream.js'
 import { checkSyncPath } from './mirror-files.js'
 import { SyncRequest, SyncResponse } from './sync.js'
 import type { SyncSummary } from './index.js'
@@ -40,7 +41,7 @@ async function exchange (opener: StreamOpener, peer: SyncTarget, network: string
       if (OVERSIZE_ERRORS.has((err as Error).name)) throw oversized(request, maxResponseBytes, err)
       throw new SyncProtocolError(`the peer's answer to ${describe(request)} is not a sync response (${(err as Error).message})`)
     }
-    await stream.close({ signal })
+    await finishStream(stream, `a sync request for ${describe(request)}`, { signal })
     return response
   } catch (err) {
     stream.abort(err as Error)

@@ -5,6 +5,7 @@ import {
 } from './constants.js'
 import { SyncNotFoundError, SyncPathError } from './errors.js'
 import { boundedLengthDecoder } from '../shared/length-prefix.js'
+import { closeStream } from '../shared/close-stream.js'
 import { openMirrorFile, readOpened } from './mirror-files.js'
 import { SyncRequest, SyncResponse } from './sync.js'
 import type { SyncComponents, SyncInit } from './index.js'
@@ -73,7 +74,7 @@ export class SyncService implements Startable {
       const result = await this.answer(pb, signal, connection)
       reserved = result.reserved
       await pb.write(result.response, SyncResponse, { signal })
-      await stream.close({ signal })
+      await closeStream(stream, 'a sync answer', { signal })
     } catch (err) {
       this.log('sync request from %p aborted - %e', connection.remotePeer, err)
       stream.abort(err as Error)
