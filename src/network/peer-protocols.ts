@@ -8,9 +8,12 @@
  * libp2p runs identify once per connection, with a 5 s limit, and drops the
  * error: a peer whose identify failed (a busy machine, a slow start) stays
  * connected but unknown, so nothing ever asks it for anything. A connection
- * still unknown after `reidentifyAfterMs` is identified again, up to
- * `reidentifyAttempts` times; then it is closed, so discovery dials the peer
- * afresh.
+ * still unknown after `reidentifyAfterMs` is identified again: a try that
+ * times out is repeated up to `reidentifyAttempts` times; one the peer
+ * refuses or breaks (seen on a loaded machine: the stream is answered with
+ * something other than the protocol) is not, since a fresh connection is
+ * what works. Either way the connection is then closed, so discovery dials
+ * the peer afresh: with the defaults, within about 15 s of its opening.
  */
 import { EventEmitter } from 'node:events'
 import { logger } from '@libp2p/logger'
@@ -27,11 +30,11 @@ export interface PeerProtocolsComponents {
 }
 
 export interface PeerProtocolsInit {
-  /** a connection open this long with its peer still unknown is identified again (default 10 s) */
+  /** a connection open this long with its peer still unknown is identified again, each try limited to as long (default 6 s) */
   reidentifyAfterMs?: number
-  /** identifies tried again per peer before its connections are closed (default 3) */
+  /** identifies that time out, tried again per peer before its connections are closed (default 2) */
   reidentifyAttempts?: number
-  /** how often connections are checked (default 5 s) */
+  /** how often connections are checked (default 2 s) */
   checkEveryMs?: number
   /** chunk data may cross relayed connections (default false) */
   allowRelayedData?: boolean
@@ -41,6 +44,9 @@ export interface PeerProtocolsEvents {
   /** a peer's protocols, learnt from identify (or, for peers met before start, from the peer store) */
   peer: [PeerId, string[]]
 }
+
+/** the errors of an identify that ran out of time, which is worth trying again on the same connection */
+const TIMEOUTS = new Set(['TimeoutError', 'AbortError'])
 
 /** peers remembered at most; the least recently identified go first */
 const MAX_PEERS = 4096
@@ -63,8 +69,8 @@ export class PeerProtocols extends EventEmitter<PeerProtocolsEvents> {
 
   constructor (private readonly components: PeerProtocolsComponents, private readonly init: PeerProtocolsInit = {}) {
     super()
-    this.reidentifyAfterMs = init.reidentifyAfterMs ?? 10_000
-    this.reidentifyAttempts = init.reidentifyAttempts ?? 3
+    this.reidentifyAfterMs = init.reidentifyAfterMs ?? 6_000
+    this.reidentifyAttempts = init.reidentifyAttempts ?? 2
     this.allowRelayedData = init.allowRelayedData === true
   }
 
@@ -76,7 +82,7 @@ export class PeerProtocols extends EventEmitter<PeerProtocolsEvents> {
       node.peerStore.get(peer).then(p => { if (!this.protocols.has(peer.toString())) this.learn(peer, p.protocols) }, () => {})
     }
     if (node.services?.identify != null) {
-      this.timer = setInterval(() => { this.checkUnknown() }, this.init.checkEveryMs ?? 5_000)
+      this.timer = setInterval(() => { this.checkUnknown() }, this.init.checkEveryMs ?? 2_000)
       this.timer.unref()
     }
   }
@@ -123,10 +129,10 @@ export class PeerProtocols extends EventEmitter<PeerProtocolsEvents> {
       this.log('identified %p at the %d. try again', conn.remotePeer, tries + 1)
     } catch (err) {
       this.log('identify of %p failed again - %e', conn.remotePeer, err)
-      // the peer refused identify on this connection (its one inbound identify stream is taken,
-      // seen on a loaded machine): trying again on it is no use, a fresh connection is
-      if ((err as Error)?.name === 'UnsupportedProtocolError') {
-        this.log('closing the connection to %p: it refuses identify on it', conn.remotePeer)
+      // the peer refused or broke identify on this connection (UnsupportedProtocolError, a
+      // reset): trying again on it is no use, a fresh connection is. Only a timeout is tried again.
+      if (!TIMEOUTS.has((err as Error)?.name)) {
+        this.log('closing the connection to %p: identify failed on it - %s', conn.remotePeer, (err as Error)?.name)
         this.retries.delete(key)
         await conn.close().catch(err => { conn.abort(err) })
       }

@@ -174,7 +174,7 @@ describe('PeerProtocols: a peer whose identify failed', () => {
       identify: {
         identify: async (conn: any) => {
           calls++
-          if (calls <= failures) throw new Error('identify timed out')
+          if (calls <= failures) throw Object.assign(new Error('identify timed out'), { name: 'TimeoutError' })
           node.identify(conn.remotePeer, protocols)
           return { peerId: conn.remotePeer, protocols }
         }
@@ -242,6 +242,26 @@ describe('PeerProtocols: a peer whose identify failed', () => {
     pp.checkUnknown()
     await new Promise(resolve => setTimeout(resolve, 5))
     assert.equal(conns[0].closed, 1, 'closed after the first refusal')
+    assert.equal(calls(), 0)
+    pp.stop()
+  })
+
+  it('a connection on which identify is reset is closed at once: only a timeout is tried again', async () => {
+    const { node, conns, calls } = nodeWithIdentify(0, [SYNC])
+    let tries = 0
+    node.services.identify.identify = async () => {
+      tries++
+      throw Object.assign(new Error('stream reset'), { name: 'StreamResetError' })
+    }
+    const a = await newPeer()
+    node.connect(a)
+    conns.push(connection(a, 1_000))
+    const pp = new PeerProtocols({ node: node as any }, { reidentifyAfterMs: 50, reidentifyAttempts: 3, checkEveryMs: 1_000_000 })
+    pp.start()
+    pp.checkUnknown()
+    await new Promise(resolve => setTimeout(resolve, 5))
+    assert.equal(tries, 1)
+    assert.equal(conns[0].closed, 1, 'closed after the first reset')
     assert.equal(calls(), 0)
     pp.stop()
   })
