@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util'
 import { fleetParams } from './params.js'
 import { FleetSim } from './model.js'
 import { cpuFromRuns, SCALE_POINT, scaleScenario, swarmPoint, swarmScenario } from './measured.js'
+import { heartbeatMs } from '../src/rollout/heartbeat.js'
 import { table } from '../bench/report.js'
 import type { SimResult } from './model.js'
 
@@ -42,7 +43,7 @@ function num (name: string, v: string | undefined, min: number, max: number): nu
 }
 
 if (opts.help === true) {
-  process.stdout.write('node dist/sim/main.js [--nodes 100,1000,10000] [--mib 32] [--seed 1] [--churn 0.02] [--loss 0.001] [--latency-ms 10] [--rate-mbit 20] [--report-interval 20 (s; 0: no rollout reports)] [--no-check]\n')
+  process.stdout.write('node dist/sim/main.js [--nodes 100,1000,10000] [--mib 32] [--seed 1] [--churn 0.02] [--loss 0.001] [--latency-ms 10] [--rate-mbit 20] [--report-interval 20 (s, the heartbeat of a fleet of up to 1,000; 0: no rollout reports)] [--no-check]\n')
   process.exit(0)
 }
 const NODES = (opts.nodes ?? '').split(',').map(v => num('nodes', v, 1, 20_000))
@@ -90,15 +91,17 @@ if (opts['no-check'] !== true) {
 }
 
 const results: SimResult[] = []
-out(`\na fleet on machines of its own: ${MIB} MiB, links ${opts['rate-mbit']} Mbit/s each way, ${opts['latency-ms']} ms to the core (RTT ${2 * 2 * Number(opts['latency-ms'])} ms), loss ${opts.loss}, ${Number(opts.churn) * 100} % of nodes away 5-30 s once, ${Number(opts['report-interval']) > 0 ? `every node's report heartbeat every ${opts['report-interval']} s gossiped to all (a rollout in effect)` : 'no rollout reports'}`)
+out(`\na fleet on machines of its own: ${MIB} MiB, links ${opts['rate-mbit']} Mbit/s each way, ${opts['latency-ms']} ms to the core (RTT ${2 * 2 * Number(opts['latency-ms'])} ms), loss ${opts.loss}, ${Number(opts.churn) * 100} % of nodes away 5-30 s once, ${Number(opts['report-interval']) > 0 ? `every node's report heartbeat gossiped to all, every ${opts['report-interval']} s or as the fleet's size stretches it (a rollout in effect)` : 'no rollout reports'}`)
 for (const n of NODES) {
   const rate = num('rate-mbit', opts['rate-mbit'], 0.1, 100_000) * 1e6 / 8
+  const reportFloorMs = num('report-interval', opts['report-interval'], 0, 3_600) * 1000
   const p = fleetParams(n, {
     bytes: MIB * MiB,
     seed: SEED,
     link: { upBps: rate, downBps: rate, latencyMs: num('latency-ms', opts['latency-ms'], 0, 10_000), loss: num('loss', opts.loss, 0, 0.5) },
     churn: { fraction: num('churn', opts.churn, 0, 1), leaveByMs: 20_000, downMinMs: 5_000, downMaxMs: 30_000 },
-    reportIntervalMs: num('report-interval', opts['report-interval'], 0, 3_600) * 1000,
+    // the project's own heartbeat by fleet size (src/rollout/heartbeat.ts), the option its floor
+    reportIntervalMs: reportFloorMs > 0 ? heartbeatMs(n, reportFloorMs) : 0,
     dtMs: n > 2_000 ? 50 : 20
   })
   process.stderr.write(`# ${n} nodes ...\n`)

@@ -27,10 +27,11 @@ export function fleetCounts (c: CoordinatorSample, maxVersions = MAX_FLEET_VERSI
   const cells = new Map<string, FleetCount>()
   const pairs = new Map<string, number>()
   // one row per node and package: a node installing several packages counts in each
+  const silent = c.book.unreachableAfterMs()
   for (const n of c.book.rows()) {
     const r = n.report
     const version = r.current === '' ? 'none' : r.current
-    const state = now - n.lastSeen > UNREACHABLE_MS ? 'unreachable' : stateLabel(r.outcome)
+    const state = now - n.lastSeen > silent ? 'unreachable' : stateLabel(r.outcome)
     const pair = `${r.package}\0${version}`
     pairs.set(pair, (pairs.get(pair) ?? 0) + 1)
     const key = `${pair}\0${state}`
@@ -60,7 +61,7 @@ export function fleetMetrics (s: MetricsSources): CollectedInit[] {
   return [
     {
       name: 'umesh_fleet_nodes',
-      help: `Nodes the coordinator heard of, by package, the version they run (none: nothing installed; other: beyond the ${MAX_FLEET_VERSIONS} kept) and state (their last outcome, or unreachable after ${UNREACHABLE_MS / 1000} s without a report)`,
+      help: `Nodes the coordinator heard of, by package, the version they run (none: nothing installed; other: beyond the ${MAX_FLEET_VERSIONS} kept) and state (their last outcome, or unreachable after ${UNREACHABLE_MS / 1000} s without a report, longer in a fleet of over 1,000 nodes)`,
       type: 'gauge',
       labelNames: ['package', 'version', 'state'],
       collect: emit => {

@@ -19,6 +19,7 @@ import { writeFileAtomic } from '../util/fs.js'
 import { reportsTopic } from '../network/protocol-ids.js'
 import { Repository } from '../trust/repository.js'
 import { changeRollout, listRollouts } from './repo-rollouts.js'
+import { MIN_UNREACHABLE_MS } from './heartbeat.js'
 import { ReportBook, reportValidator } from './reports.js'
 import { chooseCountPeers, gateDecision, isSelected, waveOf, waveTally } from './waves.js'
 import { Notifier } from './webhooks.js'
@@ -28,8 +29,8 @@ import type { NodeReport, RolloutDocument, RolloutEvent } from './types.js'
 
 export const COORDINATOR_DIR = 'coordinator'
 export const STATE_FILE = 'state.json'
-/** a node not heard from for this long is shown as unreachable */
-export const UNREACHABLE_MS = 90_000
+/** a node not heard from for this long is shown as unreachable in a fleet of up to 1,000 nodes (longer in a larger one: heartbeat.ts) */
+export const UNREACHABLE_MS = MIN_UNREACHABLE_MS
 
 export interface CoordinatorInit {
   /** the repository whose rollouts this node steers (it holds the rollouts key) */
@@ -248,8 +249,9 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
    */
   private fleetOf (doc: RolloutDocument): Array<{ peerId: string, report: NodeReport }> {
     const now = Date.now()
+    const silent = this.book.unreachableAfterMs()
     return this.book.rows()
-      .filter(n => n.package === doc.package && now - n.lastSeen < UNREACHABLE_MS)
+      .filter(n => n.package === doc.package && now - n.lastSeen < silent)
       .filter(n => {
         const own = this.book.get(n.peerId, doc.id)
         return own != null ? own.outcome !== 'not-selected' : isSelected(doc, n.report.labels ?? {})

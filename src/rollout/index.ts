@@ -2,7 +2,7 @@
  * Rollouts in waves. The signed rollout document and its parser
  * (document.ts, types.ts), wave membership, gates and install slots
  * (waves.ts), maintenance windows (windows.ts), signed node reports and the
- * report book (reports.ts), webhooks (webhooks.ts); the repository side that
+ * report book (reports.ts), the heartbeat by fleet size (heartbeat.ts), webhooks (webhooks.ts); the repository side that
  * writes and re-signs documents (repo-rollouts.ts); the coordinator that
  * steers them from a publisher (coordinator.ts); and a node's side that
  * installs when its wave is open and reports (node-rollouts.ts).
@@ -21,6 +21,7 @@ import type { NodeRolloutsComponents, NodeRolloutsInit } from './node-rollouts.j
 export { Coordinator, readCoordinatorState, coordinatorStateFile, UNREACHABLE_MS } from './coordinator.js'
 export type { CoordinatorComponents, CoordinatorEvents, CoordinatorInit, CoordinatorState } from './coordinator.js'
 export { ReportBook } from './reports.js'
+export { heartbeatMs, unreachableAfterMs, FLEET_HEARTBEATS_PER_SECOND } from './heartbeat.js'
 export { beginRollout, steerRollout, onlyPackage, STEER_ACTIONS, DEFAULT_WAVES, DEFAULT_GATE, DEFAULT_ABORT } from './operations.js'
 export type { RolloutStartFields, SteerAction } from './operations.js'
 export { fleetRows, rolloutView, nodeView } from './views.js'

@@ -32,6 +32,7 @@ import { join } from 'node:path'
 import { reportsTopic } from '../network/protocol-ids.js'
 import { parseRolloutDocument } from './document.js'
 import { ReportBook, reportValidator, signReport } from './reports.js'
+import { BASE_HEARTBEAT_MS, nextHeartbeatMs } from './heartbeat.js'
 import { installSlot, nodePosition, notSelectedReason, waveOf } from './waves.js'
 import { labelsProblem, sortedLabels } from './labels.js'
 import type { Labels } from './labels.js'
@@ -59,7 +60,7 @@ export interface NodeRolloutsInit {
   maintenance: MaintenanceConfig
   /** packages whose install settings follow a rollout that moves them back */
   allowDowngrade: (pkg: string) => boolean
-  /** a report of every package goes out this often, changed or not (default 20 s) */
+  /** a report of every package goes out at least this often, changed or not (default 20 s); in a fleet of over 1,000 nodes less often (heartbeat.ts) */
   heartbeatMs?: number
   /** one stagger slot (default 2 s) */
   slotMs?: number
@@ -125,14 +126,14 @@ export class NodeRollouts {
     pubsub.subscribe(topic)
     this.timer = setInterval(() => { void this.tick() }, 1_000)
     this.timer.unref()
-    this.heartbeat = setInterval(() => { void this.reportAll() }, this.init.heartbeatMs ?? 20_000)
-    this.heartbeat.unref()
+    this.scheduleHeartbeat()
     void this.tick()
   }
 
   stop (): void {
     clearInterval(this.timer)
-    clearInterval(this.heartbeat)
+    clearTimeout(this.heartbeat)
+    this.heartbeat = undefined
     this.components.pubsub.unsubscribe(this.topic)
     this.components.pubsub.topicValidators.delete(this.topic)
   }
@@ -377,6 +378,19 @@ export class NodeRollouts {
     const installing = peers.filter(r => r.peerId !== this.peerId && r.outcome === 'installing' && Date.now() - r.at < 120_000).length
     if (installing >= doc.maxParallel) return `${installing} nodes of wave ${spec.name} are installing (maxParallel ${doc.maxParallel})`
     return undefined
+  }
+
+  /** the next heartbeat, by the fleet's size as this node's report book counts it */
+  private scheduleHeartbeat (): void {
+    this.heartbeat = setTimeout(() => {
+      void this.reportAll().finally(() => { if (this.heartbeat != null) this.scheduleHeartbeat() })
+    }, nextHeartbeatMs(this.fleetSize(), this.init.heartbeatMs ?? BASE_HEARTBEAT_MS))
+    this.heartbeat.unref()
+  }
+
+  /** the fleet's size as this node knows it: the nodes whose reports it holds, itself included */
+  fleetSize (): number {
+    return this.book.size + 1
   }
 
   private async reportAll (): Promise<void> {

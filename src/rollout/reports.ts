@@ -26,6 +26,7 @@ import type { Message } from '@libp2p/gossipsub'
 import type { Logger, PeerId, PrivateKey } from '@libp2p/interface'
 import type { NodeOutcome, NodeReport, SignedReport } from './types.js'
 import { labelsProblem, sortedLabels } from './labels.js'
+import { unreachableAfterMs } from './heartbeat.js'
 
 export const MAX_REPORT_BYTES = 8 * 1024
 export const MAX_REASON_CHARS = 512
@@ -327,6 +328,11 @@ export class ReportBook {
   /** peers in the book */
   get size (): number {
     return this.peers.size
+  }
+
+  /** how long a peer of this fleet may stay silent before it is unreachable (heartbeat.ts) */
+  unreachableAfterMs (): number {
+    return unreachableAfterMs(this.peers.size)
   }
 
   /** stores the report if it is newer (by seq) than the peer's stored one for its rollout; false: stale, ignored */

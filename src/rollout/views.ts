@@ -5,7 +5,6 @@
  * (the CLI from the coordinator's state file, the API from the running
  * coordinator).
  */
-import { UNREACHABLE_MS } from './coordinator.js'
 import { waveTally } from './waves.js'
 import { matches } from './selector.js'
 import type { Selector } from './selector.js'
@@ -41,9 +40,10 @@ export interface FleetFilter {
 export function fleetRows (book: ReportBook, filter: FleetFilter = {}, now = Date.now()): FleetRow[] {
   const rows: FleetRow[] = []
   // one row per node and package: a node that installs several packages shows once for each
+  const silent = book.unreachableAfterMs()
   for (const n of book.rows()) {
     const r = n.report
-    const unreachable = now - n.lastSeen > UNREACHABLE_MS
+    const unreachable = now - n.lastSeen > silent
     if (filter.package != null && r.package !== filter.package) continue
     if (filter.version != null && r.current !== filter.version) continue
     if (filter.state != null && (filter.state === 'unreachable' ? !unreachable : unreachable || r.outcome !== filter.state)) continue
