@@ -10,7 +10,7 @@ import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, writeS
 import { join } from 'node:path'
 import { AUDIT_FORMAT, entryHash, GENESIS, MAX_ENTRY_BYTES, plain, shapeProblem, signEntry } from './entry.js'
 import { AuditError } from './errors.js'
-import { withFileLock } from './file-lock.js'
+import { withFileLock } from '../util/file-lock.js'
 import type { AuditEntry, AuditVia, Plain } from './entry.js'
 import type { RoleKey } from '../trust/role-keys.js'
 
@@ -102,7 +102,7 @@ export function appendEntry (repoDir: string, req: AppendRequest, now = new Date
       closeSync(fd)
     }
     return entry
-  })
+  }, { timeoutMs: 5_000, error: message => new AuditError(message) })
 }
 
 export interface LogLine {

@@ -5,9 +5,10 @@
  * names must be a release signed by the `targets` role: the rollouts key can
  * choose among signed releases, never add one.
  */
-import { closeSync, existsSync, openSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { UmeshError } from '../errors.js'
+import { withFileLock } from '../util/file-lock.js'
 import { Repository, ROLLOUTS_ROLE, targetFilePath } from '../trust/repository.js'
 import { encodeRolloutDocument, newRolloutId, parseRolloutDocument, rolloutTargetPath } from './document.js'
 import { actorsOf, COORDINATOR_ACTOR, currentRolloutPackage, historyTargetPath, isDowngrade, lastCompletedRollout } from './history.js'
@@ -65,25 +66,7 @@ function signedRelease (repo: Repository, pkg: string, version: string): { schem
 
 /** the coordinator and the CLI both sign into the repository: one at a time */
 function withRepoLock<T> (repo: Repository, fn: () => T): T {
-  const lock = join(repo.dir, '.rollouts.lock')
-  const deadline = Date.now() + 10_000
-  for (;;) {
-    try {
-      closeSync(openSync(lock, 'wx'))
-      break
-    } catch (err: any) {
-      if (err.code !== 'EEXIST') throw err
-      // a lock older than a minute was left by a process that died
-      try { if (Date.now() - statSync(lock).mtimeMs > 60_000) rmSync(lock, { force: true }) } catch {}
-      if (Date.now() > deadline) throw new RolloutError(`${lock} is held by another writer; try again, or remove it if no umesh process is running`)
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50)
-    }
-  }
-  try {
-    return fn()
-  } finally {
-    rmSync(lock, { force: true })
-  }
+  return withFileLock(join(repo.dir, '.rollouts.lock'), fn, { error: message => new RolloutError(message) })
 }
 
 /**

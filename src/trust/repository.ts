@@ -14,10 +14,11 @@
  * Metadata is handled as JSON and signed through @tufjs/models.
  */
 import { createHash } from 'node:crypto'
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync } from 'node:fs'
 import { dirname, join, posix } from 'node:path'
 import { Metadata, Root, Snapshot, Targets, Timestamp } from '@tufjs/models'
 import { writeFileAtomic } from '../util/fs.js'
+import { withFileLock } from '../util/file-lock.js'
 import { RepositoryError } from './errors.js'
 import { generateRoleKey, loadRoleKeys, saveRoleKey, signWith, tufKey } from './role-keys.js'
 import type { RoleKey } from './role-keys.js'
@@ -156,28 +157,15 @@ export class Repository {
    */
   private locked<T> (fn: () => T): T {
     if (this.signing > 0) return fn()
-    const lock = join(this.dir, '.sign.lock')
-    const deadline = Date.now() + 10_000
-    for (;;) {
+    return withFileLock(join(this.dir, '.sign.lock'), () => {
+      this.signing++
       try {
-        closeSync(openSync(lock, 'wx'))
-        break
-      } catch (err: any) {
-        if (err.code !== 'EEXIST') throw err
-        // a lock older than a minute was left by a process that died while signing
-        try { if (Date.now() - statSync(lock).mtimeMs > 60_000) rmSync(lock, { force: true }) } catch {}
-        if (Date.now() > deadline) throw new RepositoryError(`${lock} is held by another writer of this repository; try again, or remove it if no umesh process is running`)
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20)
+        this.load()
+        return fn()
+      } finally {
+        this.signing--
       }
-    }
-    this.signing++
-    try {
-      this.load()
-      return fn()
-    } finally {
-      this.signing--
-      rmSync(lock, { force: true })
-    }
+    }, { holder: 'another writer of this repository', error: message => new RepositoryError(message) })
   }
 
   /** the newest version of each role, following timestamp → snapshot → targets */
