@@ -71,6 +71,18 @@ export class MeshDownloadError extends DownloadError {
   }
 }
 
+/** hands `bytes` to `handler` as a file only this user can read, in a fresh temporary folder removed after */
+export async function withTempFile<T> (bytes: Uint8Array, handler: (file: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), 'umesh-fetch-'))
+  try {
+    const file = join(dir, 'download')
+    await writeFile(file, bytes, { mode: 0o600, flag: 'wx' })
+    return await handler(file)
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
 /** maps a URL built by tuf-js from the mesh base URLs back to a repository-relative path */
 export function meshPathOf (url: string): string {
   let parsed: URL
@@ -134,16 +146,9 @@ export class MeshFetcher implements Fetcher {
   async downloadFile<T> (url: string, maxLength: number, handler: (file: string) => Promise<T>): Promise<T> {
     const path = meshPathOf(url)
     const bytes = await this.fetch(path, maxLength)
-    const dir = await mkdtemp(join(tmpdir(), 'umesh-fetch-'))
-    try {
-      const file = join(dir, 'download')
-      await writeFile(file, bytes, { mode: 0o600, flag: 'wx' })
-      const result = await handler(file)
-      this.files.set(path, bytes)
-      return result
-    } finally {
-      await rm(dir, { recursive: true, force: true })
-    }
+    const result = await withTempFile(bytes, handler)
+    this.files.set(path, bytes)
+    return result
   }
 
   private candidates (): MeshPeer[] {

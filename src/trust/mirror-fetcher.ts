@@ -18,12 +18,9 @@
  * not turn the peers' 404 into an error, nor peers the mirror's; and peers
  * that stalled are not waited for once the mirror said it lacks the file.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { DownloadHTTPError, DownloadLengthMismatchError } from 'tuf-js/dist/error.js'
 import { MirrorNotFoundError, MirrorTooLargeError } from './http-mirror.js'
-import { MeshDownloadError, meshPathOf } from './mesh-fetcher.js'
+import { MeshDownloadError, meshPathOf, withTempFile } from './mesh-fetcher.js'
 import type { HttpMirror } from './http-mirror.js'
 import type { FailedAttempt, MeshFetcher, MeshPeer } from './mesh-fetcher.js'
 import type { Logger } from '@libp2p/interface'
@@ -79,16 +76,9 @@ export class MirroredFetcher implements Fetcher {
   async downloadFile<T> (url: string, maxLength: number, handler: (file: string) => Promise<T>): Promise<T> {
     const path = meshPathOf(url)
     const bytes = await this.fetch(url, path, maxLength)
-    const dir = await mkdtemp(join(tmpdir(), 'umesh-fetch-'))
-    try {
-      const file = join(dir, 'download')
-      await writeFile(file, bytes, { mode: 0o600, flag: 'wx' })
-      const result = await handler(file)
-      this.files.set(path, bytes)
-      return result
-    } finally {
-      await rm(dir, { recursive: true, force: true })
-    }
+    const result = await withTempFile(bytes, handler)
+    this.files.set(path, bytes)
+    return result
   }
 
   private async fetch (url: string, path: string, maxLength: number): Promise<Uint8Array> {
