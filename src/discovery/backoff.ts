@@ -54,6 +54,13 @@ export class Backoff {
     return entry == null ? 0 : Math.max(0, entry.until - this.now())
   }
 
+  /** ms until the last key in backoff may be tried, 0 when none waits */
+  longestWait (): number {
+    let longest = 0
+    for (const entry of this.failures.values()) longest = Math.max(longest, entry.until - this.now())
+    return longest
+  }
+
   get size (): number {
     return this.failures.size
   }

@@ -8,7 +8,22 @@
 import { randomBytes } from 'node:crypto'
 import { Backoff } from './backoff.js'
 import type { Connection, Libp2p, Logger, PeerId, PeerInfo } from '@libp2p/interface'
-import type { KadDHT } from '@libp2p/kad-dht'
+import type { KadDHT, SingleKadDHT } from '@libp2p/kad-dht'
+
+/** how often a node below its target logs what discovery did */
+const SUMMARY_EVERY_MS = 15_000
+/**
+ * A random walk's whole time. It was 10 s: on a loaded machine (50 daemons
+ * on 2 cores, load 20-60) a new node's DHT first waits for its routing table
+ * (kad-dht pings a contact before adding it: 4 s seen) and for its initial
+ * self query, and the bootstrap node then took over 10 s to answer: every
+ * walk ended before its one answer, and nodes that knew only the bootstrap
+ * node stayed at 1-2 connections for minutes. A late answer names peers all
+ * the same, and fewer walks given up means fewer asked again of a busy node.
+ */
+export const DEFAULT_WALK_TIMEOUT_MS = 30_000
+/** dials started per minute at most, so a node below target never storms (12 peers a few times over) */
+export const DEFAULT_MAX_DIALS_PER_MINUTE = 60
 
 export interface PeerKeeperInit {
   node: Libp2p<{ dht: KadDHT }>
@@ -19,6 +34,10 @@ export interface PeerKeeperInit {
   tickMs?: number
   maxParallelDials?: number
   dialTimeoutMs?: number
+  /** a random walk's whole time (default 30 s) */
+  walkTimeoutMs?: number
+  /** dials started in any minute, at most (default 60) */
+  maxDialsPerMinute?: number
 }
 
 export class PeerKeeper {
@@ -28,6 +47,12 @@ export class PeerKeeper {
   private timer?: NodeJS.Timeout
   private walking = false
   private running = false
+  /** what dials and walks did since the last summary, for the log line that explains a node short of peers */
+  private readonly outcomes = new Map<string, number>()
+  private walks = { run: 0, found: 0 }
+  private lastSummary = 0
+  /** when the dials of the last minute started */
+  private dialStarts: number[] = []
   private readonly onDiscovery = (evt: CustomEvent<PeerInfo>): void => {
     if (this.wantMore()) void this.dial(evt.detail.id)
   }
@@ -78,6 +103,7 @@ export class PeerKeeper {
   async tick (): Promise<void> {
     if (!this.wantMore()) return
     this.backoff.prune()
+    if (Date.now() - this.lastSummary >= SUMMARY_EVERY_MS) this.summarize()
     const connected = new Set(this.init.node.getPeers().map(p => p.toString()))
     const self = this.init.node.peerId.toString()
     const known = await this.init.node.peerStore.all({
@@ -94,29 +120,59 @@ export class PeerKeeper {
     const key = peer.toString()
     if (this.dialing.has(key) || !this.backoff.ready(key) || !this.init.allowed(peer) ||
       peer.equals(this.init.node.peerId) || this.init.node.getConnections(peer).length > 0) return
+    const now = Date.now()
+    this.dialStarts = this.dialStarts.filter(t => now - t < 60_000)
+    if (this.dialStarts.length >= (this.init.maxDialsPerMinute ?? DEFAULT_MAX_DIALS_PER_MINUTE)) {
+      this.count('held back (dials per minute)')
+      return
+    }
+    this.dialStarts.push(now)
     this.dialing.add(key)
     try {
       await this.init.node.dial(peer, { signal: AbortSignal.timeout(this.init.dialTimeoutMs ?? 5_000) })
       this.backoff.succeed(key)
+      this.count('ok')
     } catch (err) {
       this.backoff.fail(key)
+      this.count((err as Error).name ?? 'Error')
       this.init.log.trace('could not dial %p - %e', peer, err)
     } finally {
       this.dialing.delete(key)
     }
   }
 
+  private count (outcome: string): void {
+    this.outcomes.set(outcome, (this.outcomes.get(outcome) ?? 0) + 1)
+  }
+
+  /** one line while below target: how many peers it knows, how many wait out a backoff and for how long, how its dials ended */
+  private summarize (): void {
+    this.lastSummary = Date.now()
+    const dials = [...this.outcomes].map(([k, v]) => `${v} ${k}`).join(', ')
+    this.init.log('below target: %d of %d connected, %d dialling, %d in the DHT routing table, %d peers backing off (longest wait %d s); dials %s; walks %d, peers named in their answers %d',
+      this.connectedCount(), this.targetPeers, this.dialing.size, (this.init.node.services.dht as Partial<SingleKadDHT>).routingTable?.size ?? 0, this.backoff.size, Math.round(this.backoff.longestWait() / 1000),
+      dials === '' ? 'none' : dials, this.walks.run, this.walks.found)
+    this.outcomes.clear()
+    this.walks = { run: 0, found: 0 }
+  }
+
   private async randomWalk (): Promise<void> {
     if (this.walking || this.connectedCount() === 0) return
     this.walking = true
+    // a timer, not AbortSignal.timeout, so the bound is the same under a test's mock clock
+    const walk = new AbortController()
+    const timer = setTimeout(() => { walk.abort(new Error('the random walk took its whole time')) }, this.init.walkTimeoutMs ?? DEFAULT_WALK_TIMEOUT_MS)
     try {
       // each peer met on the way is announced as peer:discovery and dialled above
-      for await (const _ of this.init.node.services.dht.getClosestPeers(randomBytes(32), { signal: AbortSignal.timeout(10_000) })) {
+      this.walks.run++
+      for await (const evt of this.init.node.services.dht.getClosestPeers(randomBytes(32), { signal: walk.signal })) {
+        if (evt.name === 'PEER_RESPONSE') this.walks.found += evt.closer.length
         if (!this.wantMore()) break
       }
     } catch (err) {
       this.init.log.trace('random walk ended - %e', err)
     } finally {
+      clearTimeout(timer)
       this.walking = false
     }
   }

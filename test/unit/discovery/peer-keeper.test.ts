@@ -1,0 +1,133 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { PeerKeeper } from '../../../src/discovery/peer-keeper.js'
+import type { PeerId } from '@libp2p/interface'
+
+async function newPeerId (): Promise<PeerId> {
+  return peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
+}
+
+const noLog = Object.assign(() => {}, { error: () => {}, trace: () => {}, enabled: false })
+
+interface FakeDht {
+  /** called for each random walk; yields the walk's events */
+  walk: (signal: AbortSignal) => AsyncGenerator<any>
+}
+
+/**
+ * The parts of a libp2p node the keeper uses: connections, the peer store
+ * (empty: the node knows only what walks tell it), dials that succeed or
+ * fail, peer:discovery, and a DHT whose walks the test scripts.
+ */
+async function fakeNode (dht: FakeDht, dialOk = true): Promise<{ node: any, connected: Set<string>, dialled: string[], events: EventTarget }> {
+  const self = await newPeerId()
+  const connected = new Set<string>()
+  const dialled: string[] = []
+  const events = new EventTarget()
+  const node = {
+    peerId: self,
+    getPeers: () => [...connected].map(s => ({ toString: () => s })),
+    getConnections: (p: PeerId) => connected.has(p.toString()) ? [{}] : [],
+    peerStore: { all: async () => [] },
+    addEventListener: events.addEventListener.bind(events),
+    removeEventListener: events.removeEventListener.bind(events),
+    dial: async (p: PeerId) => {
+      dialled.push(p.toString())
+      if (!dialOk) throw Object.assign(new Error('refused'), { name: 'DialError' })
+      connected.add(p.toString())
+    },
+    services: { dht: { routingTable: { size: 1 }, getClosestPeers: (_key: Uint8Array, options: { signal: AbortSignal }) => dht.walk(options.signal) } }
+  }
+  return { node, connected, dialled, events }
+}
+
+/** resolves after ms, or rejects when the signal aborts first (as kad-dht's queries do) */
+async function answerAfter (ms: number, signal: AbortSignal): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(resolve, ms)
+    signal.addEventListener('abort', () => { clearTimeout(timer); reject(signal.reason) }, { once: true })
+  })
+}
+
+describe('peer keeper', () => {
+  it('dials the peers a random walk learns even when the DHT answers after 11 s (a busy bootstrap node); walks used to give up at 10 s', { timeout: 20_000 }, async () => {
+    const named = [await newPeerId(), await newPeerId()]
+    let fake: Awaited<ReturnType<typeof fakeNode>> | undefined
+    const dht: FakeDht = {
+      async * walk (signal) {
+        await answerAfter(11_000, signal)
+        // libp2p announces each peer a DHT answer names as peer:discovery
+        for (const id of named) fake?.events.dispatchEvent(new CustomEvent('peer:discovery', { detail: { id, multiaddrs: [] } }))
+        yield { name: 'PEER_RESPONSE', closer: named.map(id => ({ id, multiaddrs: [] })) }
+      }
+    }
+    fake = await fakeNode(dht)
+    fake.connected.add('bootstrap')
+    const keeper = new PeerKeeper({ node: fake.node, targetPeers: 12, log: noLog as any, allowed: () => true, tickMs: 60_000 })
+    keeper.start()
+    try {
+      const deadline = Date.now() + 15_000
+      while (fake.dialled.length < 2 && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 100))
+      assert.deepEqual(fake.dialled.sort(), named.map(p => p.toString()).sort(), 'the peers named by the late answer were dialled')
+    } finally {
+      keeper.stop()
+    }
+  })
+
+  it('bounds a walk that never ends at 30 s, then walks again', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout', 'setInterval', 'Date'] })
+    const walks: AbortSignal[] = []
+    const dht: FakeDht = {
+      async * walk (signal) {
+        walks.push(signal)
+        await answerAfter(3_600_000, signal)
+        yield { name: 'PEER_RESPONSE', closer: [] }
+      }
+    }
+    const fake = await fakeNode(dht)
+    fake.connected.add('bootstrap')
+    const keeper = new PeerKeeper({ node: fake.node, targetPeers: 12, log: noLog as any, allowed: () => true, tickMs: 3_000 })
+    keeper.start()
+    const advance = async (ms: number): Promise<void> => {
+      for (let i = 0; i < ms / 1000; i++) {
+        t.mock.timers.tick(1000)
+        for (let j = 0; j < 10; j++) await new Promise(resolve => setImmediate(resolve))
+      }
+    }
+    try {
+      await advance(1000)
+      assert.equal(walks.length, 1)
+      await advance(20_000)
+      assert.equal(walks[0].aborted, false, 'a walk still waiting at 21 s is not cut off')
+      assert.equal(walks.length, 1, 'one walk at a time')
+      await advance(12_000)
+      assert.equal(walks[0].aborted, true, 'a walk is cut off at 30 s')
+      assert.equal(walks.length, 2, 'and the next one starts at the next tick')
+    } finally {
+      keeper.stop()
+    }
+  })
+
+  it('starts at most 60 dials a minute, however many peers are discovered and fail', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout', 'setInterval', 'Date'] })
+    const dht: FakeDht = { async * walk () {} }
+    const fake = await fakeNode(dht, false)
+    fake.connected.add('bootstrap')
+    const keeper = new PeerKeeper({ node: fake.node, targetPeers: 1000, log: noLog as any, allowed: () => true, tickMs: 60_000 })
+    keeper.start()
+    try {
+      const peers = await Promise.all(Array.from({ length: 100 }, async () => await newPeerId()))
+      for (const id of peers) fake.events.dispatchEvent(new CustomEvent('peer:discovery', { detail: { id, multiaddrs: [] } }))
+      for (let j = 0; j < 10; j++) await new Promise(resolve => setImmediate(resolve))
+      assert.equal(fake.dialled.length, 60, 'the first minute: 60 dials')
+      t.mock.timers.tick(61_000)
+      for (const id of peers.slice(60)) fake.events.dispatchEvent(new CustomEvent('peer:discovery', { detail: { id, multiaddrs: [] } }))
+      for (let j = 0; j < 10; j++) await new Promise(resolve => setImmediate(resolve))
+      assert.equal(fake.dialled.length, 100, 'a minute later the other 40')
+    } finally {
+      keeper.stop()
+    }
+  })
+})
