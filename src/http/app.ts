@@ -16,6 +16,7 @@ import { fleetRoutes } from './routes/fleet.js'
 import { healthRoutes } from './routes/health.js'
 import { releaseRoutes } from './routes/releases.js'
 import { rolloutRoutes } from './routes/rollouts.js'
+import { auditRoutes } from './routes/audit.js'
 import { staticRoutes } from './routes/static.js'
 import type { FastifyInstance } from 'fastify'
 import type { RouteContext } from './context.js'
@@ -65,7 +66,7 @@ export async function buildApp (ctx: RouteContext): Promise<App> {
     }
     return sendError(reply, new HttpError(404, `no route ${request.method} ${path}; the routes are listed in /api/v1/openapi.json`))
   })
-  const coordinatorOnly = ctx.coordinating ? [releaseRoutes, rolloutRoutes, fleetRoutes, eventRoutes, staticRoutes] : []
+  const coordinatorOnly = ctx.coordinating ? [releaseRoutes, rolloutRoutes, auditRoutes, fleetRoutes, eventRoutes, staticRoutes] : []
   for (const register of [healthRoutes, apiRoutes, ...coordinatorOnly]) register(app, ctx)
   app.get('/api/v1/openapi.json', {
     config: { doc: { summary: 'this document: every route, its parameters, bodies and responses', tags: ['meta'], role: 'read', responses: { 200: 'the OpenAPI 3 document', 401: 'no or an unknown token' } } }

@@ -36,6 +36,11 @@ export interface RolloutHistoryEntry {
   changedBy?: string
 }
 
+/** an entry as `umesh rollout history --json` and GET /api/v1/rollout-history print it: the document's fields, then outcome, current and who */
+export function historyJson (h: RolloutHistoryEntry): RolloutDocument & { outcome: RolloutOutcome, current: boolean, startedBy: string | null, changedBy: string | null } {
+  return { ...h.doc, outcome: h.outcome, current: h.current, startedBy: h.startedBy ?? null, changedBy: h.changedBy ?? null }
+}
+
 export function historyTargetPath (pkg: string, id: string): string {
   return `rollouts/${pkg}@${id}.json`
 }

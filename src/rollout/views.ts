@@ -66,7 +66,8 @@ export interface WaveView {
   deferred: number
 }
 
-export interface RolloutNodeRow { peerId: string, wave: number, outcome: string, current: string, reason: string, tags: string[], labels: Labels, lastSeen: number }
+/** `unreachable`: silent longer than the fleet's heartbeat allows (heartbeat.ts) */
+export interface RolloutNodeRow { peerId: string, wave: number, outcome: string, current: string, reason: string, tags: string[], labels: Labels, lastSeen: number, unreachable: boolean }
 
 export interface CoordinatorEvent { at: string, event: string, detail: string }
 
@@ -79,10 +80,11 @@ export interface RolloutView {
 }
 
 /** `select`: only the nodes whose reported labels match, in the node list and in the wave counts */
-export function rolloutView (book: ReportBook, doc: RolloutDocument, events: CoordinatorEvent[], select?: Selector): RolloutView {
+export function rolloutView (book: ReportBook, doc: RolloutDocument, events: CoordinatorEvent[], select?: Selector, now = Date.now()): RolloutView {
+  const silent = book.unreachableAfterMs()
   const lastSeen = new Map(book.nodes().map(n => [n.peerId, n.lastSeen]))
   const reports = book.latest(doc.id).filter(r => select == null || matches(select, r.labels ?? {}))
-  const nodes: RolloutNodeRow[] = reports.map(r => ({ peerId: r.peerId, wave: r.wave, outcome: r.outcome, current: r.current, reason: r.reason, tags: r.tags, labels: r.labels ?? {}, lastSeen: lastSeen.get(r.peerId) ?? r.at }))
+  const nodes: RolloutNodeRow[] = reports.map(r => ({ peerId: r.peerId, wave: r.wave, outcome: r.outcome, current: r.current, reason: r.reason, tags: r.tags, labels: r.labels ?? {}, lastSeen: lastSeen.get(r.peerId) ?? r.at, unreachable: now - (lastSeen.get(r.peerId) ?? r.at) > silent }))
   const tally = waveTally(doc, reports.map(r => ({ peerId: r.peerId, wave: r.wave, outcome: r.outcome })))
   const deferred = new Map<number, number>()
   for (const r of reports) if (r.outcome === 'deferred') deferred.set(r.wave, (deferred.get(r.wave) ?? 0) + 1)

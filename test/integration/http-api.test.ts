@@ -33,7 +33,7 @@ const ROUTES = [
   'GET /api/v1/rollouts', 'POST /api/v1/rollouts', 'GET /api/v1/rollouts/{package}',
   'POST /api/v1/rollouts/{package}/promote', 'POST /api/v1/rollouts/{package}/pause', 'POST /api/v1/rollouts/{package}/resume', 'POST /api/v1/rollouts/{package}/halt',
   'GET /api/v1/fleet', 'GET /api/v1/fleet/history', 'GET /api/v1/fleet/{peerId}', 'GET /api/v1/fleet/{peerId}/status',
-  'GET /api/v1/events'
+  'GET /api/v1/events', 'GET /api/v1/rollout-history', 'GET /api/v1/audit'
 ]
 const MAX_UPLOAD = 4 * 1024 * 1024
 
@@ -332,6 +332,27 @@ describe('the HTTP API on real processes', () => {
     } finally {
       events.stop()
     }
+  })
+
+  it('lists the rollout history and the audit log as the CLI does, with who acted; the log verifies', async () => {
+    const history = await read.get('/api/v1/rollout-history')
+    assert.deepEqual(history, await cli(['rollout', 'history', '--repo', repo, '--json']))
+    assert.deepEqual(history.map((h: any) => [h.version, h.outcome, h.startedBy]), [['1.0.0', 'completed', 'ops'], ['1.1.0', 'rolled back', 'ops']])
+    assert.equal(history[1].changedBy, 'ops', 'the halt was the operate token\'s')
+    assert.deepEqual(await read.get('/api/v1/rollout-history?package=other'), [])
+    const audit = await read.get('/api/v1/audit')
+    assert.deepEqual(audit, await cli(['audit', '--repo', repo, '--json']))
+    const starts = audit.filter((e: any) => e.action === 'rollout.start')
+    assert.deepEqual(starts.map((e: any) => [e.args.version, e.actor, e.via]), [['1.0.0', 'ops', 'api'], ['1.1.0', 'ops', 'api']])
+    assert.ok(audit.some((e: any) => e.action === 'release.add' && e.args.version === '1.1.0' && e.actor === 'ops'))
+    assert.deepEqual(await read.get(`/api/v1/audit?since=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`), [])
+    const verified = await read.get('/api/v1/audit?verify=true')
+    assert.equal(verified.ok, true, JSON.stringify(verified))
+    assert.equal(verified.entries, audit.length)
+    const bad = await read.request('GET', '/api/v1/audit?since=yesterday')
+    assert.equal(bad.status, 400)
+    assert.match(bad.body.error, /since: expected an ISO date/)
+    assert.equal(bad.body.field, 'since')
   })
 
   it('shows the fleet as `umesh fleet --json` does, with filters, a node\'s reports and its live status', async () => {

@@ -14,7 +14,7 @@ import type { Command } from '../run.js'
 const HELP = `umesh fleet --repo DIR [--select SELECTOR] [--json]
     every node the coordinator (umesh node --repo DIR --coordinator) has heard of, one row per package it
     reports on: version it runs, state, wave, tags, labels, last report; nodes silent for ${UNREACHABLE_MS / 1000} s
-    are marked unreachable; --select "region=eu-west,hw in (revB,revC)": only nodes whose labels match`
+    (longer in a fleet of over 1,000 nodes, as its heartbeat grows) are marked unreachable; --select "region=eu-west,hw in (revB,revC)": only nodes whose labels match`
 
 export const command: Command = {
   run: async (argv) => {

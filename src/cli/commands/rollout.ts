@@ -11,7 +11,7 @@ import { resolveActor } from '../../audit/index.js'
 import { Repository } from '../../trust/repository.js'
 import { UsageError } from '../../errors.js'
 import { rolloutTargetPath } from '../../rollout/document.js'
-import { beginRollout, onlyPackage, readCoordinatorState, readRollout, ReportBook, rolloutHistory, rolloutView, steerRollout, UNREACHABLE_MS } from '../../rollout/index.js'
+import { beginRollout, onlyPackage, readCoordinatorState, readRollout, ReportBook, historyJson, rolloutHistory, rolloutView, steerRollout } from '../../rollout/index.js'
 import { parse } from '../args.js'
 import { table } from './install-actions.js'
 import { parseSelector } from '../../rollout/selector.js'
@@ -68,7 +68,7 @@ function statusText (view: RolloutView): string {
   ]
   if (view.nodes.length > 0) {
     lines.push(table(['node', 'wave', 'state', 'runs', 'last report', 'reason'],
-      view.nodes.map(n => [n.peerId, doc.waves[n.wave]?.name ?? '-', Date.now() - n.lastSeen > UNREACHABLE_MS ? `${n.outcome} (unreachable)` : n.outcome, n.current || '-', `${Math.round((Date.now() - n.lastSeen) / 1000)} s ago`, n.reason || '-'])).trimEnd())
+      view.nodes.map(n => [n.peerId, doc.waves[n.wave]?.name ?? '-', n.unreachable ? `${n.outcome} (unreachable)` : n.outcome, n.current || '-', `${Math.round((Date.now() - n.lastSeen) / 1000)} s ago`, n.reason || '-'])).trimEnd())
   } else {
     lines.push('no reports yet (is the coordinator running: umesh node --repo DIR --coordinator?)')
   }
@@ -107,7 +107,7 @@ export const command: Command = {
     const repo = Repository.open(o.repo)
     if (action === 'history') {
       const entries = rolloutHistory(repo, o.package as string | undefined)
-      process.stdout.write(o.json === true ? JSON.stringify(entries.map(h => ({ ...h.doc, outcome: h.outcome, current: h.current, startedBy: h.startedBy ?? null, changedBy: h.changedBy ?? null }))) + '\n' : historyText(entries))
+      process.stdout.write(o.json === true ? JSON.stringify(entries.map(historyJson)) + '\n' : historyText(entries))
       return 0
     }
     // who acts: asked only by the verbs that change the repository, so a bad UMESH_ACTOR never stops `status`
