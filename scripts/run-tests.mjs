@@ -1,15 +1,45 @@
 #!/usr/bin/env node
 // Runs the compiled tests with node's test runner: `node scripts/run-tests.mjs [unit|integration]`.
 // Unit tests live in folders that mirror src/ (dist/test/unit/<folder>/*.test.js); every
-// file is found recursively. Within a suite, one file at a time: integration tests start many
-// processes, and CI has two cores. With no argument the two suites run side by side (the unit
-// tests are light: about 3 minutes of mostly idle waits, against 13 of integration), the unit
-// suite's report printed when it ends, so the whole run stays well inside CI's time.
+// file is found recursively.
+//
+// With no argument every file runs in two lanes side by side, one file at a time within a
+// lane: CI has two cores, and most integration time is waiting (health gates, bake times,
+// shaped links), so two lanes take about half the time of one. Lane A holds the unit suite and
+// every test in network namespaces (the heaviest on CPU, so two never overlap); the other
+// files are dealt to the lane with less work, the slowest first, by the times below. The lane
+// started last reports live; the other's report is printed when it ends.
+// With an argument, that suite runs alone, one file at a time.
 import { spawn } from 'node:child_process'
 import { readdirSync, existsSync } from 'node:fs'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 
-const suites = process.argv[2] != null ? [process.argv[2]] : ['unit', 'integration']
+/** seconds each slow file took in a CI run on two cores; a file not named counts as 10 s, the unit suite as 175 s */
+const SECONDS = {
+  'rollout-selectors': 125,
+  'rollout-control': 90,
+  'swarm-netns': 85,
+  'partition-netns': 76,
+  demo: 63,
+  rollout: 60,
+  'churn-netns': 52,
+  'attacks-data-trust': 30,
+  'dashboard-browser': 26,
+  'attacks-data-floods': 22,
+  mesh: 21,
+  attacks: 21,
+  'install-crash': 19,
+  'publisher-gone-netns': 18,
+  releases: 17,
+  'nat-netns': 16,
+  'loss-netns': 15,
+  'http-api': 15,
+  'mdns-netns': 15,
+  install: 11,
+  quic: 11
+}
+const UNIT_SECONDS = 175
+const secondsOf = file => SECONDS[basename(file, '.test.js')] ?? 10
 
 function filesOf (suite) {
   const dir = join('dist', 'test', suite)
@@ -17,22 +47,42 @@ function filesOf (suite) {
   return readdirSync(dir, { recursive: true }).filter(f => f.endsWith('.test.js')).sort().map(f => join(dir, f))
 }
 
-const runs = suites.map(suite => ({ suite, files: filesOf(suite) })).filter(r => r.files.length > 0)
+function lanes (only) {
+  if (only != null) return [{ name: only, files: filesOf(only) }]
+  const unit = filesOf('unit')
+  const integration = filesOf('integration')
+  const a = { name: 'lane A (unit, network namespaces)', files: [...unit], seconds: unit.length > 0 ? UNIT_SECONDS : 0 }
+  const b = { name: 'lane B', files: [], seconds: 0 }
+  for (const file of integration.filter(f => f.endsWith('-netns.test.js'))) {
+    a.files.push(file)
+    a.seconds += secondsOf(file)
+  }
+  const rest = integration.filter(f => !f.endsWith('-netns.test.js')).sort((x, y) => secondsOf(y) - secondsOf(x))
+  for (const file of rest) {
+    const lane = a.seconds < b.seconds ? a : b
+    lane.files.push(file)
+    lane.seconds += secondsOf(file)
+  }
+  return [a, b]
+}
+
+const runs = lanes(process.argv[2]).filter(r => r.files.length > 0)
 if (runs.length === 0) {
   console.error('no compiled tests under dist/test: run `npm run build` first')
   process.exit(1)
 }
 
-/** one suite through node's test runner; the last suite started reports live, the others when they end */
-function run ({ suite, files }, live) {
+/** one lane through node's test runner; the last lane started reports live, the others when they end */
+function run ({ name, files }, live) {
   return new Promise(resolve => {
+    const started = Date.now()
     const child = spawn(process.execPath, ['--test', '--test-concurrency=1', '--test-timeout=240000', '--test-reporter=spec', ...files], { stdio: live ? 'inherit' : ['ignore', 'pipe', 'pipe'] })
     const out = []
     child.stdout?.on('data', b => out.push(b))
     child.stderr?.on('data', b => out.push(b))
     child.on('close', code => {
-      if (!live) process.stdout.write(`\n===== ${suite} tests =====\n${Buffer.concat(out).toString()}`)
-      console.log(`===== ${suite} tests: ${code === 0 ? 'passed' : `FAILED (exit ${code})`} =====`)
+      if (!live) process.stdout.write(`\n===== ${name} =====\n${Buffer.concat(out).toString()}`)
+      console.log(`===== ${name}: ${files.length} files in ${Math.round((Date.now() - started) / 1000)} s: ${code === 0 ? 'passed' : `FAILED (exit ${code})`} =====`)
       resolve(code ?? 1)
     })
   })
