@@ -7,10 +7,11 @@
  * colours) are set through the CSSOM by Preact.
  *
  * Pages: the overview (rollouts, start a rollout, versions over time, the
- * fleet) and a node's page at #/node/<peerId>. Data reloads when the event
+ * fleet, the rollout history, the audit log) and a node's page at #/node/<peerId>. Data reloads when the event
  * stream says it changed (see live.js) and every 10 s.
  */
 import { html, render, useEffect, useRef, useState } from './vendor/htm-preact.mjs'
+import { AuditLog, RolloutHistory } from './activity.js'
 import { api, forgetToken, getToken, onUnauthorized, setToken } from './api.js'
 import { History } from './chart.js'
 import { ConfirmDialog } from './confirm.js'
@@ -80,6 +81,8 @@ function Dashboard ({ onForget }) {
   const releases = useLive('releases', signal => api.releases(signal))
   const fleet = useLive('fleet', signal => api.fleet(signal))
   const history = useLive('history', signal => api.history(signal))
+  const rolloutHistory = useLive('rollouts', signal => api.rolloutHistory(signal))
+  const audit = useLive('releases', signal => api.audit(signal))
   const role = who.data?.role
 
   return html`
@@ -103,6 +106,8 @@ function Dashboard ({ onForget }) {
             <${History} res=${history} />
           </div>
           <${Fleet} res=${fleet} rollouts=${rollouts.data} />
+          <${RolloutHistory} res=${rolloutHistory} />
+          <${AuditLog} res=${audit} />
         </main>`}
     <${ConfirmDialog} />`
 }

@@ -307,9 +307,20 @@ export function waitReason (report) {
   return ['waiting', 'deferred', 'refused'].includes(report.outcome) ? String(report.reason ?? '') : ''
 }
 
-/** events newest first (by `at`, then the later in the list first) */
-export function newestFirst (events) {
-  return (events ?? []).map((e, i) => [e, i]).sort(([a, i], [b, j]) => (toMs(b.at) ?? 0) - (toMs(a.at) ?? 0) || j - i).map(([e]) => e)
+/** events newest first (by their time field, `at` unless named, then the later in the list first) */
+export function newestFirst (events, field = 'at') {
+  return (events ?? []).map((e, i) => [e, i]).sort(([a, i], [b, j]) => (toMs(b[field]) ?? 0) - (toMs(a[field]) ?? 0) || j - i).map(([e]) => e)
+}
+
+/** an audit entry in a few words: its arguments and result as key=value, short values only */
+export function auditSummary (entry) {
+  const parts = []
+  for (const [k, v] of [...Object.entries(entry?.args ?? {}), ...Object.entries(entry?.result ?? {})]) {
+    if (v == null || typeof v === 'object') continue
+    const text = String(v)
+    parts.push(`${k}=${text.length > 40 ? `${text.slice(0, 39)}…` : text}`)
+  }
+  return [...new Set(parts)].join(' ')
 }
 
 /** the page a location hash names: the overview, or one node */

@@ -9,7 +9,9 @@
  * In the page, with an operate token: the start form starts the rollout of
  * 1.1.0; without a reload, driven by the event stream, the canary's bar
  * shows its failed (or rolled back) node and the rollout becomes halted.
- * The fleet table then agrees with `umesh fleet --json`. A second browser
+ * The fleet table then agrees with `umesh fleet --json`, the rollout history
+ * and audit tables with `umesh rollout history` and `umesh audit`, and the
+ * log verifies from the page. A second browser
  * context with a read token finds every control disabled where the operate
  * page has enabled ones. The full page is captured at the end into
  * docs/dashboard.png: the README's screenshot is the one this test saves.
@@ -281,6 +283,23 @@ describe('the dashboard in a browser, against a live mesh', { skip: skip ?? fals
     const counts = await page.$$eval('#version-counts li[data-package]', (els: any[]) => els.map(e => `${e.dataset.package} ${e.dataset.version} ${e.dataset.count}`))
     assert.deepEqual(counts, [`app 1.0.0 ${NODES}`])
     assert.ok(await page.$('section[data-package=app][data-state=halted]') != null)
+
+    // the rollout history and the audit log show what `umesh rollout history` and `umesh audit` say, the log verifies
+    const cliHistory = (await cli(['rollout', 'history', '--repo', repo, '--json'])) as any[]
+    const wanted = cliHistory.map(h => [h.outcome, h.version, h.startedBy ?? '-']).reverse()
+    assert.deepEqual(wanted.map(w => w[0]), ['rolled back', 'completed'])
+    assert.equal(wanted[0][2], 'browser-operate', 'the page\'s start is the operate token\'s')
+    let shown: string[][] = []
+    await waitFor('the rollout history on the page', async () => {
+      shown = await page.$$eval('#rollout-history tbody tr', (els: any[]) => els.map(e => [e.dataset.outcome, e.children[1].textContent, e.children[4].textContent]))
+      return JSON.stringify(shown) === JSON.stringify(wanted)
+    }, 20_000, 250).catch(err => { throw new Error(`${(err as Error).message}: page ${JSON.stringify(shown)}, CLI ${JSON.stringify(wanted)}`) })
+    const cliAudit = (await cli(['audit', '--repo', repo, '--json'])) as any[]
+    const starts = await page.$$eval('#audit tbody tr[data-action="rollout.start"]', (els: any[]) => els.map(e => e.children[2].textContent))
+    assert.deepEqual(starts, cliAudit.filter(e => e.action === 'rollout.start').map(e => e.actor).reverse())
+    await page.click('#audit-verify')
+    await page.waitForSelector('#audit-verify-result[data-ok="true"]', { timeout: 10_000 })
+      .catch(async err => { throw new Error(`${(err as Error).message}: ${await page.textContent('#audit').catch(() => '')}`) })
 
     await page.evaluate(() => { (globalThis as any).scrollTo(0, 0) })
     const shot = join(tmp!.path, 'dashboard.png')

@@ -264,6 +264,15 @@ describe('dashboard: helpers', () => {
     assert.deepEqual(fmt.newestFirst(evs).map((e: { event: string }) => e.event), ['gate-passed', 'wave-opened', 'started'])
   })
 
+  it('orders by another time field when named, and sums an audit entry up in key=value words', () => {
+    const audit = [{ time: '2025-01-01T10:00:00Z', action: 'release.add' }, { time: '2025-01-02T10:00:00Z', action: 'rollout.start' }]
+    assert.deepEqual(fmt.newestFirst(audit, 'time').map((e: { action: string }) => e.action), ['rollout.start', 'release.add'])
+    const long = 'x'.repeat(60)
+    assert.equal(fmt.auditSummary({ args: { package: 'app', version: '1.1.0', waves: { n: 1 } }, result: { rollout: long, version: '1.1.0' } }),
+      `package=app version=1.1.0 rollout=${'x'.repeat(39)}…`)
+    assert.equal(fmt.auditSummary({}), '')
+  })
+
   it('routes by the hash, backs off to 30 s, and maps events to the views they change', () => {
     assert.deepEqual(fmt.parseRoute(''), { page: 'main' })
     assert.deepEqual(fmt.parseRoute('#/'), { page: 'main' })
