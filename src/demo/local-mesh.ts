@@ -34,6 +34,19 @@ export async function freePort (): Promise<number> {
   })
 }
 
+/** every daemon a MeshProcess started in this process and that still runs */
+const started = new Set<ChildProcess>()
+
+/**
+ * SIGKILLs every daemon this process started that still runs: for a test
+ * process the test runner terminates (a file over its time limit), whose
+ * daemons would otherwise go on running beside the next test files.
+ */
+export function killMeshProcesses (): void {
+  for (const child of started) child.kill('SIGKILL')
+  started.clear()
+}
+
 export class MeshProcess {
   readonly child: ChildProcess
   readonly exited: Promise<number | null>
@@ -47,6 +60,8 @@ export class MeshProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...daemonEnv(), ...env }
     })
+    started.add(this.child)
+    this.child.once('exit', () => { started.delete(this.child) })
     const log = createWriteStream(logFile, { flags: 'a' })
     const ready = Promise.withResolvers<void>()
     const onData = (chunk: Buffer): void => {

@@ -3,10 +3,11 @@
  * for a condition. Every wait has a deadline.
  */
 import { spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { CLI_PATH } from '../../src/demo/local-mesh.js'
+import { CLI_PATH, killMeshProcesses } from '../../src/demo/local-mesh.js'
 
 export interface CliResult {
   code: number | null
@@ -80,8 +81,22 @@ export interface StartedProcess {
 }
 
 /** starts a long-running command (a daemon, possibly through `ip netns exec`) */
+/** processes startProcess started that still run */
+const started = new Set<ChildProcess>()
+
+// node's test runner ends a test file over its time limit with SIGTERM, which skips every
+// `after` hook: the daemons the file started are killed here so they do not run on beside the
+// next files (a timed-out file once left 10 daemons busy through the rest of a run)
+process.once('SIGTERM', () => {
+  killMeshProcesses()
+  for (const child of started) child.kill('SIGKILL')
+  process.exit(143)
+})
+
 export function startProcess (name: string, command: string, args: string[], options: { env?: NodeJS.ProcessEnv } = {}): StartedProcess {
   const child = spawn(command, args, { env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] })
+  started.add(child)
+  child.once('exit', () => { started.delete(child) })
   let output = ''
   const onData = (d: Buffer): void => {
     output += d.toString()
