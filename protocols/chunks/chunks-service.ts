@@ -3,11 +3,15 @@
  * against the content layer's rules, answers HAVE with a bitfield and GET
  * with one answer per CID, reading the next chunk from disk while the
  * current one is written, and each write waiting for the stream to drain.
+ * A chunk goes out without a copy (answer.ts), and the store hashes a
+ * chunk it serves once per process, not on every read (the receiver hashes
+ * every chunk it gets).
  */
-import { pbStream } from '@libp2p/utils'
+import { lpStream } from '@libp2p/utils'
 import { decodeChunkCid } from '../shared/chunk-cid.js'
 import { boundedLengthDecoder } from '../shared/length-prefix.js'
 import { closeStream } from '../shared/close-stream.js'
+import { encodeAnswer } from './answer.js'
 import { ChunksRequest, ChunksResponse } from './chunks.js'
 import {
   chunksProtocol, DEFAULT_MAX_CONCURRENT, DEFAULT_MAX_INBOUND_STREAMS, DEFAULT_MAX_OUTBOUND_STREAMS, DEFAULT_TIMEOUT,
@@ -21,7 +25,7 @@ type Answer = Partial<ChunksResponse>
 
 /** a relayed connection's remote address carries /p2p-circuit */
 const isRelayed = (connection: Connection): boolean => connection.remoteAddr?.toString().includes('/p2p-circuit') === true
-type PbStream = ReturnType<typeof pbStream>
+type LpStream = ReturnType<typeof lpStream>
 
 /** a request that passed every check */
 interface ValidRequest {
@@ -83,21 +87,21 @@ export class ChunksService implements Startable {
   /** Serves one request. Bad input gets a BAD_REQUEST answer; only a timeout or a broken stream aborts. */
   async handle (stream: Stream, connection: Connection): Promise<void> {
     const signal = AbortSignal.timeout(this.timeout)
-    const pb = pbStream(stream, { maxDataLength: MAX_REQUEST_BYTES, maxBufferSize: MAX_REQUEST_BUFFER_BYTES, lengthDecoder: boundedLengthDecoder(MAX_REQUEST_BYTES) })
+    const lp = lpStream(stream, { maxDataLength: MAX_REQUEST_BYTES, maxBufferSize: MAX_REQUEST_BUFFER_BYTES, lengthDecoder: boundedLengthDecoder(MAX_REQUEST_BYTES) })
     this.inFlight++
     try {
       const request = isRelayed(connection) && this.init.allowRelayed !== true
         // a relay without limits gives an unlimited connection: refused here all the same
         ? refusal(ChunksResponse.Code.BAD_REQUEST, 'chunk data does not travel over relayed connections to this node (allowRelayedData is off); ask over a direct connection')
-        : await this.read(pb, signal)
+        : await this.read(lp, signal)
       if (!('kind' in request)) {
-        await pb.write(request, ChunksResponse, { signal })
+        await lp.write(ChunksResponse.encode(request), { signal })
         this.log('refused a chunks request from %p: %s %s', connection.remotePeer, request.code, request.error)
       } else if (request.kind === ChunksRequest.Kind.HAVE) {
-        await pb.write(await this.have(request.cids), ChunksResponse, { signal })
+        await lp.write(ChunksResponse.encode(await this.have(request.cids)), { signal })
         this.log.trace('HAVE of %d chunks from %p answered', request.cids.length, connection.remotePeer)
       } else {
-        const sent = await this.serve(pb, request.cids, connection.remotePeer.toString(), signal)
+        const sent = await this.serve(lp, request.cids, connection.remotePeer.toString(), signal)
         this.log.trace('GET of %d chunks from %p: %d sent', request.cids.length, connection.remotePeer, sent)
       }
       await closeStream(stream, 'a chunks answer', { signal })
@@ -110,10 +114,10 @@ export class ChunksService implements Startable {
   }
 
   /** the request, checked; or the answer that refuses it */
-  private async read (pb: PbStream, signal: AbortSignal): Promise<ValidRequest | Answer> {
+  private async read (lp: LpStream, signal: AbortSignal): Promise<ValidRequest | Answer> {
     let request: ChunksRequest
     try {
-      request = await pb.read(ChunksRequest, { signal, limits: REQUEST_LIMITS })
+      request = ChunksRequest.decode(await lp.read({ signal }), { limits: REQUEST_LIMITS })
     } catch (err) {
       if (signal.aborted) throw err
       return refusal(ChunksResponse.Code.BAD_REQUEST, `malformed chunks request (${(err as Error).message}); send one ChunksRequest of at most ${MAX_REQUEST_BYTES} bytes with at most ${MAX_HAVE_CIDS} CIDs`)
@@ -152,7 +156,7 @@ export class ChunksService implements Startable {
   }
 
   /** one answer per CID, in order; the next chunk is read while this one is written. Returns the chunks sent. */
-  private async serve (pb: PbStream, cids: CID[], peer: string, signal: AbortSignal): Promise<number> {
+  private async serve (lp: LpStream, cids: CID[], peer: string, signal: AbortSignal): Promise<number> {
     let sent = 0
     let next = cids.length > 0 ? this.load(cids[0]) : undefined
     for (let i = 0; i < cids.length; i++) {
@@ -161,7 +165,7 @@ export class ChunksService implements Startable {
       // chunk data waits for a fair upload slot and the upload cap; refusals do not
       const free = answer.code === ChunksResponse.Code.OK ? await this.init.upload?.acquire(peer, cids[i].toString(), answer.data!.byteLength, signal) : undefined
       try {
-        await pb.write(answer, ChunksResponse, { signal })
+        await lp.write(encodeAnswer(answer), { signal })
       } finally {
         free?.()
       }
@@ -173,7 +177,7 @@ export class ChunksService implements Startable {
   /** the answer for one chunk; never rejects */
   private async load (cid: CID): Promise<Answer> {
     try {
-      const data = await this.store.get(cid)
+      const data = await this.store.get(cid, { once: true })
       if (data.byteLength > MAX_CHUNK_SIZE) {
         this.log.error('chunk %s is %d bytes, larger than the protocol carries', cid, data.byteLength)
         return { code: ChunksResponse.Code.INTERNAL_ERROR, cid: cid.bytes as Uint8Array<ArrayBuffer>, error: `chunk is ${data.byteLength} bytes, more than the ${MAX_CHUNK_SIZE} this protocol carries` }

@@ -37,11 +37,13 @@ export * from './errors.js'
  * What the service serves chunks from: a ChunkStore (src/content), or
  * anything with the same two methods. `get` rejects with an error named
  * ChunkNotFoundError (or NotFoundError) for a chunk it does not hold; a
- * ChunkCorruptError also answers NOT_FOUND.
+ * ChunkCorruptError also answers NOT_FOUND. The service passes `once`: a
+ * store that hashes what it reads may skip chunks it already checked in
+ * this process (every receiver hashes every chunk).
  */
 export interface ChunkReader {
   has: (cid: CID) => Promise<boolean>
-  get: (cid: CID) => Promise<Uint8Array>
+  get: (cid: CID, options?: { once?: boolean }) => Promise<Uint8Array>
 }
 
 export interface ChunksInit {

@@ -2,8 +2,9 @@
  * Chunks on disk, by CID, checked on the way in and on the way out: `put`
  * refuses bytes that do not hash to their CID or are larger than the cap,
  * `get` re-hashes what it read and reports (and removes) a damaged file
- * rather than return it, so a flipped bit on disk never reaches a peer or an
- * install, and the chunk is simply fetched again.
+ * rather than return it, so a flipped bit on disk never reaches an install
+ * (nor a peer, unless it flipped after this process checked the chunk: see
+ * serving below), and the chunk is simply fetched again.
  *
  * The folder layout is blockstore-fs's (`<root>/<shard>/<name>.data`, name =
  * base32upper multihash, shard = its last two characters), so an FsBlockstore
@@ -17,6 +18,13 @@
  * written to a unique file in `<root>/.tmp/`, fsynced, then renamed into
  * place: a file in place is whole. The directory is not fsynced: a rename
  * lost in a crash only makes the chunk missing, and it is fetched again.
+ *
+ * Serving (`get` with `once`) hashes a chunk once per process, not on every
+ * read: the chunks this process wrote (hashed in memory just before) and
+ * those it has read and checked since it started are remembered (a bounded
+ * set), so a chunk served many times is hashed once. A file damaged on disk
+ * after that check is served as it is until the process restarts; the
+ * receiver hashes every chunk and refuses it. Every other `get` hashes.
  */
 import { createHash } from 'node:crypto'
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises'
@@ -31,6 +39,8 @@ import type { Logger } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
 
 export const DEFAULT_WRITE_CONCURRENCY = 8
+/** chunks remembered as checked in this process (their file paths: about 2 MB at most; the pieces of a 4 GiB release) */
+export const DEFAULT_MAX_CHECKED = 16384
 const TMP_DIR = '.tmp'
 
 export class ChunkHashMismatchError extends UmeshError {
@@ -55,6 +65,8 @@ export interface ChunkStoreInit {
   fsync?: boolean
   /** chunks chunkFile and chunkStream write at once (default 8) */
   writeConcurrency?: number
+  /** chunks remembered as hashed in this process, so `get` with `once` reads them without hashing again (default 16384) */
+  maxChecked?: number
   log?: Logger
 }
 
@@ -89,6 +101,9 @@ export class ChunkStore {
   private readonly tmpDir: string
   private readonly shards = new Set<string>()
   private readonly inFlight = new Map<string, Promise<boolean>>()
+  /** files whose bytes this process hashed against their CID (written, or read and checked), oldest first */
+  private readonly checked = new Set<string>()
+  private readonly maxChecked: number
   private tmpCounter = 0
 
   constructor (readonly path: string, init: ChunkStoreInit = {}) {
@@ -102,6 +117,7 @@ export class ChunkStore {
     }
     this.fsync = init.fsync ?? true
     this.writeConcurrency = Math.max(1, init.writeConcurrency ?? DEFAULT_WRITE_CONCURRENCY)
+    this.maxChecked = Math.max(0, init.maxChecked ?? DEFAULT_MAX_CHECKED)
     this.log = init.log ?? logger('umesh:chunk-store')
     this.tmpDir = join(path, TMP_DIR)
   }
@@ -138,7 +154,13 @@ export class ChunkStore {
     return await this.write(cid, bytes)
   }
 
-  async get (cid: CID): Promise<Uint8Array> {
+  /**
+   * The chunk's bytes, hashed against its CID: a damaged file is removed and
+   * reported (ChunkCorruptError). `once`: a chunk this process already hashed
+   * (it wrote the bytes, or read and checked them before) is not hashed
+   * again; for serving peers, who check every chunk themselves.
+   */
+  async get (cid: CID, options: { once?: boolean } = {}): Promise<Uint8Array> {
     assertChunkCid(cid)
     const file = this.pathOf(cid)
     let bytes: Uint8Array
@@ -168,7 +190,9 @@ export class ChunkStore {
       }
       throw err
     }
+    if (options.once === true && this.checked.has(file)) return bytes
     if (!verifyChunk(cid, bytes)) return await this.corrupt(cid, `${bytes.length} bytes that hash to ${chunkCid(bytes).toString()}`)
+    this.remember(file)
     return bytes
   }
 
@@ -211,6 +235,7 @@ export class ChunkStore {
 
   async delete (cid: CID): Promise<void> {
     assertChunkCid(cid)
+    this.checked.delete(this.pathOf(cid))
     await rm(this.pathOf(cid), { force: true })
   }
 
@@ -288,12 +313,23 @@ export class ChunkStore {
       await rm(tmp, { force: true })
       throw err
     }
+    // the bytes were hashed against the CID before this write (put checks them, or its caller did; chunkStream named them)
+    this.remember(file)
     this.log.trace('stored %s (%d bytes)', cid, bytes.length)
     return true
   }
 
+  /** a file checked in this process; the oldest is forgotten past maxChecked */
+  private remember (file: string): void {
+    if (this.maxChecked === 0) return
+    this.checked.delete(file)
+    this.checked.add(file)
+    if (this.checked.size > this.maxChecked) this.checked.delete(this.checked.values().next().value!)
+  }
+
   private async corrupt (cid: CID, found: string): Promise<never> {
     const file = this.pathOf(cid)
+    this.checked.delete(file)
     await rm(file, { force: true })
     this.log.error('removed damaged chunk file %s: %s', file, found)
     throw new ChunkCorruptError(`chunk ${cid.toString()} on disk at ${file} is damaged: expected bytes that hash to its CID, found ${found}; the file was removed, fetch the chunk again (and check the disk if this repeats)`)

@@ -124,6 +124,33 @@ describe('chunk store', () => {
     await assert.rejects(store.get(cid), (err: any) => err.name === 'ChunkCorruptError')
   })
 
+  it('hashes a chunk it serves (get with once) once per process: what it wrote or checked before is read without a hash', async () => {
+    const path = join(tmp.path, 'once')
+    const store = await openChunkStore(path)
+    await store.put(cid, bytes)
+    const onDisk = new Uint8Array(readFileSync(store.pathOf(cid)))
+    onDisk[99] ^= 0x01
+    writeFileSync(store.pathOf(cid), onDisk)
+    // written by this store: the bytes were hashed before the write, and are not hashed again when served
+    assert.deepEqual(await store.get(cid, { once: true }), onDisk)
+    // a plain get always hashes: it finds the damage and removes the file
+    await assert.rejects(store.get(cid), (err: any) => err.name === 'ChunkCorruptError')
+    assert.equal(await store.has(cid), false)
+    await store.put(cid, bytes)
+    // another process (a store opened afresh) hashes at its first serve, and refuses a damaged file
+    const other = await openChunkStore(path)
+    writeFileSync(other.pathOf(cid), onDisk)
+    await assert.rejects(other.get(cid, { once: true }), (err: any) => err.name === 'ChunkCorruptError')
+    assert.equal(await other.put(cid, bytes), true)
+    const fresh = await openChunkStore(path)
+    assert.deepEqual(await fresh.get(cid, { once: true }), bytes, 'checked at its first serve')
+    writeFileSync(fresh.pathOf(cid), onDisk)
+    assert.deepEqual(await fresh.get(cid, { once: true }), onDisk, 'then served unhashed')
+    // the set is bounded: a store that remembers none hashes every time
+    const none = await openChunkStore(path, { maxChecked: 0 })
+    await assert.rejects(none.get(cid, { once: true }), (err: any) => err.name === 'ChunkCorruptError')
+  })
+
   it('reads a chunk into a buffer as stored, unverified, up to the buffer\'s end', async () => {
     const store = await openChunkStore(join(tmp.path, 'read-into'))
     await store.put(cid, bytes)

@@ -7,6 +7,8 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { lpStream, pbStream, streamPair } from '@libp2p/utils'
 import { CID } from 'multiformats/cid'
 import { chunkCid, openChunkStore } from '../../../src/content/index.js'
+import { Uint8ArrayList } from 'uint8arraylist'
+import { encodeAnswer } from '../../../protocols/chunks/answer.js'
 import { ChunksService } from '../../../protocols/chunks/chunks-service.js'
 import { ChunksRequest, ChunksResponse } from '../../../protocols/chunks/chunks.js'
 import { chunksProtocol, MAX_CHUNK_SIZE, MAX_GET_CIDS, MAX_HAVE_CIDS, MAX_REQUEST_BYTES } from '../../../protocols/chunks/constants.js'
@@ -393,5 +395,25 @@ describe('chunks protocol', () => {
     await assert.rejects(get(never, [CID.createV1(0x70, cidA.multihash)]), { name: 'InvalidChunkCidError' })
     assert.deepEqual(await get(never, []), [])
     assert.deepEqual(await haveChunks(never, peer, 'test', []), [])
+  })
+})
+
+describe('chunks answer encoding', () => {
+  it('writes the bytes protons writes, with the chunk not copied', () => {
+    const cid = chunkCid(new Uint8Array([1, 2, 3]))
+    for (const size of [1, 127, 128, 300, 16_384, 262_144, MAX_CHUNK_SIZE]) {
+      const data = new Uint8Array(size).map((_, i) => i * 7)
+      const answer = { code: ChunksResponse.Code.OK, cid: cid.bytes, data }
+      const encoded = encodeAnswer(answer)
+      assert.deepEqual(encoded.subarray(), ChunksResponse.encode(answer), `${size} bytes`)
+      assert.deepEqual(ChunksResponse.decode(encoded).data, data)
+      // the chunk itself, not a copy: a change to it shows in the answer
+      assert.ok(encoded instanceof Uint8ArrayList)
+      data[size - 1] ^= 0xff
+      assert.equal(encoded.get(encoded.byteLength - 1), data[size - 1])
+    }
+    for (const answer of [{ code: ChunksResponse.Code.NOT_FOUND, cid: cid.bytes, error: 'not held' }, { code: ChunksResponse.Code.OK, cid: cid.bytes, data: new Uint8Array(0) }, { code: ChunksResponse.Code.BUSY, error: 'busy' }]) {
+      assert.deepEqual(encodeAnswer(answer).subarray(), ChunksResponse.encode(answer))
+    }
   })
 })
