@@ -17,6 +17,9 @@ export const UPLOAD_SLOTS = 4
 export const SLOT_MS = 2_000
 export const MIN_INFLIGHT = 2
 export const MAX_INFLIGHT = 6
+/** a fast peer gets a fifth of a second of its rate in flight, up to 16 pieces */
+export const MAX_FAST_INFLIGHT = 16
+export const FAST_WINDOW_S = 0.2
 export const MAX_BATCH = 3
 export const FIRST_RATE = 256 * 1024
 /** download.ts checks deadlines this often */
@@ -131,7 +134,8 @@ export class SwarmNode {
   }
 
   target (s: PeerStat, now: number, averageSize: number): number {
-    return Math.min(MAX_INFLIGHT, Math.max(MIN_INFLIGHT, Math.ceil(this.rate(s, now) / averageSize) + 1))
+    const perSecond = this.rate(s, now) / averageSize
+    return Math.max(MIN_INFLIGHT, Math.min(MAX_INFLIGHT, Math.ceil(perSecond) + 1), Math.min(MAX_FAST_INFLIGHT, Math.ceil(perSecond * FAST_WINDOW_S)))
   }
 
   addWork (ms: number, then?: () => void): void {

@@ -5,7 +5,7 @@
  *   npm run bench:dataplane            (npm run build && node dist/bench/dataplane/main.js)
  *   node dist/bench/dataplane/main.js [--quick] [--runs 3] [--size 64] [--rates 20,1000] [--link-seconds 8]
  *     [--max-seconds 30] [--variants stock,...] [--layers raw,noise,yamux,chunks] [--no-loopback]
- *     [--idle-ms 2000] [--write-kib 64] [--chunk-kib 256] [--batch 3] [--inflight 2] [--store-mib 256]
+ *     [--idle-ms 2000] [--write-kib 64] [--chunk-kib 256] [--batch 3] [--inflight 5] [--store-mib 256]
  *     [--profile DIR] [--profile-layers chunks]
  *
  * Each row moves data from a sender process to a receiver process (end.ts,

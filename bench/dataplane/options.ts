@@ -11,7 +11,7 @@ export const MiB = 1024 * 1024
 
 const USAGE = `node dist/bench/dataplane/main.js [--quick] [--runs 3] [--size MiB(64)] [--rates 20,1000] [--link-seconds 8]
   [--max-seconds 30] [--variants stock,...] [--layers raw,noise,yamux,chunks] [--no-loopback] [--idle-ms 2000]
-  [--write-kib 64] [--chunk-kib 256] [--batch 3] [--inflight 2] [--store-mib 256] [--profile DIR] [--profile-layers chunks]
+  [--write-kib 64] [--chunk-kib 256] [--batch 3] [--inflight 5] [--store-mib 256] [--profile DIR] [--profile-layers chunks]
 `
 
 const { values: opts } = parseArgs({
@@ -29,7 +29,7 @@ const { values: opts } = parseArgs({
     'write-kib': { type: 'string', default: '64' },
     'chunk-kib': { type: 'string', default: '256' },
     batch: { type: 'string', default: '3' },
-    inflight: { type: 'string', default: '2' },
+    inflight: { type: 'string', default: '5' },
     'store-mib': { type: 'string', default: '256' },
     profile: { type: 'string' },
     'profile-layers': { type: 'string', default: LAYERS.join(',') },

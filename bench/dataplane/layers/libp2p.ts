@@ -7,8 +7,9 @@
  *   bytes through it (pull.ts), as the raw and noise layers do;
  * - `chunks`: the sender serves the project's chunks protocol from a real
  *   chunk store filled before timing; the receiver fetches the chunks as the
- *   swarm does (src/swarm/download.ts: GETs of up to 3 chunks, 2 GETs in
- *   flight, which is its 6 pieces in flight for a fast peer), getChunks
+ *   swarm does (src/swarm/download.ts: GETs of up to 3 chunks, 5 GETs in
+ *   flight by default, about its 16 pieces in flight for a fast peer; it
+ *   was 2 GETs, 6 pieces, before 2026-12-03), getChunks
  *   verifying every chunk against its CID. It does not store them (the
  *   store's write and fsync are not the data plane), and goes round the
  *   store's chunks again when the size asked for is larger than the store.

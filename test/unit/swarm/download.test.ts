@@ -366,4 +366,45 @@ describe('downloadPieces', () => {
       s.close()
     }
   })
+
+  it('reads the next chunks of a request while one is written, and counts a piece held only once it is stored', async () => {
+    const { s, fakes: [peer] } = await scenario(3, [{ have: range(0, 3) }])
+    const sent: number[] = []
+    // the peer's answers, as they are taken from it
+    peer.answer = async function * (cids, _signal, _peer, scenario) {
+      for (const cid of cids) {
+        sent.push(scenario.cids.findIndex(c => c.equals(cid)))
+        yield { cid, bytes: scenario.chunks[scenario.cids.findIndex(c => c.equals(cid))] }
+      }
+    }
+    let release!: () => void
+    const gate = new Promise<void>(resolve => { release = resolve })
+    const base = s.options()
+    const writes: number[] = []
+    try {
+      const running = downloadPieces({
+        ...base,
+        store: {
+          has: base.store.has,
+          // every write waits for the gate: a disk busy with its fsyncs
+          put: async (cid, bytes, options) => {
+            writes.push(s.cids.findIndex(c => c.equals(cid)))
+            await gate
+            return await base.store.put(cid, bytes, options)
+          }
+        }
+      })
+      await waitFor('all three chunks taken from the peer', () => sent.length === 3, 3_000, 10)
+      await waitFor('three writes started', () => writes.length === 3, 1_000, 10)
+      assert.equal(s.swarm.held.count, 0, 'nothing counts as held before its write ended')
+      assert.deepEqual(s.progress, [])
+      release()
+      await within(running, 3_000, 'the download')
+      assert.ok(s.swarm.held.complete)
+      assert.deepEqual([...s.stored.keys()].sort(), [0, 1, 2])
+    } finally {
+      release()
+      s.close()
+    }
+  })
 })
