@@ -24,6 +24,14 @@ const SUMMARY_EVERY_MS = 15_000
 export const DEFAULT_WALK_TIMEOUT_MS = 30_000
 /** dials started per minute at most, so a node below target never storms (12 peers a few times over) */
 export const DEFAULT_MAX_DIALS_PER_MINUTE = 60
+/**
+ * A dial's whole time (connection, Noise, Yamux). It was 5 s: with 50
+ * daemons on 2 cores (load 40) 177 of the 233 dials of the nodes started
+ * last ran out of it (95 TimeoutError, 82 EncryptionFailedError: the Noise
+ * handshake cut off), so peers a walk had named were never met. QUIC's own
+ * 3 s idle timeout still leaves TCP its turn (create-node.ts).
+ */
+export const DEFAULT_DIAL_TIMEOUT_MS = 15_000
 
 export interface PeerKeeperInit {
   node: Libp2p<{ dht: KadDHT }>
@@ -33,6 +41,7 @@ export interface PeerKeeperInit {
   allowed: (peer: PeerId) => boolean
   tickMs?: number
   maxParallelDials?: number
+  /** a dial's whole time (default 15 s) */
   dialTimeoutMs?: number
   /** a random walk's whole time (default 30 s) */
   walkTimeoutMs?: number
@@ -129,7 +138,7 @@ export class PeerKeeper {
     this.dialStarts.push(now)
     this.dialing.add(key)
     try {
-      await this.init.node.dial(peer, { signal: AbortSignal.timeout(this.init.dialTimeoutMs ?? 5_000) })
+      await this.init.node.dial(peer, { signal: AbortSignal.timeout(this.init.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS) })
       this.backoff.succeed(key)
       this.count('ok')
     } catch (err) {

@@ -21,7 +21,7 @@ interface FakeDht {
  * (empty: the node knows only what walks tell it), dials that succeed or
  * fail, peer:discovery, and a DHT whose walks the test scripts.
  */
-async function fakeNode (dht: FakeDht, dialOk = true): Promise<{ node: any, connected: Set<string>, dialled: string[], events: EventTarget }> {
+async function fakeNode (dht: FakeDht, dialOk = true, dialMs = 0): Promise<{ node: any, connected: Set<string>, dialled: string[], events: EventTarget }> {
   const self = await newPeerId()
   const connected = new Set<string>()
   const dialled: string[] = []
@@ -33,8 +33,9 @@ async function fakeNode (dht: FakeDht, dialOk = true): Promise<{ node: any, conn
     peerStore: { all: async () => [] },
     addEventListener: events.addEventListener.bind(events),
     removeEventListener: events.removeEventListener.bind(events),
-    dial: async (p: PeerId) => {
+    dial: async (p: PeerId, options: { signal: AbortSignal }) => {
       dialled.push(p.toString())
+      if (dialMs > 0) await answerAfter(dialMs, options.signal)
       if (!dialOk) throw Object.assign(new Error('refused'), { name: 'DialError' })
       connected.add(p.toString())
     },
@@ -52,7 +53,7 @@ async function answerAfter (ms: number, signal: AbortSignal): Promise<void> {
 }
 
 describe('peer keeper', () => {
-  it('dials the peers a random walk learns even when the DHT answers after 11 s (a busy bootstrap node); walks used to give up at 10 s', { timeout: 20_000 }, async () => {
+  it('meets the peers a random walk learns when the DHT answers after 11 s and each dial takes 6 s (a busy machine); walks gave up at 10 s, dials at 5 s', { timeout: 30_000 }, async () => {
     const named = [await newPeerId(), await newPeerId()]
     let fake: Awaited<ReturnType<typeof fakeNode>> | undefined
     const dht: FakeDht = {
@@ -63,14 +64,15 @@ describe('peer keeper', () => {
         yield { name: 'PEER_RESPONSE', closer: named.map(id => ({ id, multiaddrs: [] })) }
       }
     }
-    fake = await fakeNode(dht)
+    fake = await fakeNode(dht, true, 6_000)
     fake.connected.add('bootstrap')
     const keeper = new PeerKeeper({ node: fake.node, targetPeers: 12, log: noLog as any, allowed: () => true, tickMs: 60_000 })
     keeper.start()
     try {
-      const deadline = Date.now() + 15_000
-      while (fake.dialled.length < 2 && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 100))
+      const deadline = Date.now() + 22_000
+      while (fake.connected.size < 3 && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 100))
       assert.deepEqual(fake.dialled.sort(), named.map(p => p.toString()).sort(), 'the peers named by the late answer were dialled')
+      assert.equal(fake.connected.size, 3, 'and their slow dials were given the time to connect')
     } finally {
       keeper.stop()
     }
