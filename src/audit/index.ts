@@ -6,7 +6,7 @@
  * authorised it and chained by sha256 to the entry before, so an entry
  * edited, removed or moved is found by `umesh audit --verify`.
  *
- * Imports: errors, trust/ (the repository's role keys and metadata).
+ * Imports: errors, trust/ (the repository's role keys and metadata), util/ (the lock file).
  */
 export { AUDIT_FORMAT, GENESIS, MAX_ENTRY_BYTES, canonicalBytes, entryHash, signEntry, entrySignatureValid, plain } from './entry.js'
 export type { AuditEntry, AuditVia, Plain } from './entry.js'

@@ -6,7 +6,7 @@
  * dashboard's static files at /. The routes call the same functions as
  * the CLI (src/release, src/rollout operations and views).
  *
- * Imports: src (errors, version), src/release, src/rollout, src/trust,
+ * Imports: src (errors, version), src/audit (the log's routes), src/release, src/rollout, src/trust,
  * src/util, src/view, protocols/status (types).
  */
 export { startHttp, isLoopback, splitHostPort } from './server.js'
