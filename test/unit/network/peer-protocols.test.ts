@@ -227,44 +227,30 @@ describe('PeerProtocols: a peer whose identify failed', () => {
     pp.stop()
   })
 
-  it('a connection on which the peer refuses identify is closed at once, not tried again', async () => {
-    const { node, conns, calls } = nodeWithIdentify(0, [SYNC])
-    node.services.identify.identify = async () => {
-      const err = new Error('Protocol selection failed - could not negotiate /umesh/umesh/id/1.0.0')
-      err.name = 'UnsupportedProtocolError'
-      throw err
-    }
-    const a = await newPeer()
-    node.connect(a)
-    conns.push(connection(a, 1_000))
-    const pp = new PeerProtocols({ node: node as any }, { reidentifyAfterMs: 50, reidentifyAttempts: 3, checkEveryMs: 1_000_000 })
-    pp.start()
-    pp.checkUnknown()
-    await new Promise(resolve => setTimeout(resolve, 5))
-    assert.equal(conns[0].closed, 1, 'closed after the first refusal')
-    assert.equal(calls(), 0)
-    pp.stop()
-  })
-
-  it('a connection on which identify is reset is closed at once: only a timeout is tried again', async () => {
-    const { node, conns, calls } = nodeWithIdentify(0, [SYNC])
-    let tries = 0
-    node.services.identify.identify = async () => {
-      tries++
-      throw Object.assign(new Error('stream reset'), { name: 'StreamResetError' })
-    }
-    const a = await newPeer()
-    node.connect(a)
-    conns.push(connection(a, 1_000))
-    const pp = new PeerProtocols({ node: node as any }, { reidentifyAfterMs: 50, reidentifyAttempts: 3, checkEveryMs: 1_000_000 })
-    pp.start()
-    pp.checkUnknown()
-    await new Promise(resolve => setTimeout(resolve, 5))
-    assert.equal(tries, 1)
-    assert.equal(conns[0].closed, 1, 'closed after the first reset')
-    assert.equal(calls(), 0)
-    pp.stop()
-  })
+  for (const [what, name, message] of [
+    ['refuses identify', 'UnsupportedProtocolError', 'Protocol selection failed - could not negotiate /umesh/umesh/id/1.0.0'],
+    ['resets identify', 'StreamResetError', 'stream reset']
+  ]) {
+    it(`a connection on which the peer ${what} is closed at once: only a timeout is tried again`, async () => {
+      const { node, conns, calls } = nodeWithIdentify(0, [SYNC])
+      let tries = 0
+      node.services.identify.identify = async () => {
+        tries++
+        throw Object.assign(new Error(message), { name })
+      }
+      const a = await newPeer()
+      node.connect(a)
+      conns.push(connection(a, 1_000))
+      const pp = new PeerProtocols({ node: node as any }, { reidentifyAfterMs: 50, reidentifyAttempts: 3, checkEveryMs: 1_000_000 })
+      pp.start()
+      pp.checkUnknown()
+      await new Promise(resolve => setTimeout(resolve, 5))
+      assert.equal(tries, 1)
+      assert.equal(conns[0].closed, 1, `closed after the first ${name}`)
+      assert.equal(calls(), 0)
+      pp.stop()
+    })
+  }
 
   it('the periodic check runs by itself and stops with stop()', async () => {
     const { node, conns, calls } = nodeWithIdentify(0, [HAVE])
