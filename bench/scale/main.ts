@@ -24,7 +24,7 @@
  * round; CPU and RSS of every process from /proc.
  *
  * Every wait is bounded (--run-timeout per round, 90 s per batch to ready,
- * a hard limit of 20 minutes); every process is stopped (finally, SIGINT,
+ * a hard limit that adds those up plus 5 minutes); every process is stopped (finally, SIGINT,
  * SIGTERM) and the temp dir removed.
  */
 import '../../src/polyfill.js'

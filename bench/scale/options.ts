@@ -59,5 +59,9 @@ export const VARIANTS: Record<Variant, { waves: string, label: string }> = {
   waves: { waves: opts.waves, label: `waves "${opts.waves}"` },
   single: { waves: '100%', label: 'single wave "100%"' }
 }
-/** the whole benchmark is cut off here */
-export const HARD_LIMIT_MS = 20 * 60_000
+/**
+ * the whole benchmark is cut off here: every batch's 90 s to ready, the
+ * set-up round and each timed round at --run-timeout, and 5 minutes for
+ * publishing, reading counters and stopping
+ */
+export const HARD_LIMIT_MS = Math.ceil(NODES / BATCH) * 90_000 + (1 + ORDER.length) * RUN_TIMEOUT_MS + 5 * 60_000

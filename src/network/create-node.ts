@@ -237,7 +237,14 @@ export async function createMeshNode<S extends HaveSwarm> (init: MeshNodeInit<S>
         clientMode: config.dhtMode === 'client',
         peerInfoMapper: config.privateAddresses ? passthroughMapper : removePrivateAddressesMapper,
         logPrefix: `umesh:${config.network}:dht`,
-        datastorePrefix: `/umesh/${config.network}/dht`
+        datastorePrefix: `/umesh/${config.network}/dht`,
+        // a peer that connects and speaks the DHT is pinged before it enters
+        // the routing table; on a loaded host (a bootstrap node answering 50
+        // start-ups) the default 10 s for the whole add and 5 s for the ping
+        // left tables empty, so walks learnt no one. Only adding waits longer:
+        // queries' dials keep their own timeouts
+        onPeerConnectTimeout: 30_000,
+        pingNewContactTimeout: { minTimeout: 10_000, maxTimeout: 30_000 }
       }),
       pubsub: gossipsub({
         globalSignaturePolicy: 'StrictNoSign',
