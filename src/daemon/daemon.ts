@@ -23,6 +23,7 @@ import { AutoUpdater, InstallManager, runOperation, startControlServer } from '.
 import { createMeshNode } from '../network/create-node.js'
 import { NetworkGuard } from '../network/network-guard.js'
 import { ownAddresses } from '../network/bound-addresses.js'
+import { PeerRecordCache } from '../network/peer-record-cache.js'
 import { PublishedReleases, publisher } from '../publish/index.js'
 import { coordinator, nodeRollouts } from '../rollout/index.js'
 import { Bandwidth, ReleaseSwarms, swarm } from '../swarm/index.js'
@@ -231,8 +232,14 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     const catalog = releases ?? { piecesOf: async () => undefined }
     const swarms = new ReleaseSwarms()
     const bandwidth = this.parts.bandwidth = new Bandwidth({ upload: this.config.uploadLimit, download: this.config.downloadLimit }, swarms)
-    const datastore = new LevelDatastore(this.paths.datastore)
-    await datastore.open()
+    const level = new LevelDatastore(this.paths.datastore)
+    await level.open()
+    // peer records in memory, written to LevelDB at most every 5 s (peer-record-cache.ts)
+    const datastore = new PeerRecordCache(level, { onError: err => { this.emit('log', 'warn', `could not write peer records - ${err.message}`, { component: 'umesh:datastore' }) } })
+    const closeDatastore = async (): Promise<void> => {
+      await datastore.close().catch(() => {})
+      await level.close()
+    }
     let mesh: MeshNodeParts<Swarm> | undefined
     try {
       mesh = await createMeshNode({
@@ -253,7 +260,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
       await mesh.node.start()
     } catch (err) {
       await Promise.resolve(mesh?.node.stop()).catch(() => {})
-      await datastore.close()
+      await closeDatastore()
       throw err
     }
     this.parts.mesh = mesh
@@ -279,7 +286,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
         mesh.swarm.stop()
         peers.stop()
         await node.stop()
-        await datastore.close()
+        await closeDatastore()
       }
     }
   }
