@@ -13,7 +13,7 @@
 import { parseArgs } from 'node:util'
 import { fleetParams } from './params.js'
 import { FleetSim } from './model.js'
-import { cpuFromRuns, SCALE_POINT, scaleScenario, swarmPoint, swarmScenario } from './measured.js'
+import { cpuFromRuns, SCALE_POINTS, scaleScenario, swarmPoint, swarmScenario } from './measured.js'
 import { heartbeatMs } from '../src/rollout/heartbeat.js'
 import { table } from '../bench/report.js'
 import type { SimResult } from './model.js'
@@ -78,8 +78,7 @@ if (opts['no-check'] !== true) {
     rows.push([pt.name, 'publisher copies (payload)', payload.map(v => v.toFixed(2)).join(', '), r.publisherCopies.toFixed(2), err(r.publisherCopies, payload)])
     rows.push([pt.name, 'CPU seconds, all', pt.cpuS.map(v => v.toFixed(1)).join(', '), r.cpuSeconds.toFixed(1), err(r.cpuSeconds, pt.cpuS)])
   }
-  const sp = SCALE_POINT as Parameters<typeof scaleScenario>[0] | undefined
-  if (sp != null) {
+  for (const sp of SCALE_POINTS) {
     const w = new FleetSim(scaleScenario(sp, 'waves', { seed: SEED })).run()
     const single = new FleetSim(scaleScenario(sp, 'single', { seed: SEED })).run()
     rows.push([sp.name, 'all held (s), waves / single rounds', sp.allHeldS.map(v => v.toFixed(2)).join(', '), `${(w.fleetMs / 1000).toFixed(2)}, ${(single.fleetMs / 1000).toFixed(2)}`, err(mean([w.fleetMs, single.fleetMs]) / 1000, sp.allHeldS)])

@@ -134,10 +134,13 @@ export interface ScalePoint {
 }
 
 /**
- * The one bench:scale run that completed (2026-12-03 14:33, commit f48d05f's bench, `--nodes 20 --run-timeout 150`;
- * load average 8 at its start, 36 at its end: other work shared the cores). At 50 nodes no run completed its setup.
+ * bench:scale runs that completed, on this 2-core machine:
+ * - N=20: 2026-12-03 14:33, commit f48d05f's bench, `--nodes 20 --run-timeout 150`; load average
+ *   8 at its start, 36 at its end: other work shared the cores.
+ * - N=50: 2026-12-03 19:38, commit bc7ba98, `--nodes 50 --run-timeout 840`; load 12 at its start
+ *   (an earlier run winding down), 53-60 during the rounds, all of it the fleet's own 52 daemons.
  */
-export const SCALE_POINT: ScalePoint | undefined = {
+export const SCALE_POINTS: ScalePoint[] = [{
   name: 'bench:scale N=20',
   nodes: 20,
   mib: 16,
@@ -150,7 +153,21 @@ export const SCALE_POINT: ScalePoint | undefined = {
   cpuMsPerMiB: (585.8 + 459.8) / 2,
   installS: 1,
   source: 'bench:scale --nodes 20, one run'
-}
+}, {
+  name: 'bench:scale N=50',
+  nodes: 50,
+  mib: 16,
+  allHeldS: [501.64, 331.42],
+  wavesHealthyS: 673.64,
+  singleHealthyS: 450.92,
+  // release add took 1.75 and 7.16 s
+  publishS: (1.75 + 7.16) / 2,
+  copies: [97.46 / 16, 74.19 / 16],
+  // all processes' CPU over each round / MiB the nodes fetched: 1742.8 and 1067.8 ms
+  cpuMsPerMiB: (1742.8 + 1067.8) / 2,
+  installS: 1,
+  source: 'bench:scale --nodes 50, one run'
+}]
 
 export function scaleScenario (pt: ScalePoint, variant: 'waves' | 'single', overrides: Partial<SimParams> = {}): SimParams {
   return fleetParams(pt.nodes, {
@@ -161,6 +178,8 @@ export function scaleScenario (pt: ScalePoint, variant: 'waves' | 'single', over
     churn: { fraction: 0, leaveByMs: 0, downMinMs: 0, downMaxMs: 0 },
     publishDelayMs: pt.publishS * 1000,
     reportIntervalMs: 20_000,
+    // a CPU-bound 50-daemon round runs past the default 10 simulated minutes
+    maxSimMs: 3_600_000,
     rollout: { waves: variant === 'waves' ? 'canary:1,10%,50%,100%' : '100%', gate: 'success>=1,soak=2s', maxParallel: 10, installMs: pt.installS * 1000, startAtMs: pt.publishS * 1000 + 500 },
     ...overrides
   })
