@@ -12,8 +12,12 @@
  * times out is repeated up to `reidentifyAttempts` times; one the peer
  * refuses or breaks (seen on a loaded machine: the stream is answered with
  * something other than the protocol) is not, since a fresh connection is
- * what works. Either way the connection is then closed, so discovery dials
- * the peer afresh: with the defaults, within about 15 s of its opening.
+ * what works. Either way a connection this node dialled is then closed, so
+ * discovery dials the peer afresh: with the defaults, within about 15 s of
+ * its opening. A connection the peer dialled is left open and not tried
+ * again: a status client (the CLI, a dashboard, anyone asking) speaks no
+ * mesh identify, and hanging up on it broke its requests in flight; a mesh
+ * peer that dialled runs this same check from its side.
  */
 import { EventEmitter } from 'node:events'
 import { logger } from '@libp2p/logger'
@@ -56,6 +60,8 @@ export class PeerProtocols extends EventEmitter<PeerProtocolsEvents> {
   /** identifies tried again, per peer still unknown */
   private readonly retries = new Map<string, number>()
   private readonly identifying = new Set<string>()
+  /** inbound connections given up on: left open, not identified again */
+  private readonly leftAlone = new WeakSet<object>()
   private readonly log = logger('umesh:peers')
   private readonly reidentifyAfterMs: number
   private readonly reidentifyAttempts: number
@@ -104,7 +110,7 @@ export class PeerProtocols extends EventEmitter<PeerProtocolsEvents> {
     for (const conn of node.getConnections()) {
       const key = conn.remotePeer.toString()
       connected.add(key)
-      if (this.protocols.has(key) || this.identifying.has(key) || conn.status !== 'open' || now - conn.timeline.open < this.reidentifyAfterMs) continue
+      if (this.protocols.has(key) || this.identifying.has(key) || this.leftAlone.has(conn) || conn.status !== 'open' || now - conn.timeline.open < this.reidentifyAfterMs) continue
       const tries = this.retries.get(key) ?? 0
       this.identifying.add(key)
       void this.identifyAgain(identify, conn, tries).finally(() => this.identifying.delete(key))
@@ -117,9 +123,8 @@ export class PeerProtocols extends EventEmitter<PeerProtocolsEvents> {
   private async identifyAgain (identify: Pick<Identify, 'identify'>, conn: Connection, tries: number): Promise<void> {
     const key = conn.remotePeer.toString()
     if (tries >= this.reidentifyAttempts) {
-      this.log('closing the connection to %p: still not identified after %d more tries', conn.remotePeer, tries)
       this.retries.delete(key)
-      await conn.close().catch(err => { conn.abort(err) })
+      await this.hangUp(conn, `still not identified after ${tries} more tries`)
       return
     }
     this.retries.set(key, tries + 1)
@@ -132,11 +137,21 @@ export class PeerProtocols extends EventEmitter<PeerProtocolsEvents> {
       // the peer refused or broke identify on this connection (UnsupportedProtocolError, a
       // reset): trying again on it is no use, a fresh connection is. Only a timeout is tried again.
       if (!TIMEOUTS.has((err as Error)?.name)) {
-        this.log('closing the connection to %p: identify failed on it - %s', conn.remotePeer, (err as Error)?.name)
         this.retries.delete(key)
-        await conn.close().catch(err => { conn.abort(err) })
+        await this.hangUp(conn, `identify failed on it - ${(err as Error)?.name}`)
       }
     }
+  }
+
+  /** closes a connection this node dialled; one the peer dialled is left alone */
+  private async hangUp (conn: Connection, why: string): Promise<void> {
+    if (conn.direction === 'inbound') {
+      this.log('leaving the connection from %p open, unidentified: %s', conn.remotePeer, why)
+      this.leftAlone.add(conn)
+      return
+    }
+    this.log('closing the connection to %p: %s', conn.remotePeer, why)
+    await conn.close().catch(err => { conn.abort(err) })
   }
 
   connectedCount (): number {

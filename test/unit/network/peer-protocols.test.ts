@@ -152,9 +152,10 @@ describe('PeerProtocols', () => {
 
 describe('PeerProtocols: a peer whose identify failed', () => {
   /** a connection as checkUnknown reads it */
-  function connection (peer: PeerId, openedAgoMs: number): { remotePeer: PeerId, status: string, timeline: { open: number }, closed: number, close: () => Promise<void>, abort: () => void } {
+  function connection (peer: PeerId, openedAgoMs: number, direction: 'inbound' | 'outbound' = 'outbound'): { remotePeer: PeerId, direction: string, status: string, timeline: { open: number }, closed: number, close: () => Promise<void>, abort: () => void } {
     const conn = {
       remotePeer: peer,
+      direction,
       status: 'open',
       timeline: { open: Date.now() - openedAgoMs },
       closed: 0,
@@ -251,6 +252,28 @@ describe('PeerProtocols: a peer whose identify failed', () => {
       pp.stop()
     })
   }
+
+  it('a connection the peer dialled (a status client, no mesh identify) is left open and not tried again', async () => {
+    const { node, conns } = nodeWithIdentify(0, [SYNC])
+    let tries = 0
+    node.services.identify.identify = async () => {
+      tries++
+      throw Object.assign(new Error('Protocol selection failed - could not negotiate /umesh/umesh/id/1.0.0'), { name: 'UnsupportedProtocolError' })
+    }
+    const client = await newPeer()
+    node.connect(client)
+    conns.push(connection(client, 1_000, 'inbound'))
+    const pp = new PeerProtocols({ node: node as any }, { reidentifyAfterMs: 50, reidentifyAttempts: 3, checkEveryMs: 1_000_000 })
+    pp.start()
+    for (let i = 0; i < 3; i++) {
+      pp.checkUnknown()
+      await new Promise(resolve => setTimeout(resolve, 5))
+    }
+    assert.equal(tries, 1, 'given up on after the refusal')
+    assert.equal(conns[0].closed, 0, 'and not hung up on')
+    assert.equal(conns[0].status, 'open')
+    pp.stop()
+  })
 
   it('the periodic check runs by itself and stops with stop()', async () => {
     const { node, conns, calls } = nodeWithIdentify(0, [HAVE])
