@@ -14,10 +14,13 @@
  * something other than the protocol) is not, since a fresh connection is
  * what works. Either way a connection this node dialled is then closed, so
  * discovery dials the peer afresh: with the defaults, within about 15 s of
- * its opening. A connection the peer dialled is left open and not tried
- * again: a status client (the CLI, a dashboard, anyone asking) speaks no
- * mesh identify, and hanging up on it broke its requests in flight; a mesh
- * peer that dialled runs this same check from its side.
+ * its opening. A connection the peer dialled that carries no mesh stream
+ * (gossipsub, the DHT, chunks...) is left open and not tried again: a status
+ * client (the CLI, a dashboard, anyone asking) speaks no mesh identify, and
+ * hanging up on it broke its requests in flight. A mesh peer that dialled
+ * keeps a gossipsub stream open, so its connection is closed as one this
+ * node dialled: left open, this node would never open its own gossipsub
+ * stream to it and would send it no gossip.
  */
 import { EventEmitter } from 'node:events'
 import { logger } from '@libp2p/logger'
@@ -47,6 +50,16 @@ export interface PeerProtocolsInit {
 export interface PeerProtocolsEvents {
   /** a peer's protocols, learnt from identify (or, for peers met before start, from the peer store) */
   peer: [PeerId, string[]]
+}
+
+/**
+ * Whether a connection carries a stream only a mesh node opens (gossipsub,
+ * the DHT, chunks...): anything but the status protocol, which any client
+ * may speak, and a stream with no protocol chosen (a client's `ls`). A mesh
+ * peer keeps a gossipsub stream open for as long as it is connected.
+ */
+function carriesMeshStreams (conn: Pick<Connection, 'streams'>): boolean {
+  return (conn.streams ?? []).some(s => s.protocol != null && s.protocol !== '' && !s.protocol.endsWith('/status/1.0.0'))
 }
 
 /** the errors of an identify that ran out of time, which is worth trying again on the same connection */
@@ -143,9 +156,12 @@ export class PeerProtocols extends EventEmitter<PeerProtocolsEvents> {
     }
   }
 
-  /** closes a connection this node dialled; one the peer dialled is left alone */
+  /**
+   * closes the connection, so the peer is dialled afresh; one the peer
+   * dialled that carries no mesh stream (a status client's) is left alone
+   */
   private async hangUp (conn: Connection, why: string): Promise<void> {
-    if (conn.direction === 'inbound') {
+    if (conn.direction === 'inbound' && !carriesMeshStreams(conn)) {
       this.log('leaving the connection from %p open, unidentified: %s', conn.remotePeer, why)
       this.leftAlone.add(conn)
       return

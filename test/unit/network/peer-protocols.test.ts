@@ -152,10 +152,11 @@ describe('PeerProtocols', () => {
 
 describe('PeerProtocols: a peer whose identify failed', () => {
   /** a connection as checkUnknown reads it */
-  function connection (peer: PeerId, openedAgoMs: number, direction: 'inbound' | 'outbound' = 'outbound'): { remotePeer: PeerId, direction: string, status: string, timeline: { open: number }, closed: number, close: () => Promise<void>, abort: () => void } {
+  function connection (peer: PeerId, openedAgoMs: number, direction: 'inbound' | 'outbound' = 'outbound', protocols: string[] = []): { remotePeer: PeerId, direction: string, streams: Array<{ protocol: string }>, status: string, timeline: { open: number }, closed: number, close: () => Promise<void>, abort: () => void } {
     const conn = {
       remotePeer: peer,
       direction,
+      streams: protocols.map(protocol => ({ protocol })),
       status: 'open',
       timeline: { open: Date.now() - openedAgoMs },
       closed: 0,
@@ -253,26 +254,40 @@ describe('PeerProtocols: a peer whose identify failed', () => {
     })
   }
 
-  it('a connection the peer dialled (a status client, no mesh identify) is left open and not tried again', async () => {
+  /** a node whose identify is refused on an inbound connection carrying streams of `protocols`: how often it tried, and the connection */
+  async function refusedInbound (protocols: string[]): Promise<{ tries: number, conn: any }> {
     const { node, conns } = nodeWithIdentify(0, [SYNC])
     let tries = 0
     node.services.identify.identify = async () => {
       tries++
       throw Object.assign(new Error('Protocol selection failed - could not negotiate /umesh/umesh/id/1.0.0'), { name: 'UnsupportedProtocolError' })
     }
-    const client = await newPeer()
-    node.connect(client)
-    conns.push(connection(client, 1_000, 'inbound'))
+    const peer = await newPeer()
+    node.connect(peer)
+    conns.push(connection(peer, 1_000, 'inbound', protocols))
     const pp = new PeerProtocols({ node: node as any }, { reidentifyAfterMs: 50, reidentifyAttempts: 3, checkEveryMs: 1_000_000 })
     pp.start()
     for (let i = 0; i < 3; i++) {
       pp.checkUnknown()
       await new Promise(resolve => setTimeout(resolve, 5))
     }
-    assert.equal(tries, 1, 'given up on after the refusal')
-    assert.equal(conns[0].closed, 0, 'and not hung up on')
-    assert.equal(conns[0].status, 'open')
     pp.stop()
+    return { tries, conn: conns[0] }
+  }
+
+  it('a connection the peer dialled with no mesh stream (a status client, no mesh identify) is left open and not tried again', async () => {
+    for (const protocols of [[], ['/umesh/umesh/status/1.0.0'], ['']]) {
+      const { tries, conn } = await refusedInbound(protocols)
+      assert.equal(tries, 1, `given up on after the refusal (${protocols.join()})`)
+      assert.equal(conn.closed, 0, `and not hung up on (${protocols.join()})`)
+      assert.equal(conn.status, 'open')
+    }
+  })
+
+  it('a connection the peer dialled that carries a mesh stream (gossipsub) is closed, so the peer dials afresh', async () => {
+    const { tries, conn } = await refusedInbound(['/umesh/umesh/status/1.0.0', '/meshsub/1.2.0'])
+    assert.equal(tries, 1)
+    assert.equal(conn.closed, 1, 'a mesh peer unidentified here would never get this node\'s gossip')
   })
 
   it('the periodic check runs by itself and stops with stop()', async () => {
