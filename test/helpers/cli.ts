@@ -32,6 +32,8 @@ export async function runCli (args: string[], options: { timeoutMs?: number, env
 
 export function tempDir (prefix = 'umesh-test-'): { path: string, remove: () => void } {
   const path = mkdtempSync(join(tmpdir(), prefix))
+  // UMESH_KEEP_TEST_DIRS=1 keeps every test's folder (nodes' data dirs and logs) to read after a failure
+  if (process.env.UMESH_KEEP_TEST_DIRS === '1') return { path, remove: () => { console.log(`kept ${path}`) } }
   return { path, remove: () => { rmSync(path, { recursive: true, force: true }) } }
 }
 
