@@ -12,7 +12,7 @@ import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync, statSyn
 import { join, relative } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { MeshProcess } from '../../src/demo/local-mesh.js'
-import { runCli, tempDir } from '../helpers/cli.js'
+import { runCli, tempDir, waitFor } from '../helpers/cli.js'
 import { installConfig, installEnv, makeFixture, nodeFrom } from '../helpers/install-fixture.js'
 import type { Fixture } from '../helpers/install-fixture.js'
 
@@ -149,14 +149,23 @@ describe('installing releases', () => {
     let daemon: MeshProcess | undefined
     after(async () => { await daemon?.stop() })
 
-    it('talks to the daemon over its control socket, and exactly one of two concurrent installs proceeds', async () => {
-      // activation takes 3 s here, so the second request meets the first in progress however late its CLI starts
-      writeFileSync(join(node, 'config.json'), JSON.stringify({ packages: { app: installConfig(node, { hooks: { activate: ['/bin/sh', '-c', 'sleep 3; exec /bin/sh bin/activate'], timeoutMs: 10_000 } }) } }))
+    it('talks to the daemon over its control socket, and refuses a second install while one is in progress', async () => {
+      // the activate hook marks that it runs, then waits (at most 20 s) for the test's go: the second request
+      // is sent while the first is surely in progress, however slow the machine
+      const activating = join(tmp.path, 'activating')
+      const go = join(tmp.path, 'go')
+      const hook = `touch '${activating}'; i=0; while [ ! -f '${go}' ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i+1)); done; exec /bin/sh bin/activate`
+      writeFileSync(join(node, 'config.json'), JSON.stringify({ packages: { app: installConfig(node, { hooks: { activate: ['/bin/sh', '-c', hook], timeoutMs: 30_000 } }) } }))
       daemon = new MeshProcess('daemon', 'node', node, ['--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns'], join(tmp.path, 'daemon.log'), installEnv(node, { DEBUG: 'umesh:install' }))
       await daemon.waitReady()
-      const [a, b] = await Promise.all([umesh(['update', 'upgrade', '--to', '1.1.0']), umesh(['update', 'upgrade', '--to', '1.1.0'])])
-      assert.deepEqual([a.code, b.code].sort(), [0, 1], a.stdout + a.stderr + b.stdout + b.stderr)
-      assert.match(a.stderr + b.stderr, /already in progress/)
+      const first = umesh(['update', 'upgrade', '--to', '1.1.0'])
+      await waitFor('the first install to reach its activate hook', () => existsSync(activating), 30_000, 100)
+      const b = await umesh(['update', 'upgrade', '--to', '1.1.0'])
+      writeFileSync(go, '')
+      const a = await first
+      assert.equal(a.code, 0, a.stdout + a.stderr)
+      assert.equal(b.code, 1, b.stdout + b.stderr)
+      assert.match(b.stderr, /already in progress/)
       assert.equal(current(), 'versions/1.1.0')
       assert.match(daemon.output, /control: upgrade/, 'the daemon ran it')
       const s = await umesh(['update', 'status'])
