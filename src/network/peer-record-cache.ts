@@ -167,7 +167,8 @@ export class PeerRecordCache implements Datastore {
   async flush (): Promise<void> {
     clearTimeout(this.timer)
     this.timer = undefined
-    while (this.flushing != null) await this.flushing
+    // a write already under way goes first; if it fails, its records are pending again and go in this one
+    while (this.flushing != null) await this.flushing.catch(() => {})
     if (this.pending.size === 0) return
     const writing = this.writing = this.pending
     this.pending = new Map()

@@ -131,13 +131,15 @@ describe('PeerRecordCache', () => {
   it('keeps records pending when a write fails, without overwriting a newer value, and says why', async () => {
     const { level, store } = await counted()
     let fail = true
+    /** commits still to fail after fail is set back to false */
+    let failures = 0
     const flaky = new Proxy(store, {
       get (target, prop, receiver) {
         const v = Reflect.get(target, prop, receiver)
         if (prop !== 'batch') return typeof v === 'function' ? v.bind(target) : v
         return () => {
           const b = (v as Datastore['batch']).call(target)
-          return { put: b.put.bind(b), delete: b.delete.bind(b), commit: async () => { if (fail) throw new Error('disk full'); await b.commit() } }
+          return { put: b.put.bind(b), delete: b.delete.bind(b), commit: async () => { if (fail || failures-- > 0) throw new Error('disk full'); await b.commit() } }
         }
       }
     })
@@ -151,6 +153,16 @@ describe('PeerRecordCache', () => {
     fail = false
     await cache.flush()
     assert.equal(text(await level.get(peer(1))), 'second')
+
+    // a flush that waits on one that fails writes the failed records itself, and does not throw its error
+    failures = 1
+    await cache.put(peer(2), bytes('third'))
+    const first = cache.flush()
+    const second = cache.flush()
+    await assert.rejects(first, /disk full/)
+    await second
+    assert.equal(text(await level.get(peer(2))), 'third')
+    assert.equal(cache.size.pending, 0)
     await cache.close()
     await level.close()
   })
