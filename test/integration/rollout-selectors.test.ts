@@ -89,7 +89,11 @@ describe('labels, selectors and two packages per node', () => {
   const completed = async (pkg: string, id: string, timeoutMs = 60_000): Promise<any> => await waitFor(`the rollout of ${pkg} (${id}) completed`, async () => {
     const v = await view(pkg)
     return v.doc.id === id && v.doc.state === 'completed' ? v : undefined
-  }, timeoutMs, 500).catch(async err => { throw new Error(`${(err as Error).message}; now: ${JSON.stringify((await view(pkg).catch(() => undefined))?.waves)}`) })
+  }, timeoutMs, 500).catch(async err => {
+    // the coordinator's events (a node's failure with its reason) say why the wave did not pass
+    const v = await view(pkg).catch(() => undefined)
+    throw new Error(`${(err as Error).message}; now: ${JSON.stringify(v?.waves)}; nodes: ${JSON.stringify(v?.nodes)}; events: ${JSON.stringify(v?.events?.slice(-20))}`)
+  })
   const writeLabels = (p: { dataDir: string } | string, labels: Record<string, string>): void => {
     const dir = typeof p === 'string' ? p : p.dataDir
     mkdirSync(dir, { recursive: true, mode: 0o700 })
