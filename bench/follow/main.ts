@@ -3,7 +3,7 @@
  *
  *   npm run bench:follow          (npm run build && node dist/bench/follow/main.js)
  *   node dist/bench/follow/main.js [--mib 256] [--files 32] [--idle 20] [--after 60] [--serve-followers 4]
- *       [--sample-ms 500] [--parts 1,2] [--plain-baseline 1|0]
+ *       [--sample-ms 500] [--parts 1,2] [--plain-baseline 1|0] [--node-flags="FLAGS"]
  *
  * Real `umesh node` daemons (the bundle, dist/umesh.mjs) on loopback, mDNS
  * off, JSON logs: a publisher (--repo) and followers that reach it through
@@ -50,8 +50,8 @@ import { runBenchmark, track, trackDir } from '../procs.js'
 import { section, table } from '../report.js'
 import { startDaemon } from './daemons.js'
 import { followRun } from './follow-run.js'
-import { DAEMON_NODE_FLAGS, daemonEnv, MMAP_THRESHOLD_ENV } from '../../src/util/memory-settings.js'
-import { BASELINE_PACKAGE, FILES, HARD_LIMIT_MS, MiB, PACKAGE, PARTS, PLAIN_BASELINE, RELEASE_MIB } from './options.js'
+import { daemonEnv, MMAP_THRESHOLD_ENV } from '../../src/util/memory-settings.js'
+import { BASELINE_PACKAGE, FILES, HARD_LIMIT_MS, MiB, NODE_FLAGS, PACKAGE, PARTS, PLAIN_BASELINE, RELEASE_MIB } from './options.js'
 import { out, progress } from './output.js'
 import { printFollow, printPlainBaseline, printServe } from './print.js'
 import type { FollowRound, FollowRun } from './follow-run.js'
@@ -78,11 +78,11 @@ async function main (): Promise<number> {
   progress('baselines: sha256 and a read + write + fsync copy of the release\'s files')
   const pass = onePass(tree, join(root, 'scratch'))
   const threshold = daemonEnv()[MMAP_THRESHOLD_ENV] ?? process.env[MMAP_THRESHOLD_ENV] ?? 'set through GLIBC_TUNABLES'
-  out(`daemons start as src/demo/local-mesh.ts starts them: node ${DAEMON_NODE_FLAGS.join(' ')}, ${MMAP_THRESHOLD_ENV}=${threshold}${PLAIN_BASELINE ? ' (part 1\'s baseline follower without either)' : ''}`)
+  out(`daemons start as src/demo/local-mesh.ts starts them: node ${NODE_FLAGS.join(' ')}, ${MMAP_THRESHOLD_ENV}=${threshold}${PLAIN_BASELINE ? ' (part 1\'s baseline follower without either)' : ''}`)
 
   const verdicts: Verdict[] = []
   progress('starting the publisher')
-  const publisher = await startDaemon({ dir: root, name: 'publisher', args: ['--repo', repo] })
+  const publisher = await startDaemon({ dir: root, name: 'publisher', args: ['--repo', repo], nodeFlags: NODE_FLAGS })
   try {
     if (PARTS.has('1')) {
       const rounds: FollowRound[] = []
@@ -91,7 +91,7 @@ async function main (): Promise<number> {
         const other = writeReleaseTree(join(root, 'src-baseline'), RELEASE_MIB, FILES, 'umesh-bench-follow baseline')
         rounds.push({ name: 'follower-plain', package: BASELINE_PACKAGE, label: 'follower started as a plain umesh node, no memory settings (baseline)', version: '1.0.0', tree: other.dir, env: { [MMAP_THRESHOLD_ENV]: undefined, GLIBC_TUNABLES: undefined }, nodeFlags: [] })
       }
-      rounds.push({ name: 'follower', package: PACKAGE, label: `follower with the memory settings (${MMAP_THRESHOLD_ENV}=${threshold}, node ${DAEMON_NODE_FLAGS.join(' ')})`, version: '1.0.0', tree: tree.dir })
+      rounds.push({ name: 'follower', package: PACKAGE, label: `follower with the memory settings (${MMAP_THRESHOLD_ENV}=${threshold}, node ${NODE_FLAGS.join(' ')})`, version: '1.0.0', tree: tree.dir, nodeFlags: NODE_FLAGS })
       const runs: FollowRun[] = []
       for (const round of rounds) runs.push(await followRun(root, client, repo, round, publisher))
       for (const run of runs) {

@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util'
 import { intOpt } from '../procs.js'
+import { DAEMON_NODE_FLAGS } from '../../src/util/memory-settings.js'
 
 export const MiB = 1024 * 1024
 
@@ -26,13 +27,16 @@ export const { values: opts } = parseArgs({
     'sample-ms': { type: 'string', default: '500' },
     parts: { type: 'string', default: '1,2' },
     'plain-baseline': { type: 'string', default: '1' },
+    'node-flags': { type: 'string' },
     help: { type: 'boolean', default: false }
   }
 })
 
 if (opts.help === true) {
   process.stdout.write('node dist/bench/follow/main.js [--mib 256] [--files 32] [--idle SECONDS(20)] [--after SECONDS(60)]\n' +
-    '    [--serve-followers 4] [--sample-ms 500] [--parts 1,2] [--plain-baseline 1|0]\n')
+    '    [--serve-followers 4] [--sample-ms 500] [--parts 1,2] [--plain-baseline 1|0]\n' +
+    '    [--node-flags="FLAGS"]   node\'s flags for the publisher and the follower with the memory settings\n' +
+    '                           (default: the daemons\' own, src/util/memory-settings.ts), to try others A/B\n')
   process.exit(0)
 }
 
@@ -52,6 +56,11 @@ for (const p of PARTS) {
 }
 /** part 1 runs a second time first, its follower started as a plain umesh node, without the memory settings (the same build's baseline) */
 export const PLAIN_BASELINE = intOpt('plain-baseline', opts['plain-baseline'], 0, 1) === 1
+/** node's flags for the publisher and the follower with the memory settings: the daemons' own unless --node-flags names others */
+export const NODE_FLAGS = opts['node-flags'] != null ? opts['node-flags'].split(/\s+/).filter(f => f !== '') : DAEMON_NODE_FLAGS
+for (const f of NODE_FLAGS) {
+  if (!f.startsWith('--')) { process.stderr.write(`--node-flags: expected node flags each starting with --, found "${f}"\n`); process.exit(2) }
+}
 /** the idle RSS is the median of the samples in this last part of the idle window (V8 shrinks its young generation some seconds after start) */
 export const IDLE_TAIL_MS = 5_000
 /** one fetch (and install) may take this long before the part gives up */
