@@ -24,6 +24,7 @@
  */
 import { EventEmitter } from 'node:events'
 import { logger } from '@libp2p/logger'
+import { PROTOCOL_NAME as STATUS_NAME, PROTOCOL_VERSION as STATUS_VERSION } from '../../protocols/status/constants.js'
 import { linkOf, privateSubnets } from './links.js'
 import type { Link, Subnet } from './links.js'
 import type { Identify } from '@libp2p/identify'
@@ -52,6 +53,9 @@ export interface PeerProtocolsEvents {
   peer: [PeerId, string[]]
 }
 
+/** the end of the status protocol's id on any network: /umesh/<network>/status/1.0.0 */
+const STATUS_SUFFIX = `/${STATUS_NAME}/${STATUS_VERSION}`
+
 /**
  * Whether a connection carries a stream only a mesh node opens (gossipsub,
  * the DHT, chunks...): anything but the status protocol, which any client
@@ -59,7 +63,7 @@ export interface PeerProtocolsEvents {
  * peer keeps a gossipsub stream open for as long as it is connected.
  */
 function carriesMeshStreams (conn: Pick<Connection, 'streams'>): boolean {
-  return (conn.streams ?? []).some(s => s.protocol != null && s.protocol !== '' && !s.protocol.endsWith('/status/1.0.0'))
+  return (conn.streams ?? []).some(s => s.protocol != null && s.protocol !== '' && !s.protocol.endsWith(STATUS_SUFFIX))
 }
 
 /** the errors of an identify that ran out of time, which is worth trying again on the same connection */
