@@ -142,6 +142,7 @@ export function metricsSources (daemon: Daemon): MetricsSources {
       return undefined
     },
     announcements: () => parts.announcements?.counts,
+    reports: () => parts.rollouts?.reportCounts ?? parts.coordinator?.reportCounts,
     announceLatency: () => parts.follower?.announceLatency,
     mirror: () => parts.follower?.mirror?.counters,
     coordinator: () => {

@@ -308,6 +308,19 @@ function followMetrics (s: MetricsSources): CollectedInit[] {
         emit({ verdict: 'ignored' }, a.ignored)
         emit({ verdict: 'rejected' }, a.rejected)
       }
+    },
+    {
+      name: 'umesh_reports_total',
+      help: 'Messages on the rollout reports topic by verdict: accepted (verified and new: forwarded), stale (no newer than the report held from that node: not forwarded), rejected (malformed or a bad signature)',
+      type: 'counter',
+      labelNames: ['verdict'],
+      collect: emit => {
+        const r = s.reports?.()
+        if (r == null) return
+        emit({ verdict: 'accepted' }, r.accepted)
+        emit({ verdict: 'stale' }, r.stale)
+        emit({ verdict: 'rejected' }, r.rejected)
+      }
     }
   ]
 }

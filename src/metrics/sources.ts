@@ -109,6 +109,13 @@ export interface TrustSample {
   lastRefreshMs: number
 }
 
+/** reports on the rollout reports topic since start: accepted (new, forwarded), stale (no newer than held: not forwarded), rejected */
+export interface ReportCountsSample {
+  accepted: number
+  stale: number
+  rejected: number
+}
+
 /** announcements judged since start */
 export interface AnnouncementCounts {
   accepted: number
@@ -159,6 +166,7 @@ export interface MetricsSources {
   /** the releases held, being fetched or failed (state held | fetching | failed) */
   releases?: () => ReadonlyArray<{ state: string }> | undefined
   announcements?: () => AnnouncementCounts | undefined
+  reports?: () => ReportCountsSample | undefined
   announceLatency?: () => LatencyLog | undefined
   /** what the static HTTP mirror served, when mirrors are configured */
   mirror?: () => MirrorSample | undefined

@@ -20,7 +20,7 @@ import { reportsTopic } from '../network/protocol-ids.js'
 import { Repository } from '../trust/repository.js'
 import { changeRollout, listRollouts } from './repo-rollouts.js'
 import { MIN_UNREACHABLE_MS } from './heartbeat.js'
-import { ReportBook, reportValidator } from './reports.js'
+import { newReportCounts, ReportBook, reportValidator } from './reports.js'
 import { chooseCountPeers, gateDecision, isSelected, waveOf, waveTally } from './waves.js'
 import { Notifier } from './webhooks.js'
 import type { GossipSub } from '@libp2p/gossipsub'
@@ -84,6 +84,8 @@ export interface CoordinatorEvents {
 
 export class Coordinator extends EventEmitter<CoordinatorEvents> {
   readonly book: ReportBook
+  /** reports on the topic since start, by verdict */
+  readonly reportCounts = newReportCounts()
   private readonly progress = new Map<string, RolloutProgress>()
   private readonly notifier: Notifier
   private timer?: NodeJS.Timeout
@@ -104,7 +106,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
   start (): void {
     const { pubsub } = this.components
     const topic = this.topic
-    pubsub.topicValidators.set(topic, reportValidator((report) => { this.onReport(report) }, this.log))
+    pubsub.topicValidators.set(topic, reportValidator((report) => this.onReport(report), this.log, this.reportCounts))
     pubsub.subscribe(topic)
     this.timer = setInterval(() => { void this.tick() }, this.init.tickMs ?? 1_000)
     this.timer.unref()
@@ -124,17 +126,19 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     return this.progress.get(rolloutId)?.events ?? []
   }
 
-  private onReport (report: NodeReport): void {
-    if (!this.book.accept(report)) return
+  /** true when the report is new to this coordinator */
+  private onReport (report: NodeReport): boolean {
+    if (!this.book.accept(report)) return false
     this.emit('report', report)
     const p = this.progress.get(report.rolloutId)
-    if (p == null) return
+    if (p == null) return true
     const before = p.outcomes[report.peerId]
     if (before !== report.outcome) {
       p.outcomes[report.peerId] = report.outcome
       p.lastChangeAt = Date.now()
       if (report.outcome === 'failed') this.event(report.rolloutId, 'node-failed', `${report.peerId} failed in wave ${report.wave}: ${report.reason}`, { package: report.package, version: report.version, wave: report.wave, peerId: report.peerId, reason: report.reason })
     }
+    return true
   }
 
   private event (rolloutId: string, event: RolloutEvent, detail: string, data: Record<string, unknown>): void {

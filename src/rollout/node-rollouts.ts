@@ -31,7 +31,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { reportsTopic } from '../network/protocol-ids.js'
 import { parseRolloutDocument } from './document.js'
-import { ReportBook, reportValidator, signReport } from './reports.js'
+import { newReportCounts, ReportBook, reportValidator, signReport } from './reports.js'
 import { BASE_HEARTBEAT_MS, nextHeartbeatMs } from './heartbeat.js'
 import { installSlot, nodePosition, notSelectedReason, waveOf } from './waves.js'
 import { labelsProblem, sortedLabels } from './labels.js'
@@ -108,6 +108,8 @@ export class NodeRollouts {
   /** per package: the rollout whose selection labels are known, and those labels */
   private readonly selection = new Map<string, { rolloutId: string, labels: Labels }>()
   private reportedLabels = ''
+  /** reports on the topic since start, by verdict */
+  readonly reportCounts = newReportCounts()
 
   constructor (private readonly components: NodeRolloutsComponents, private readonly init: NodeRolloutsInit) {
     this.log = components.logger.forComponent('umesh:rollout')
@@ -122,7 +124,8 @@ export class NodeRollouts {
   start (): void {
     const { pubsub } = this.components
     const topic = this.topic
-    pubsub.topicValidators.set(topic, reportValidator((report) => { this.book.accept(report) }, this.log))
+    // this node's own report come back is not taken (nor forwarded again)
+    pubsub.topicValidators.set(topic, reportValidator((report) => report.peerId !== this.peerId && this.book.accept(report), this.log, this.reportCounts))
     pubsub.subscribe(topic)
     this.timer = setInterval(() => { void this.tick() }, 1_000)
     this.timer.unref()

@@ -214,14 +214,34 @@ export async function verifyReport (bytes: Uint8Array): Promise<VerifyResult> {
   return { ok: true, report: checked.report }
 }
 
+/** reports on the topic since start, by what this node made of them */
+export interface ReportCounts {
+  /** verified and new: taken and forwarded */
+  accepted: number
+  /** verified but no newer than what this node holds from that node: not forwarded */
+  stale: number
+  /** malformed or badly signed */
+  rejected: number
+}
+
+export function newReportCounts (): ReportCounts {
+  return { accepted: 0, stale: 0, rejected: 0 }
+}
+
 /**
  * A gossipsub topic validator for the reports topic. Verified reports go to
- * `onReport` and are accepted (forwarded); malformed or badly signed ones
- * are rejected, which counts against the peer that sent them. A stale seq
- * is not judged here: the caller's ReportBook drops it. Rejections are
+ * `onReport`; one it takes as new (it returns true) is accepted, so
+ * gossipsub forwards it. One it does not take (a seq no newer than the
+ * report it holds from that node for that rollout and package, or its own
+ * report come back) is ignored: neither forwarded nor held against the
+ * sender. Gossipsub forgets a message id after its seen TTL (15 s here, so
+ * that the publisher's re-announcements go out), and a report can arrive
+ * again after that (a late IWANT answer from a node whose event loop lags):
+ * every node would forward it again. Malformed or badly signed reports are
+ * rejected, which counts against the peer that sent them. Rejections are
  * logged, at most 20 lines a minute (the rest are counted).
  */
-export function reportValidator (onReport: (report: NodeReport, from: PeerId) => void, log: Logger): (from: PeerId, msg: Message) => Promise<TopicValidatorResult> {
+export function reportValidator (onReport: (report: NodeReport, from: PeerId) => boolean, log: Logger, counts: ReportCounts = newReportCounts()): (from: PeerId, msg: Message) => Promise<TopicValidatorResult> {
   let windowStart = 0
   let lines = 0
   let suppressed = 0
@@ -249,14 +269,22 @@ export function reportValidator (onReport: (report: NodeReport, from: PeerId) =>
       return TopicValidatorResult.Ignore
     }
     if (!result.ok) {
+      counts.rejected++
       logRejection(from, result.reason)
       return TopicValidatorResult.Reject
     }
+    let fresh = true
     try {
-      onReport(result.report, from)
+      fresh = onReport(result.report, from)
     } catch (err) {
+      // a verified report the handler failed on still goes on: the fault is this node's
       log.error('handling a report of %s failed - %e', result.report.peerId, err)
     }
+    if (!fresh) {
+      counts.stale++
+      return TopicValidatorResult.Ignore
+    }
+    counts.accepted++
     return TopicValidatorResult.Accept
   }
 }

@@ -59,6 +59,7 @@ function nodeSources (over: Partial<MetricsSources> = {}): MetricsSources {
     trust: () => ({ timestampVersion: 17, stale: true, lastRefreshMs: 1_700_000_000_500 }),
     releases: () => [{ state: 'held' }, { state: 'held' }, { state: 'fetching' }, { state: 'weird' }],
     announcements: () => ({ accepted: 9, ignored: 2, rejected: 1 }),
+    reports: () => ({ accepted: 40, stale: 7, rejected: 3 }),
     announceLatency: () => ({ count: 3, recent: [0.07, 0.7, 7] }),
     ...over
   }
@@ -147,7 +148,7 @@ describe('createMetrics: a node', () => {
     assert.equal(v(f, 'umesh_installs_total', { package: 'db', kind: 'rollback', outcome: 'rolled_back' }), 2)
   })
 
-  it('trust, releases by state (unknown states as other), announcements by verdict', async () => {
+  it('trust, releases by state (unknown states as other), announcements and reports by verdict', async () => {
     const f = await scrape(nodeSources())
     assert.equal(v(f, 'umesh_trust_timestamp_version'), 17)
     assert.equal(v(f, 'umesh_trust_stale'), 1)
@@ -156,6 +157,7 @@ describe('createMetrics: a node', () => {
     assert.equal(v(f, 'umesh_announcements_total', { verdict: 'accepted' }), 9)
     assert.equal(v(f, 'umesh_announcements_total', { verdict: 'ignored' }), 2)
     assert.equal(v(f, 'umesh_announcements_total', { verdict: 'rejected' }), 1)
+    assert.deepEqual(Object.fromEntries(findSamples(f, 'umesh_reports_total').map(s => [s.labels.verdict, s.value])), { accepted: 40, stale: 7, rejected: 3 })
   })
 
   it('the announcement-to-verified histogram observes each latency once, across scrapes, and starts over with a new follower', async () => {

@@ -11,13 +11,14 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { InstallManager } from '../../../src/install/manager.js'
 import { reportsTopic } from '../../../src/network/protocol-ids.js'
 import { encodeRolloutDocument, newRolloutId } from '../../../src/rollout/document.js'
 import { GOVERNED_MARK, NodeRollouts } from '../../../src/rollout/node-rollouts.js'
-import { verifyReport } from '../../../src/rollout/reports.js'
+import { signReport, verifyReport } from '../../../src/rollout/reports.js'
 import { ROLLOUT_FORMAT } from '../../../src/rollout/types.js'
 import { captureLogger } from '../../helpers/capture-logger.js'
 import { waitFor } from '../../helpers/cli.js'
@@ -86,6 +87,8 @@ interface TestNode {
   published: Uint8Array[]
   targets: Record<string, TargetEntry>
   lines: string[]
+  /** the reports topic's validator the running component set */
+  validate: (data: Uint8Array) => Promise<TopicValidatorResult>
   /** a new NodeRollouts on the same data dir and manager (a restart) */
   restart: () => NodeRollouts
 }
@@ -111,6 +114,7 @@ function node (opts: { maintenance?: MaintenanceConfig, allowDowngrade?: boolean
         return { recipients: [] }
       }
     } as unknown as GossipSub
+    t.validate = async data => await pubsub.topicValidators.get(reportsTopic(NETWORK))!(peerIdFromPrivateKey(key), { type: 'unsigned', topic: reportsTopic(NETWORK), data })
     return new NodeRollouts({
       identity: { peerId: { toString: () => peerId }, privateKey: key },
       manager,
@@ -160,6 +164,28 @@ describe('NodeRollouts', { timeout: 30_000 }, () => {
       assert.deepEqual({ rolloutId: report.rolloutId, outcome: report.outcome, wave: report.wave, package: report.package }, { rolloutId: 'none', outcome: 'waiting', wave: -1, package: 'app' })
       assert.equal(current(t), null)
       assert.equal(t.rollouts.governs('app'), false)
+    } finally {
+      t.rollouts.stop()
+    }
+  })
+
+  it('forwards only reports new to it: a replayed or older report of a peer, and its own come back, are ignored', async () => {
+    const t = node()
+    try {
+      await until(t, 'waiting', true)
+      await waitFor('a report', () => t.published.length > 0, 2_000, 20)
+      // its own report, delivered back after gossipsub's seen cache forgot it
+      assert.equal(await t.validate(t.published[0]), TopicValidatorResult.Ignore)
+      const [mine] = await reports(t)
+      const peerKey = await generateKeyPair('Ed25519')
+      const of = async (seq: number): Promise<Uint8Array> => await signReport({ ...mine, peerId: peerIdFromPrivateKey(peerKey).toString(), seq }, peerKey)
+      const five = await of(5)
+      assert.equal(await t.validate(five), TopicValidatorResult.Accept)
+      assert.equal(await t.validate(five), TopicValidatorResult.Ignore, 'the same report again')
+      assert.equal(await t.validate(await of(4)), TopicValidatorResult.Ignore, 'an older one')
+      assert.equal(await t.validate(await of(6)), TopicValidatorResult.Accept, 'a newer one')
+      assert.equal(t.rollouts.fleetSize(), 2)
+      assert.deepEqual(t.rollouts.reportCounts, { accepted: 2, stale: 3, rejected: 0 })
     } finally {
       t.rollouts.stop()
     }

@@ -8,7 +8,7 @@ import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import {
-  MAX_REPORT_BYTES, ReportBook, canonicalReport, reportValidator, signReport, verifyReport
+  MAX_REPORT_BYTES, ReportBook, canonicalReport, newReportCounts, reportValidator, signReport, verifyReport
 } from '../../../src/rollout/reports.js'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 import type { Message } from '@libp2p/gossipsub'
@@ -217,10 +217,11 @@ describe('node reports', () => {
     await rejected(tamper(good, s => { s.report.peerId = cid }), /not in the canonical form/)
   })
 
-  it('the gossipsub validator accepts verified reports and rejects the rest', async () => {
+  it('the gossipsub validator accepts verified reports the handler takes, ignores those it does not, and rejects the rest', async () => {
     const seen: NodeReport[] = []
     const lines: string[] = []
-    const validate = reportValidator((r) => { seen.push(r) }, loggerInto(lines))
+    const counts = newReportCounts()
+    const validate = reportValidator((r) => { seen.push(r); return seen.length === 1 }, loggerInto(lines), counts)
     const from = peerIdFromPrivateKey(other) as PeerId
     const msg = (data: Uint8Array): Message => ({ type: 'unsigned', topic: '/umesh/test/reports/1', data })
     assert.equal(await validate(from, msg(good)), TopicValidatorResult.Accept)
@@ -230,6 +231,10 @@ describe('node reports', () => {
     assert.equal(await validate(from, msg(forged)), TopicValidatorResult.Reject)
     assert.equal(await validate(from, msg(encoder.encode('garbage'))), TopicValidatorResult.Reject)
     assert.equal(seen.length, 1)
+    // verified, but not new to the handler: not forwarded, not held against the sender
+    assert.equal(await validate(from, msg(good)), TopicValidatorResult.Ignore)
+    assert.equal(seen.length, 2)
+    assert.deepEqual(counts, { accepted: 1, stale: 1, rejected: 2 })
     assert.equal(lines.length, 2)
     assert.match(lines[0], /rejecting a report from 12D3.*signature does not match/)
     // a throwing handler is the receiver's problem, not the sender's
