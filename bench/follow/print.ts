@@ -162,6 +162,9 @@ export function printServe (run: ServeRun, bytes: number): Verdict[] {
   const max = w.length > 0 ? Math.max(...w.map(s => s.rss)) : undefined
   const cpu = w.length > 1 ? w.at(-1)!.cpuMs - w[0].cpuMs : undefined
   out(`  publisher RSS over ${w.length} samples: start ${mb(start)}, min ${mb(min)}, max ${mb(max)}, end ${mb(endS)} (5 s after the last follower stopped); max - start ${mb(max != null && start != null ? max - start : undefined)}; its CPU ${msText(cpu)}${sent != null && cpu != null && sent > 0 ? `, ${(cpu / (sent / MiB)).toFixed(1)} ms per MiB sent` : ''}`)
+  const maxAt = w.find(s => s.rss === max)
+  const split = (s: ProcSample | undefined): string => s != null ? `${mb(s.anon)} + ${mb(s.rss - s.anon)}` : '-'
+  out(`  of which anonymous + file-backed: start ${split(w[0])}, at the max ${split(maxAt)}, end ${split(w.at(-1))}`)
   const after = run.fetches.map(x => x.heldAt != null ? `${x.name} ${mb(sampleAt(w, x.heldAt)?.rss)}` : `${x.name} -`)
   out(`  publisher RSS when each follower held the release: ${after.join(', ')}`)
   const marks: string[] = []

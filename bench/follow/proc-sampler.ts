@@ -1,7 +1,10 @@
 /**
  * A process's resident memory and CPU time read from /proc: one sample on
  * demand, or a series every few hundred ms for as long as the benchmark
- * watches it. RSS is VmRSS; CPU is utime + stime of /proc/<pid>/stat, in
+ * watches it. RSS is VmRSS, split into its anonymous part (heaps, buffers,
+ * stacks: RssAnon) and its file-backed part (the node binary's and
+ * libraries' pages as they are first touched: RssFile + RssShmem); CPU is
+ * utime + stime of /proc/<pid>/stat, in
  * clock ticks (10 ms here), so CPU figures are good to about 10 ms.
  */
 import { execFileSync } from 'node:child_process'
@@ -12,6 +15,8 @@ export interface ProcSample {
   /** wall ms */
   at: number
   rss: number
+  /** RssAnon */
+  anon: number
   cpuMs: number
 }
 
@@ -32,10 +37,11 @@ export function sampleProc (pid: number): ProcSample | undefined {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8')
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
     const rss = /VmRSS:\s+(\d+) kB/.exec(status)
+    const anon = /RssAnon:\s+(\d+) kB/.exec(status)
     // fields after the command name, which may hold spaces and parentheses: state is field 3, utime 14, stime 15
     const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
     if (rss == null) return undefined
-    return { at: wallNow(), rss: Number(rss[1]) * 1024, cpuMs: (Number(rest[11]) + Number(rest[12])) * ticks() }
+    return { at: wallNow(), rss: Number(rss[1]) * 1024, anon: Number(anon?.[1] ?? NaN) * 1024, cpuMs: (Number(rest[11]) + Number(rest[12])) * ticks() }
   } catch {
     return undefined
   }
