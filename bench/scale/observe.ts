@@ -55,6 +55,8 @@ export interface Counters {
   protocols?: Map<string, { in: number, out: number }>
   piecesFetched?: number
   announcements?: number
+  /** rollout reports by verdict */
+  reports?: { accepted: number, stale: number }
 }
 
 export function countersOf (s: StatusResponse | undefined): Counters | undefined {
@@ -75,6 +77,7 @@ export async function scrape (m: Member, c: Counters): Promise<void> {
     const text = (await res.text()).slice(0, 1024 * 1024)
     const protocols = new Map<string, { in: number, out: number }>()
     let announcements = 0
+    const reports = { accepted: 0, stale: 0 }
     for (const line of text.split('\n')) {
       let match = /^umesh_protocol_bytes_total\{protocol="([^"]*)",direction="(in|out)"\} (\S+)/.exec(line)
       if (match != null) {
@@ -86,10 +89,13 @@ export async function scrape (m: Member, c: Counters): Promise<void> {
       match = /^umesh_swarm_pieces_fetched_total (\S+)/.exec(line)
       if (match != null) { c.piecesFetched = Number(match[1]); continue }
       match = /^umesh_announcements_total\{verdict="[^"]*"\} (\S+)/.exec(line)
-      if (match != null) announcements += Number(match[1])
+      if (match != null) { announcements += Number(match[1]); continue }
+      match = /^umesh_reports_total\{verdict="(accepted|stale)"\} (\S+)/.exec(line)
+      if (match != null) reports[match[1] as 'accepted' | 'stale'] = Number(match[2])
     }
     c.protocols = protocols
     c.announcements = announcements
+    c.reports = reports
   } catch {}
 }
 
@@ -105,6 +111,7 @@ export function minus (b: Counters, a: Counters): Counters {
   }
   if (b.piecesFetched != null && a.piecesFetched != null) d.piecesFetched = b.piecesFetched - a.piecesFetched
   if (b.announcements != null && a.announcements != null) d.announcements = b.announcements - a.announcements
+  if (b.reports != null && a.reports != null) d.reports = { accepted: b.reports.accepted - a.reports.accepted, stale: b.reports.stale - a.reports.stale }
   return d
 }
 

@@ -7,6 +7,7 @@ import { mb, seconds, summarize, table } from '../report.js'
 import { MIB, NODES } from './options.js'
 import { out } from './output.js'
 import type { Fleet } from './fleet.js'
+import { minus } from './observe.js'
 import type { Counters } from './observe.js'
 import type { Round } from './round.js'
 
@@ -41,12 +42,7 @@ function deltas (r: Round, names: string[]): Counters[] {
     const a = r.before?.get(n)
     const b = r.after?.get(n)
     if (a == null || b == null) continue
-    const x: Counters = { bytesIn: b.bytesIn - a.bytesIn, bytesOut: b.bytesOut - a.bytesOut, chunkUp: b.chunkUp - a.chunkUp, chunkDown: b.chunkDown - a.chunkDown }
-    if (a.protocols != null && b.protocols != null) {
-      x.protocols = new Map([...b.protocols].map(([k, v]) => [k, { in: v.in - (a.protocols?.get(k)?.in ?? 0), out: v.out - (a.protocols?.get(k)?.out ?? 0) }]))
-    }
-    if (a.piecesFetched != null && b.piecesFetched != null) x.piecesFetched = b.piecesFetched - a.piecesFetched
-    if (a.announcements != null && b.announcements != null) x.announcements = b.announcements - a.announcements
+    const x = minus(b, a)
     d.push(x)
   }
   return d
@@ -65,7 +61,7 @@ export function printTraffic (rounds: Round[], fleet: Fleet): void {
   })))
   const sampled = fleet.nodes.filter(n => n.httpPort != null).map(n => n.name)
   if (sampled.length === 0) return
-  out(`\nper protocol, in + out per node over each round, median of the ${sampled.length} nodes with /metrics (${sampled.join(', ')}); pieces fetched and announcements received per node`)
+  out(`\nper protocol, in + out per node over each round, median of the ${sampled.length} nodes with /metrics (${sampled.join(', ')}); pieces fetched, announcements received, and reports taken (new: forwarded) and dropped as stale (no newer than one held: not forwarded) per node`)
   const rows: string[][] = []
   for (const r of rounds) {
     const d = deltas(r, sampled)
@@ -75,8 +71,14 @@ export function printTraffic (rounds: Round[], fleet: Fleet): void {
       if (v.every(x => x === 0)) continue
       rows.push([r.variant, proto, kib(summarize(v)?.median), kib(summarize(v)?.max)])
     }
-    rows.push([r.variant, 'pieces fetched (count)', String(summarize(d.map(x => x.piecesFetched ?? 0))?.median ?? '-'), String(summarize(d.map(x => x.piecesFetched ?? 0))?.max ?? '-')])
-    rows.push([r.variant, 'announcements received (count)', String(summarize(d.map(x => x.announcements ?? 0))?.median ?? '-'), String(summarize(d.map(x => x.announcements ?? 0))?.max ?? '-')])
+    const count = (label: string, v: (x: Counters) => number | undefined): void => {
+      const s = summarize(d.map(x => v(x) ?? 0))
+      rows.push([r.variant, label, String(s?.median ?? '-'), String(s?.max ?? '-')])
+    }
+    count('pieces fetched (count)', x => x.piecesFetched)
+    count('announcements received (count)', x => x.announcements)
+    count('reports taken (count)', x => x.reports?.accepted)
+    count('reports stale (count)', x => x.reports?.stale)
   }
   out(table(['variant', 'protocol', 'median', 'max'], rows))
 }
