@@ -14,10 +14,11 @@ import { after, before, describe, it } from 'node:test'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { InstallInProgressError } from '../../../src/install/lock.js'
 import { InstallManager } from '../../../src/install/manager.js'
 import { reportsTopic } from '../../../src/network/protocol-ids.js'
 import { encodeRolloutDocument, newRolloutId } from '../../../src/rollout/document.js'
-import { GOVERNED_MARK, NodeRollouts } from '../../../src/rollout/node-rollouts.js'
+import { ANOTHER_INSTALL, GOVERNED_MARK, NodeRollouts } from '../../../src/rollout/node-rollouts.js'
 import { signReport, verifyReport } from '../../../src/rollout/reports.js'
 import { ROLLOUT_FORMAT } from '../../../src/rollout/types.js'
 import { captureLogger } from '../../helpers/capture-logger.js'
@@ -330,6 +331,52 @@ describe('NodeRollouts', { timeout: 30_000 }, () => {
       assert.equal(idle.manager.installer('app').history().length, 1)
     } finally {
       idle.rollouts.stop()
+    }
+  })
+
+  it('halted with rollback on a node whose version is its first: the failed rollback is reported once, not tried on every pass', async () => {
+    const t = node()
+    await t.manager.upgrade({ package: 'app', choice: { to: '1.1.0' } })
+    t.doc = rollout({ state: 'halted', rollback: true, reason: '1 of 8 nodes of wave canary failed' })
+    try {
+      const view = await until(t, 'failed', true)
+      assert.match(view.reason, /^rollback failed: .*first version installed/)
+      // the component passes every second: three more passes change nothing and send nothing
+      await new Promise(resolve => setTimeout(resolve, 3_200))
+      const mine = (await reports(t)).filter(r => r.rolloutId === t.doc!.id)
+      assert.deepEqual(mine.map(r => r.outcome), ['installing', 'failed'])
+      assert.equal(current(t), '1.1.0')
+      assert.equal(t.manager.installer('app').history().length, 1)
+    } finally {
+      t.rollouts.stop()
+    }
+  })
+
+  it('another install running on the node: the rollout waits for it, and never reports it as a failure', async () => {
+    const t = node()
+    t.doc = rollout({ open: 1 })
+    let busy = true
+    Object.defineProperty(t.manager, 'busy', { get: () => busy, configurable: true })
+    try {
+      t.rollouts.start()
+      await waitFor('waiting for the other install', () => t.rollouts.view('app')?.reason === ANOTHER_INSTALL ? true : undefined, 5_000, 20)
+      assert.equal(t.rollouts.view('app')?.outcome, 'waiting')
+      // and the race: the other install starts between the check and the rollout's own
+      const upgrade = t.manager.upgrade.bind(t.manager)
+      let refused = 0
+      t.manager.upgrade = async (...args) => {
+        if (refused++ === 0) throw new InstallInProgressError('app 1.0.0', process.pid, 'an install is already in progress on this node (app 1.0.0)')
+        return await upgrade(...args)
+      }
+      busy = false
+      await waitFor('app healthy', () => t.rollouts.view('app')?.outcome === 'healthy' ? true : undefined, 5_000, 20)
+      assert.equal(refused, 2)
+      assert.equal(current(t), '1.1.0')
+      const mine = (await reports(t)).filter(r => r.rolloutId === t.doc!.id)
+      assert.deepEqual(mine.map(r => r.outcome), ['waiting', 'installing', 'waiting', 'installing', 'healthy'])
+      assert.deepEqual(mine.filter(r => r.outcome === 'waiting').map(r => r.reason), [ANOTHER_INSTALL, ANOTHER_INSTALL])
+    } finally {
+      t.rollouts.stop()
     }
   })
 
