@@ -296,32 +296,8 @@ function followMetrics (s: MetricsSources): CollectedInit[] {
         for (const r of releases) emit({ state: bounded(r.state, RELEASE_STATES) }, 1)
       }
     },
-    {
-      name: 'umesh_announcements_total',
-      help: 'Messages on the announce topic by verdict: accepted (verified and newer), ignored, rejected (a bad signature)',
-      type: 'counter',
-      labelNames: ['verdict'],
-      collect: emit => {
-        const a = s.announcements?.()
-        if (a == null) return
-        emit({ verdict: 'accepted' }, a.accepted)
-        emit({ verdict: 'ignored' }, a.ignored)
-        emit({ verdict: 'rejected' }, a.rejected)
-      }
-    },
-    {
-      name: 'umesh_reports_total',
-      help: 'Messages on the rollout reports topic by verdict: accepted (verified and new: forwarded), stale (no newer than the report held from that node: not forwarded), rejected (malformed or a bad signature)',
-      type: 'counter',
-      labelNames: ['verdict'],
-      collect: emit => {
-        const r = s.reports?.()
-        if (r == null) return
-        emit({ verdict: 'accepted' }, r.accepted)
-        emit({ verdict: 'stale' }, r.stale)
-        emit({ verdict: 'rejected' }, r.rejected)
-      }
-    }
+    byVerdict('umesh_announcements_total', 'Messages on the announce topic by verdict: accepted (verified and newer), ignored, rejected (a bad signature)', () => s.announcements?.()),
+    byVerdict('umesh_reports_total', 'Messages on the rollout reports topic by verdict: accepted (verified and new: forwarded), stale (no newer than the report held from that node: not forwarded), rejected (malformed or a bad signature)', () => s.reports?.())
   ]
 }
 
@@ -352,4 +328,17 @@ export function latencyHistogram (s: MetricsSources, registry: Registry, onError
       }
     }
   })
+}
+
+/** a counter of messages on a topic, one sample per verdict the source counts */
+function byVerdict (name: string, help: string, counts: () => object | undefined): CollectedInit {
+  return {
+    name,
+    help,
+    type: 'counter',
+    labelNames: ['verdict'],
+    collect: emit => {
+      for (const [verdict, n] of Object.entries(counts() ?? {})) emit({ verdict }, n as number)
+    }
+  }
 }
