@@ -112,6 +112,89 @@ describe('peer keeper', () => {
     }
   })
 
+  it('a mesh smaller than the target: walks whose answers name only connected peers wait 30 s, then twice as long; a peer leaving brings them back', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout', 'setInterval', 'Date'] })
+    const mesh = [await newPeerId(), await newPeerId()]
+    let walks = 0
+    const dht: FakeDht = {
+      async * walk () {
+        walks++
+        yield { name: 'PEER_RESPONSE', closer: mesh.map(id => ({ id, multiaddrs: [] })) }
+      }
+    }
+    const fake = await fakeNode(dht)
+    for (const id of mesh) fake.connected.add(id.toString())
+    const keeper = new PeerKeeper({ node: fake.node, targetPeers: 12, log: noLog as any, allowed: () => true, tickMs: 3_000 })
+    const advance = async (ms: number): Promise<void> => {
+      for (let i = 0; i < ms / 1000; i++) {
+        t.mock.timers.tick(1000)
+        for (let j = 0; j < 10; j++) await new Promise(resolve => setImmediate(resolve))
+      }
+    }
+    keeper.start()
+    try {
+      await advance(1000)
+      assert.equal(walks, 1, 'the first walk at start')
+      assert.equal(keeper.walkDelay, 30_000, 'it named only connected peers: the next waits 30 s')
+      await advance(27_000)
+      assert.equal(walks, 1, 'no walk at the ticks in between')
+      await advance(6_000)
+      assert.equal(walks, 2, 'the next walk at the first tick after 30 s')
+      assert.ok(keeper.walkDelay > 57_000 && keeper.walkDelay <= 60_000, `then 60 s (${keeper.walkDelay})`)
+      await advance(30_000)
+      assert.equal(walks, 2)
+      // a peer leaves: the mesh changed, the next tick walks
+      fake.connected.delete(mesh[0].toString())
+      fake.events.dispatchEvent(new CustomEvent('peer:disconnect', { detail: mesh[0] }))
+      assert.equal(keeper.walkDelay, 0)
+      await advance(3_000)
+      assert.equal(walks, 3, 'walks again at the next tick')
+      // that walk named mesh[0], not connected now: a peer to dial, so the walks go on at every tick
+      assert.equal(keeper.walkDelay, 0)
+    } finally {
+      keeper.stop()
+    }
+  })
+
+  it('a walk that names a peer to dial keeps the walks going at every tick', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout', 'setInterval', 'Date'] })
+    let walks = 0
+    const dht: FakeDht = {
+      async * walk () {
+        walks++
+        yield { name: 'PEER_RESPONSE', closer: [{ id: await newPeerId(), multiaddrs: [] }] }
+      }
+    }
+    // dials fail at once, so the node stays below target and each named peer waits out a backoff after
+    const fake = await fakeNode(dht, false)
+    fake.connected.add('bootstrap')
+    const keeper = new PeerKeeper({ node: fake.node, targetPeers: 12, log: noLog as any, allowed: () => true, tickMs: 3_000 })
+    keeper.start()
+    try {
+      for (let i = 0; i < 10; i++) {
+        t.mock.timers.tick(1000)
+        for (let j = 0; j < 20; j++) await new Promise(resolve => setImmediate(resolve))
+      }
+      assert.equal(keeper.walkDelay, 0)
+      assert.ok(walks >= 4, `a walk at start and at each of the 3 ticks (${walks})`)
+    } finally {
+      keeper.stop()
+    }
+  })
+
+  it('a tick whose peer store read fails (the store closed at stop) logs and does not throw', async () => {
+    const fake = await fakeNode({ async * walk () {} })
+    fake.node.peerStore.all = async () => { throw new Error('Iterator is not open: cannot read after close()') }
+    const errors: string[] = []
+    const log = Object.assign(() => {}, { error: (f: string) => { errors.push(f) }, trace: () => {}, enabled: false })
+    const keeper = new PeerKeeper({ node: fake.node, targetPeers: 12, log: log as any, allowed: () => true, tickMs: 60_000 })
+    keeper.start()
+    await keeper.tick()
+    assert.equal(errors.length, 2, 'the tick at start and this one each logged')
+    assert.match(errors[0], /could not read the peer store/)
+    keeper.stop()
+  })
+
   it('starts at most 60 dials a minute, however many peers are discovered and fail', async (t) => {
     t.mock.timers.enable({ apis: ['setTimeout', 'setInterval', 'Date'] })
     const dht: FakeDht = { async * walk () {} }
