@@ -8,7 +8,8 @@
 // shaped links), so two lanes take about half the time of one. Lane A holds the unit suite and
 // every test in network namespaces (the heaviest on CPU, so two never overlap); the other
 // files are dealt to the lane with less work, the slowest first, by the times below. The lane
-// started last reports live; the other's report is printed when it ends.
+// started last reports live; the other's report is printed when it ends, and a summary at the
+// very end names the failing tests of every lane (CI shows the end of the output).
 // With an argument, that suite runs alone, one file at a time.
 import { spawn } from 'node:child_process'
 import { readdirSync, existsSync } from 'node:fs'
@@ -76,17 +77,38 @@ if (runs.length === 0) {
 function run ({ name, files }, live) {
   return new Promise(resolve => {
     const started = Date.now()
-    const child = spawn(process.execPath, ['--test', '--test-concurrency=1', '--test-timeout=240000', '--test-reporter=spec', ...files], { stdio: live ? 'inherit' : ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, ['--test', '--test-concurrency=1', '--test-timeout=240000', '--test-reporter=spec', ...files], { stdio: ['ignore', 'pipe', 'pipe'] })
     const out = []
-    child.stdout?.on('data', b => out.push(b))
-    child.stderr?.on('data', b => out.push(b))
+    const take = stream => b => {
+      out.push(b)
+      if (live) stream.write(b)
+    }
+    child.stdout.on('data', take(process.stdout))
+    child.stderr.on('data', take(process.stderr))
     child.on('close', code => {
-      if (!live) process.stdout.write(`\n===== ${name} =====\n${Buffer.concat(out).toString()}`)
-      console.log(`===== ${name}: ${files.length} files in ${Math.round((Date.now() - started) / 1000)} s: ${code === 0 ? 'passed' : `FAILED (exit ${code})`} =====`)
-      resolve(code ?? 1)
+      const text = Buffer.concat(out).toString()
+      if (!live) process.stdout.write(`\n===== ${name} =====\n${text}`)
+      const line = `===== ${name}: ${files.length} files in ${Math.round((Date.now() - started) / 1000)} s: ${code === 0 ? 'passed' : `FAILED (exit ${code})`} =====`
+      console.log(line)
+      resolve({ name, code: code ?? 1, line, failures: failuresOf(text) })
     })
   })
 }
 
-const codes = await Promise.all(runs.map((r, i) => run(r, i === runs.length - 1)))
-process.exit(codes.every(c => c === 0) ? 0 : 1)
+/** the spec reporter's closing list of failing tests, with the first lines of each error */
+function failuresOf (text) {
+  const at = text.lastIndexOf('✖ failing tests:')
+  if (at < 0) return ''
+  return text.slice(at).split('\n').slice(0, 80).join('\n')
+}
+
+const results = await Promise.all(runs.map((r, i) => run(r, i === runs.length - 1)))
+// the end of the output names every lane's failures, whichever lane reported live
+if (results.length > 1) {
+  console.log('\n===== summary =====')
+  for (const r of results) {
+    console.log(r.line)
+    if (r.code !== 0) console.log(r.failures === '' ? '(no failing test named: the lane itself failed; its output is above)' : r.failures)
+  }
+}
+process.exit(results.every(r => r.code === 0) ? 0 : 1)
