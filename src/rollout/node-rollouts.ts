@@ -436,6 +436,8 @@ export class NodeRollouts {
     try {
       const bytes = await signReport(report, this.components.identity.privateKey)
       await this.components.pubsub.publish(this.topic, bytes)
+      // one debug line per report sent, so a node that reports too often shows in its own log
+      this.log('reported %s%s of rollout %s: %s, wave %d, seq %d%s', pkg, report.version !== '' ? ` ${report.version}` : '', report.rolloutId, report.outcome, report.wave, report.seq, report.reason !== '' ? ` (${report.reason})` : '')
     } catch (err) {
       this.log('could not publish a report - %e', err)
     }

@@ -163,6 +163,8 @@ describe('NodeRollouts', { timeout: 30_000 }, () => {
       await waitFor('a report', () => t.published.length > 0, 2_000, 20)
       const [report] = await reports(t)
       assert.deepEqual({ rolloutId: report.rolloutId, outcome: report.outcome, wave: report.wave, package: report.package }, { rolloutId: 'none', outcome: 'waiting', wave: -1, package: 'app' })
+      // each report sent is one debug line, so a node that reports too often shows in its log
+      assert.ok(t.lines.some(l => l === `reported app of rollout none: waiting, wave -1, seq ${String(report.seq)} (no rollout)`), t.lines.join('\n'))
       assert.equal(current(t), null)
       assert.equal(t.rollouts.governs('app'), false)
     } finally {
