@@ -73,6 +73,8 @@ export class PeerKeeper {
   private running = false
   /** what dials and walks did since the last summary, for the log line that explains a node short of peers */
   private readonly outcomes = new Map<string, number>()
+  /** the last message of each kind of failed dial since the last summary, so the line says why dials fail */
+  private readonly lastMessages = new Map<string, string>()
   private walks = { run: 0, found: 0 }
   /** the wait after the last walk that named no peer to dial (0: walk at every tick), and when the next walk may start */
   private walkWait = 0
@@ -185,7 +187,9 @@ export class PeerKeeper {
       this.count('ok')
     } catch (err) {
       this.backoff.fail(key)
-      this.count((err as Error).name ?? 'Error')
+      const name = (err as Error).name ?? 'Error'
+      this.count(name)
+      this.lastMessages.set(name, String((err as Error).message ?? '').slice(0, 200))
       this.init.log.trace('could not dial %p - %e', peer, err)
     } finally {
       this.dialing.delete(key)
@@ -199,11 +203,15 @@ export class PeerKeeper {
   /** one line while below target: how many peers it knows, how many wait out a backoff and for how long, how its dials ended */
   private summarize (): void {
     this.lastSummary = Date.now()
-    const dials = [...this.outcomes].map(([k, v]) => `${v} ${k}`).join(', ')
+    const dials = [...this.outcomes].map(([k, v]) => {
+      const message = this.lastMessages.get(k)
+      return message != null && message !== '' ? `${v} ${k} (last: ${message})` : `${v} ${k}`
+    }).join(', ')
     this.init.log('below target: %d of %d connected, %d dialling, %d in the DHT routing table, %d peers backing off (longest wait %d s); dials %s; walks %d, peers named in their answers %d; next walk in %d s',
       this.connectedCount(), this.targetPeers, this.dialing.size, (this.init.node.services.dht as Partial<SingleKadDHT>).routingTable?.size ?? 0, this.backoff.size, Math.round(this.backoff.longestWait() / 1000),
       dials === '' ? 'none' : dials, this.walks.run, this.walks.found, Math.round(this.walkDelay / 1000))
     this.outcomes.clear()
+    this.lastMessages.clear()
     this.walks = { run: 0, found: 0 }
   }
 

@@ -126,6 +126,8 @@ export interface MeshNodeParts<S> {
 
 /** gossip messages are signed TUF metadata and reports: small */
 const MAX_GOSSIP_MESSAGE_BYTES = 1024 * 1024
+/** one address's dial, connection and upgrade (libp2p's default is 6 s); the whole dial is the caller's (the peer keeper gives 15 s) */
+export const ADDRESS_DIAL_TIMEOUT_MS = 10_000
 
 /**
  * QUIC's idle timeout is also its handshake timeout (the library ignores its
@@ -222,6 +224,13 @@ export async function createMeshNode<S extends HaveSwarm> (init: MeshNodeInit<S>
       // whole mesh on one host (loopback, a NAT) is not throttled to 5/s
       inboundConnectionThreshold: Math.max(5, config.maxInboundPerIp),
       maxIncomingPendingConnections: 32,
+      // one address's dial (TCP, Noise, Yamux) may take as long as the listener
+      // gives the upgrade (its inboundUpgradeTimeout, 10 s). libp2p's 6 s cut
+      // off the handshakes of a loaded machine: with 50 daemons on 2 cores
+      // (load 60) 360 of 833 dials in the first 2 minutes after ready ended
+      // "aborted due to timeout" (EncryptionFailedError), leaving nodes on 1-3
+      // connections for minutes
+      addressDialTimeout: ADDRESS_DIAL_TIMEOUT_MS,
       ...(quic ? { addressSorter: quicFirst } : {})
     },
     // the byte counter, and the stream guard of identify, ping and the DHT (stream-guard.ts)
