@@ -113,6 +113,8 @@ export interface MeshNodeInit<S extends HaveSwarm> {
    * where a service and the part it serves are made in two steps.
    */
   swarm?: (node: MeshNode, peers: PeerProtocols) => S
+  /** how often the connection monitor pings each connection (default CONNECTION_PING_INTERVAL_MS; tests shorten it) */
+  connectionPingIntervalMs?: number
 }
 
 export interface MeshNodeParts<S> {
@@ -128,6 +130,15 @@ export interface MeshNodeParts<S> {
 const MAX_GOSSIP_MESSAGE_BYTES = 1024 * 1024
 /** one address's dial, connection and upgrade (libp2p's default is 6 s); the whole dial is the caller's (the peer keeper gives 15 s) */
 export const ADDRESS_DIAL_TIMEOUT_MS = 10_000
+/**
+ * libp2p's connection monitor opens a ping stream on every connection, from
+ * both ends, every interval (default 10 s), and closes a connection whose ping
+ * fails. A stream costs a multistream negotiation and a handful of frames,
+ * each encrypted, written and answered with a window update: at rest that was
+ * most of what an idle daemon did. A dead connection is still found within
+ * two intervals, and sooner by any request on it (each has its own timeout).
+ */
+export const CONNECTION_PING_INTERVAL_MS = 60_000
 
 /**
  * QUIC's idle timeout is also its handshake timeout (the library ignores its
@@ -218,6 +229,8 @@ export async function createMeshNode<S extends HaveSwarm> (init: MeshNodeInit<S>
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionGater: gater,
+    // the monitor pings with the mesh's own ping protocol (its default, /ipfs/ping, is not served here)
+    connectionMonitor: { pingInterval: init.connectionPingIntervalMs ?? CONNECTION_PING_INTERVAL_MS, protocolPrefix: prefix },
     connectionManager: {
       maxConnections: config.maxConnections,
       // the per-second inbound rate per IP follows the concurrent cap, so a
