@@ -23,7 +23,11 @@
  * without a lock service. See installSlot.
  *
  * The gate (gateDecision), judged on the open wave only:
- *   halt     failed > 0 and failed / nodes >= abort (also in a manual rollout);
+ *   halt     failed > 0 and failed / max(nodes, expectedNodes) >= abort (also
+ *            in a manual rollout): a share of the whole wave, like the gate's,
+ *            so the first failure among the first few reports of a large wave
+ *            does not halt it (with abort 10 %, 1 failed of the first 8 of 50
+ *            did, at 12.5 %);
  *   wait     the rollout is not running, or no node of the wave reported,
  *            or healthy / max(nodes, expectedNodes) < gate.success,
  *            or the wave changed less than gate.soakMs ago;
@@ -228,11 +232,12 @@ export function gateDecision (opts: { doc: RolloutDocument, tally: WaveTally, wa
   const wave = doc.waves[doc.open]
   if (wave == null) return { action: 'wait', reason: 'no wave is open yet' }
   const name = `wave ${wave.name}`
-  if (tally.nodes > 0 && tally.failed > 0 && atLeast(tally.failed, doc.abort, tally.nodes)) {
-    return { action: 'halt', reason: `${tally.failed} of ${tally.nodes} nodes of ${name} failed (${percent(tally.failed / tally.nodes)}), at or above the abort threshold of ${percent(doc.abort)}` }
+  // both shares are of the whole wave: the nodes expected in it, or those that reported when more
+  const of = Math.max(tally.nodes, Math.floor(opts.expectedNodes))
+  if (tally.failed > 0 && atLeast(tally.failed, doc.abort, of)) {
+    return { action: 'halt', reason: `${tally.failed} of ${of} nodes of ${name} failed (${percent(tally.failed / of)}), at or above the abort threshold of ${percent(doc.abort)}` }
   }
   if (tally.nodes < 1) return { action: 'wait', reason: `no node of ${name} has reported yet` }
-  const of = Math.max(tally.nodes, Math.floor(opts.expectedNodes))
   if (!atLeast(tally.healthy, doc.gate.success, of)) {
     return { action: 'wait', reason: `${tally.healthy} of ${of} nodes of ${name} healthy, need ${percent(doc.gate.success)}` }
   }

@@ -231,6 +231,19 @@ describe('gateDecision', () => {
     assert.equal(decide(doc('10%,50%,100%', { abort: 0 }), t(10, 0)).action, 'promote')
   })
 
+  it('judges the abort share against the whole wave, as the gate does: an early failure does not halt a large wave', () => {
+    // 1 failed among the first 8 reports of a wave of 50: 2 %, under 10 %
+    const early = decide(doc('10%,50%,100%'), t(6, 1, 1), { expected: 50 })
+    assert.equal(early.action, 'wait')
+    assert.match(early.reason, /6 of 50 nodes of wave wave-1 healthy/)
+    // 5 of 50 is 10 %: halt, however many have reported
+    const r = decide(doc('10%,50%,100%'), t(3, 5), { expected: 50 })
+    assert.equal(r.action, 'halt')
+    assert.match(r.reason, /5 of 50 nodes of wave wave-1 failed \(10%\)/)
+    // more reports than expected: the reports are the wave
+    assert.equal(decide(doc('10%,50%,100%'), t(8, 1, 1), { expected: 4 }).action, 'halt')
+  })
+
   it('waits for `umesh rollout promote` in a manual rollout', () => {
     const r = decide(doc('10%,50%,100%', { manual: true }), t(10, 0))
     assert.equal(r.action, 'wait')
