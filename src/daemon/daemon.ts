@@ -24,6 +24,7 @@ import { createMeshNode } from '../network/create-node.js'
 import { NetworkGuard } from '../network/network-guard.js'
 import { ownAddresses } from '../network/bound-addresses.js'
 import { PeerRecordCache } from '../network/peer-record-cache.js'
+import { dhtProtocol } from '../network/protocol-ids.js'
 import { PublishedReleases, publisher } from '../publish/index.js'
 import { coordinator, nodeRollouts } from '../rollout/index.js'
 import { Bandwidth, ReleaseSwarms, swarm } from '../swarm/index.js'
@@ -312,6 +313,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
       node,
       targetPeers: this.config.targetPeers,
       log: logger('umesh:discovery'),
+      dhtProtocol: dhtProtocol(this.config.network),
       allowed: peer => !gater.settings.denyPeers.has(peer.toString()) && this.guard?.isForeign(peer) !== true
     })
     keeper.start()

@@ -17,7 +17,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { Backoff } from './backoff.js'
-import type { Connection, Libp2p, Logger, PeerId, PeerInfo } from '@libp2p/interface'
+import type { AbortOptions, Connection, Libp2p, Logger, PeerId, PeerInfo } from '@libp2p/interface'
 import type { KadDHT, SingleKadDHT } from '@libp2p/kad-dht'
 
 /** how often a node below its target logs what discovery did */
@@ -49,10 +49,21 @@ export const DEFAULT_MAX_DIALS_PER_MINUTE = 60
  */
 export const DEFAULT_DIAL_TIMEOUT_MS = 15_000
 
+/**
+ * How often, at most, a node whose DHT routing table is empty offers it the
+ * DHT peers it is connected to. kad-dht adds a peer that connects only after
+ * pinging it, once: on a loaded machine (50 daemons on 2 cores) those pings
+ * ran out of time and a node sat for minutes with 3 connections and an empty
+ * table, and its walks, which start from the table, asked nobody.
+ */
+export const REFILL_EVERY_MS = 60_000
+
 export interface PeerKeeperInit {
   node: Libp2p<{ dht: KadDHT }>
   targetPeers: number
   log: Logger
+  /** the DHT's protocol id: connected peers that speak it are offered to an empty routing table */
+  dhtProtocol?: string
   /** may we dial this peer (deny-list, other network)? */
   allowed: (peer: PeerId) => boolean
   tickMs?: number
@@ -83,6 +94,8 @@ export class PeerKeeper {
   private lastSummary = 0
   /** when the dials of the last minute started */
   private dialStarts: number[] = []
+  /** when connected peers were last offered to an empty routing table */
+  private lastRefill = -Infinity
   private readonly onDiscovery = (evt: CustomEvent<PeerInfo>): void => {
     if (this.wantMore()) void this.dial(evt.detail.id)
   }
@@ -216,9 +229,42 @@ export class PeerKeeper {
     this.walks = { run: 0, found: 0 }
   }
 
+  /**
+   * An empty routing table while connected: offers it the connected peers that
+   * speak the DHT (kad-dht pings each before adding it), at most every
+   * REFILL_EVERY_MS, so the next walk has someone to ask.
+   */
+  private async refillRoutingTable (): Promise<void> {
+    // kad-dht's routing table has add() (what it calls itself for a peer that connects), though its
+    // published type lists only size: without it (another kad-dht) nothing is offered
+    const table = (this.init.node.services.dht as Partial<SingleKadDHT>).routingTable as { size: number, add?: (peer: PeerId, options?: AbortOptions) => Promise<void> } | undefined
+    const protocol = this.init.dhtProtocol
+    if (table?.add == null || protocol == null || table.size > 0 || Date.now() - this.lastRefill < REFILL_EVERY_MS) return
+    this.lastRefill = Date.now()
+    const peers = this.init.node.getPeers()
+    const speaking: PeerId[] = []
+    for (const peer of peers) {
+      try {
+        if ((await this.init.node.peerStore.get(peer)).protocols.includes(protocol)) speaking.push(peer)
+      } catch {
+        // not in the peer store (yet): identify has not run
+      }
+    }
+    if (speaking.length === 0) return
+    const add = table.add.bind(table)
+    const added = await Promise.allSettled(speaking.map(async peer => { await add(peer, { signal: AbortSignal.timeout(this.init.walkTimeoutMs ?? DEFAULT_WALK_TIMEOUT_MS) }) }))
+    this.init.log('the DHT routing table was empty with %d peers connected: offered it the %d that speak the DHT, %d now in it', peers.length, speaking.length, table.size)
+    for (const r of added) if (r.status === 'rejected') this.init.log.trace('could not add a peer to the routing table - %e', r.reason)
+  }
+
   private async randomWalk (): Promise<void> {
     if (this.walking || this.connectedCount() === 0) return
     this.walking = true
+    try {
+      await this.refillRoutingTable()
+    } catch (err) {
+      this.init.log.trace('could not offer peers to the routing table - %e', err)
+    }
     // a timer, not AbortSignal.timeout, so the bound is the same under a test's mock clock
     const walk = new AbortController()
     const timer = setTimeout(() => { walk.abort(new Error('the random walk took its whole time')) }, this.init.walkTimeoutMs ?? DEFAULT_WALK_TIMEOUT_MS)

@@ -182,6 +182,42 @@ describe('peer keeper', () => {
     }
   })
 
+  it('an empty routing table while connected: offers it the connected peers that speak the DHT, at most once a minute', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout', 'setInterval', 'Date'] })
+    const DHT = '/umesh/t/kad/1.0.0'
+    const [speaker, other] = [await newPeerId(), await newPeerId()]
+    // an empty table: walks start from it, so nobody answers
+    const fake = await fakeNode({ async * walk () {} })
+    fake.connected.add(speaker.toString())
+    fake.connected.add(other.toString())
+    fake.node.getPeers = () => [speaker, other]
+    fake.node.peerStore.get = async (p: PeerId) => ({ protocols: p.equals(speaker) ? [DHT, '/umesh/t/status/1.0.0'] : ['/umesh/t/status/1.0.0'] })
+    const added: string[] = []
+    const table = { size: 0, add: async (p: PeerId) => { added.push(p.toString()) } }
+    fake.node.services.dht.routingTable = table
+    const keeper = new PeerKeeper({ node: fake.node, targetPeers: 12, log: noLog as any, allowed: () => true, tickMs: 3_000, dhtProtocol: DHT })
+    const advance = async (ms: number): Promise<void> => {
+      for (let i = 0; i < ms / 1000; i++) {
+        t.mock.timers.tick(1000)
+        for (let j = 0; j < 10; j++) await new Promise(resolve => setImmediate(resolve))
+      }
+    }
+    keeper.start()
+    try {
+      await advance(1000)
+      assert.deepEqual(added, [speaker.toString()], 'the peer that speaks the DHT, not the other')
+      await advance(30_000)
+      assert.equal(added.length, 1, 'not again within the minute, though walks ran at every tick')
+      await advance(33_000)
+      assert.equal(added.length, 2, 'again once the minute is over, the table still empty')
+      table.size = 3
+      await advance(63_000)
+      assert.equal(added.length, 2, 'a table with peers in it is left alone')
+    } finally {
+      keeper.stop()
+    }
+  })
+
   it('a tick whose peer store read fails (the store closed at stop) logs and does not throw', async () => {
     const fake = await fakeNode({ async * walk () {} })
     fake.node.peerStore.all = async () => { throw new Error('Iterator is not open: cannot read after close()') }
