@@ -23,7 +23,9 @@
  * healthy; traffic per node from status and /metrics before and after the
  * round; CPU and RSS of every process from /proc.
  *
- * Every wait is bounded (--run-timeout per round, 90 s per batch to ready,
+ * Between start-up and the first release the mesh is given time to settle
+ * (settle.ts). Every wait is bounded (--run-timeout per round, 90 s per batch
+ * to ready, --settle-timeout to settle,
  * a hard limit that adds those up plus 5 minutes); every process is stopped (finally, SIGINT,
  * SIGTERM) and the temp dir removed.
  */
@@ -40,10 +42,12 @@ import { runBenchmark, track, trackDir } from '../procs.js'
 import { ms, seconds, summarize } from '../report.js'
 import { requests } from '../status-requests.js'
 import { startFleet } from './fleet.js'
-import { BATCH, HARD_LIMIT_MS, KEEP, MAX_PARALLEL, MIB, NODES, ORDER, opts } from './options.js'
+import { BATCH, HARD_LIMIT_MS, KEEP, MAX_PARALLEL, MIB, MIN_CONNECTIONS, NODES, ORDER, opts, SETTLE_TIMEOUT_MS } from './options.js'
 import { out, progress } from './output.js'
 import { printProcesses, printTargets, printTimes, printTraffic } from './print.js'
 import { firstRelease, runRound } from './round.js'
+import { settle } from './settle.js'
+import type { Settled } from './settle.js'
 import type { Fleet } from './fleet.js'
 import type { Round } from './round.js'
 
@@ -67,11 +71,16 @@ async function main (): Promise<number> {
   let error: string | undefined
   let from = 0
   let setup: Round | undefined
+  let settled: Settled | undefined
   try {
     await umeshOk(['repo', 'init', '--repo', repo])
     progress(`starting a bootstrap node, the publisher and ${NODES} nodes in batches of ${BATCH}`)
     fleet = await startFleet(join(root, 'mesh'), repo)
     const ctx = { root, repo, client, fleet }
+    if (SETTLE_TIMEOUT_MS > 0) {
+      progress(`settling: until every node has ${MIN_CONNECTIONS} connections and the fleet's connections and CPU stop changing (at most ${SETTLE_TIMEOUT_MS / 1000} s)`)
+      settled = await settle(client, fleet, { minConnections: Math.min(MIN_CONNECTIONS, NODES + 1), timeoutMs: SETTLE_TIMEOUT_MS, progress })
+    }
     progress('setup: 1.0.0 (1 MiB) to every node, then rolled out "100%" so every node is governed by rollouts')
     setup = await firstRelease(ctx)
     from = wallNow()
@@ -90,7 +99,7 @@ async function main (): Promise<number> {
   }
 
   if (fleet != null) {
-    out(`\nstart: ${NODES} nodes + 2 ready ${seconds(fleet.readyMs)} after the first spawn; setup (1.0.0 to all, installed, "100%" rollout): all held ${seconds(setup?.allHeldAt != null ? setup.allHeldAt - setup.t0 : undefined)}, all healthy ${seconds(setup?.allHealthyAt != null ? setup.allHealthyAt - setup.t0 : undefined)}`)
+    out(`\nstart: ${NODES} nodes + 2 ready ${seconds(fleet.readyMs)} after the first spawn; ${settled == null ? 'no wait to settle' : `${settled.settled ? 'settled' : 'NOT settled'} ${seconds(settled.ms)} later (connections per node min / median / max ${settled.connections.min} / ${settled.connections.median} / ${settled.connections.max}, the fleet's CPU ${settled.cores.toFixed(2)} cores, load ${settled.load.toFixed(1)})`}; setup (1.0.0 to all, installed, "100%" rollout): all held ${seconds(setup?.allHeldAt != null ? setup.allHeldAt - setup.t0 : undefined)}, all healthy ${seconds(setup?.allHealthyAt != null ? setup.allHealthyAt - setup.t0 : undefined)}`)
     if (rounds.length > 0) {
       printTimes(rounds)
       printTargets(rounds, fleet, from)

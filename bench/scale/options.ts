@@ -18,6 +18,8 @@ export const { values: opts } = parseArgs({
     'poll-ms': { type: 'string', default: '1000' },
     'run-timeout': { type: 'string', default: '240' },
     order: { type: 'string', default: 'waves,single' },
+    'settle-timeout': { type: 'string', default: '600' },
+    'min-connections': { type: 'string', default: '4' },
     keep: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false }
   }
@@ -25,7 +27,9 @@ export const { values: opts } = parseArgs({
 
 if (opts.help === true) {
   process.stdout.write('node dist/bench/scale/main.js [--nodes 50] [--mib 16] [--batch 10] [--waves "canary:1,10%,50%,100%"] [--gate "success>=1,soak=2s"]\n' +
-    '    [--max-parallel 10] [--metrics-every 5] [--poll-ms 1000] [--run-timeout SECONDS(240)] [--order waves,single] [--keep]\n')
+    '    [--max-parallel 10] [--metrics-every 5] [--poll-ms 1000] [--run-timeout SECONDS(240)] [--order waves,single] [--keep]\n' +
+    '    [--settle-timeout SECONDS(600), 0: none] [--min-connections 4]   after start-up, wait until every node has that many connections\n' +
+    '                           and the fleet\'s connections and CPU stopped changing (at most that long) before the first release\n')
   process.exit(0)
 }
 
@@ -37,6 +41,9 @@ export const MAX_PARALLEL = intOpt('max-parallel', opts['max-parallel'], 1, 10_0
 export const METRICS_EVERY = intOpt('metrics-every', opts['metrics-every'], 0, 200)
 export const POLL_MS = intOpt('poll-ms', opts['poll-ms'], 100, 10_000)
 export const RUN_TIMEOUT_MS = intOpt('run-timeout', opts['run-timeout'], 20, 900) * 1000
+/** how long to wait for the mesh to settle after start-up; 0: not at all */
+export const SETTLE_TIMEOUT_MS = intOpt('settle-timeout', opts['settle-timeout'], 0, 3600) * 1000
+export const MIN_CONNECTIONS = intOpt('min-connections', opts['min-connections'], 1, 200)
 export const PACKAGE = 'app'
 /** keep the temp dir (data dirs and logs) */
 export const KEEP = opts.keep === true
@@ -64,4 +71,4 @@ export const VARIANTS: Record<Variant, { waves: string, label: string }> = {
  * set-up round and each timed round at --run-timeout, and 5 minutes for
  * publishing, reading counters and stopping
  */
-export const HARD_LIMIT_MS = Math.ceil(NODES / BATCH) * 90_000 + (1 + ORDER.length) * RUN_TIMEOUT_MS + 5 * 60_000
+export const HARD_LIMIT_MS = Math.ceil(NODES / BATCH) * 90_000 + SETTLE_TIMEOUT_MS + 60_000 + (1 + ORDER.length) * RUN_TIMEOUT_MS + 5 * 60_000

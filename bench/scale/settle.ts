@@ -1,0 +1,100 @@
+/**
+ * Waits, after the last batch is ready, for the mesh to settle before the
+ * first release goes out: what this benchmark measures is a rollout, not a
+ * mesh forming. On 2 cores, 52 freshly started daemons spend minutes dialling
+ * and identifying each other (in one 50-node start the machine's load went
+ * from 57 to 8 over the 5 minutes after the last node was ready), and a
+ * release sent into that found nodes with one or two peers whose handshakes
+ * ran out of time.
+ *
+ * Settled: every node has at least `minConnections` connections, the fleet's
+ * connection count moved less than 5 % over the last `windowMs`, and the
+ * fleet's CPU rate (from /proc) over the last window is no higher than over
+ * the window before plus a tenth: the dialling is over and the CPU no longer
+ * falling. Bounded by `timeoutMs`; a fleet that does not settle in time goes
+ * on, and the report says so.
+ */
+import { performance } from 'node:perf_hooks'
+import { loadavg } from 'node:os'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { tryStatus } from './observe.js'
+import type { Fleet, Member } from './fleet.js'
+import type { Libp2p } from '@libp2p/interface'
+
+export interface Settled {
+  /** ms from the fleet ready to settled (or to the timeout) */
+  ms: number
+  settled: boolean
+  connections: { min: number, median: number, max: number }
+  /** the fleet's CPU over the last window, in cores */
+  cores: number
+  load: number
+}
+
+export interface SettleOptions {
+  minConnections: number
+  timeoutMs: number
+  /** default 30 s */
+  windowMs?: number
+  /** default 10 s */
+  pollMs?: number
+  progress?: (line: string) => void
+}
+
+interface Poll { at: number, total: number, min: number, cpuMs: number, counts: number[] }
+
+function fleetCpuMs (members: Member[]): number {
+  let sum = 0
+  for (const m of members) sum += m.sampler.samples.at(-1)?.cpuMs ?? 0
+  return sum
+}
+
+/** a poll at least `windowMs` older than `p`, the latest such */
+function before (polls: Poll[], p: Poll, windowMs: number): Poll | undefined {
+  for (let i = polls.length - 1; i >= 0; i--) if (p.at - polls[i].at >= windowMs) return polls[i]
+  return undefined
+}
+
+/** whether the latest poll shows a settled fleet */
+function isSettled (polls: Poll[], minConnections: number, windowMs: number): boolean {
+  const now = polls.at(-1)
+  if (now == null || now.min < minConnections) return false
+  const a = before(polls, now, windowMs)
+  if (a == null) return false
+  const b = before(polls, a, windowMs)
+  if (b == null) return false
+  if (Math.abs(now.total - a.total) > 0.05 * Math.max(1, a.total)) return false
+  const rateNow = (now.cpuMs - a.cpuMs) / (now.at - a.at)
+  const rateBefore = (a.cpuMs - b.cpuMs) / (a.at - b.at)
+  return rateNow <= rateBefore * 1.1
+}
+
+export async function settle (client: Libp2p, fleet: Fleet, options: SettleOptions): Promise<Settled> {
+  const windowMs = options.windowMs ?? 30_000
+  const pollMs = options.pollMs ?? 10_000
+  const members = [fleet.bootstrap, fleet.publisher, ...fleet.nodes]
+  const t0 = performance.now()
+  const polls: Poll[] = []
+  let settled = false
+  while (true) {
+    const statuses = await Promise.all(fleet.nodes.map(async m => await tryStatus(client, m, 10_000)))
+    const counts = statuses.map(s => s?.connections ?? 0).sort((x, y) => x - y)
+    const poll = { at: performance.now(), total: counts.reduce((x, y) => x + y, 0), min: counts[0] ?? 0, cpuMs: fleetCpuMs(members), counts }
+    polls.push(poll)
+    settled = isSettled(polls, options.minConnections, windowMs)
+    const a = before(polls, poll, windowMs)
+    const cores = a == null ? 0 : (poll.cpuMs - a.cpuMs) / (poll.at - a.at)
+    options.progress?.(`  settling ${((poll.at - t0) / 1000).toFixed(0)} s: connections min ${poll.min}, median ${counts[Math.floor(counts.length / 2)]}, total ${poll.total}; fleet CPU ${cores.toFixed(2)} cores over ${windowMs / 1000} s; load ${loadavg()[0].toFixed(1)}`)
+    if (settled || poll.at - t0 >= options.timeoutMs) break
+    await sleep(pollMs)
+  }
+  const last = polls.at(-1)!
+  const a = before(polls, last, windowMs)
+  return {
+    ms: last.at - t0,
+    settled,
+    connections: { min: last.min, median: last.counts[Math.floor(last.counts.length / 2)] ?? 0, max: last.counts.at(-1) ?? 0 },
+    cores: a == null ? 0 : (last.cpuMs - a.cpuMs) / (last.at - a.at),
+    load: loadavg()[0]
+  }
+}
