@@ -83,8 +83,8 @@ export async function settle (client: Libp2p, fleet: Fleet, options: SettleOptio
     polls.push(poll)
     settled = isSettled(polls, options.minConnections, windowMs)
     const a = before(polls, poll, windowMs)
-    const cores = a == null ? 0 : (poll.cpuMs - a.cpuMs) / (poll.at - a.at)
-    options.progress?.(`  settling ${((poll.at - t0) / 1000).toFixed(0)} s: connections min ${poll.min}, median ${counts[Math.floor(counts.length / 2)]}, total ${poll.total}; fleet CPU ${cores.toFixed(2)} cores over ${windowMs / 1000} s; load ${loadavg()[0].toFixed(1)}`)
+    const cores = a == null ? '-' : ((poll.cpuMs - a.cpuMs) / (poll.at - a.at)).toFixed(2)
+    options.progress?.(`  settling ${((poll.at - t0) / 1000).toFixed(0)} s: connections min ${poll.min}, median ${counts[Math.floor(counts.length / 2)]}, total ${poll.total}; fleet CPU ${cores} cores over the last ${windowMs / 1000} s; load ${loadavg()[0].toFixed(1)}`)
     if (settled || poll.at - t0 >= options.timeoutMs) break
     await sleep(pollMs)
   }
