@@ -12,16 +12,12 @@ import '../../../src/polyfill.js'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { generateKeyPair } from '@libp2p/crypto/keys'
 import { multiaddr } from '@multiformats/multiaddr'
-import { MemoryDatastore } from 'datastore-core'
 import { chunkCid, Bitfield } from '../../../protocols/shared/index.js'
-import { defaults } from '../../../src/config/index.js'
 import { metricsSources, transportOf } from '../../../src/daemon/metrics-sources.js'
 import { FollowedReleases } from '../../../src/follow/index.js'
 import { InstallManager } from '../../../src/install/manager.js'
 import { createMetrics } from '../../../src/metrics/index.js'
-import { createMeshNode } from '../../../src/network/create-node.js'
 import { knownProtocols } from '../../../src/network/protocol-ids.js'
 import { PublishedReleases } from '../../../src/publish/index.js'
 import { ReportBook } from '../../../src/rollout/index.js'
@@ -31,6 +27,7 @@ import { ReleaseSwarm } from '../../../src/swarm/release-swarm.js'
 import { Repository } from '../../../src/trust/repository.js'
 import { VERSION } from '../../../src/version.js'
 import { captureLogger } from '../../helpers/capture-logger.js'
+import { EMPTY_STORE, startMeshNode } from '../../helpers/mesh-node.js'
 import { tempDir, waitFor } from '../../helpers/cli.js'
 import { releaseOf, writeHeldReleases } from '../../helpers/held-releases.js'
 import { makeStateFiles, memoryStore, packageConfig } from '../../helpers/install-fixture.js'
@@ -74,19 +71,9 @@ async function scrape (daemon: Daemon): Promise<Map<string, PromFamily>> {
 }
 
 async function meshNode (swarms: ReleaseSwarms, bandwidth: Bandwidth): Promise<MeshNodeParts<Swarm>> {
-  const store = { has: async () => false, put: async () => {}, get: async () => { throw new Error('none') } }
-  const mesh = await createMeshNode<Swarm>({
-    config: { ...defaults(), network: NETWORK, listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, bootstrap: [] },
-    role: 'node',
-    privateKey: await generateKeyPair('Ed25519'),
-    datastore: new MemoryDatastore(),
-    version: VERSION,
-    report: () => { throw new Error('no status here') },
-    serve: { mirrorRoot: () => undefined, summary: () => ({ timestampVersion: 0, releases: [] }), store: store as any },
-    swarm: (node, peers) => new Swarm({ node, store, catalog: { piecesOf: async () => undefined }, peers, swarms, bandwidth, logger: captureLogger().components }, { network: NETWORK })
+  return await startMeshNode<Swarm>(NETWORK, {
+    swarm: (node, peers) => new Swarm({ node, store: EMPTY_STORE, catalog: { piecesOf: async () => undefined }, peers, swarms, bandwidth, logger: captureLogger().components }, { network: NETWORK })
   })
-  await mesh.node.start()
-  return mesh
 }
 
 describe('metricsSources', () => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import type { TestContext } from 'node:test'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { PeerKeeper } from '../../../src/discovery/peer-keeper.js'
@@ -52,6 +53,16 @@ async function answerAfter (ms: number, signal: AbortSignal): Promise<void> {
   })
 }
 
+/** moves the mock clock on by `ms`, a second at a time, letting the keeper's promises settle after each */
+function mockAdvance (t: TestContext): (ms: number) => Promise<void> {
+  return async (ms) => {
+    for (let i = 0; i < ms / 1000; i++) {
+      t.mock.timers.tick(1000)
+      for (let j = 0; j < 10; j++) await new Promise(resolve => setImmediate(resolve))
+    }
+  }
+}
+
 describe('peer keeper', () => {
   it('meets the peers a random walk learns when the DHT answers after 11 s and each dial takes 6 s (a busy machine); walks gave up at 10 s, dials at 5 s', { timeout: 30_000 }, async () => {
     const named = [await newPeerId(), await newPeerId()]
@@ -92,12 +103,7 @@ describe('peer keeper', () => {
     fake.connected.add('bootstrap')
     const keeper = new PeerKeeper({ node: fake.node, targetPeers: 12, log: noLog as any, allowed: () => true, tickMs: 3_000 })
     keeper.start()
-    const advance = async (ms: number): Promise<void> => {
-      for (let i = 0; i < ms / 1000; i++) {
-        t.mock.timers.tick(1000)
-        for (let j = 0; j < 10; j++) await new Promise(resolve => setImmediate(resolve))
-      }
-    }
+    const advance = mockAdvance(t)
     try {
       await advance(1000)
       assert.equal(walks.length, 1)
@@ -125,12 +131,7 @@ describe('peer keeper', () => {
     const fake = await fakeNode(dht)
     for (const id of mesh) fake.connected.add(id.toString())
     const keeper = new PeerKeeper({ node: fake.node, targetPeers: 12, log: noLog as any, allowed: () => true, tickMs: 3_000 })
-    const advance = async (ms: number): Promise<void> => {
-      for (let i = 0; i < ms / 1000; i++) {
-        t.mock.timers.tick(1000)
-        for (let j = 0; j < 10; j++) await new Promise(resolve => setImmediate(resolve))
-      }
-    }
+    const advance = mockAdvance(t)
     keeper.start()
     try {
       await advance(1000)
@@ -196,12 +197,7 @@ describe('peer keeper', () => {
     const table = { size: 0, add: async (p: PeerId) => { added.push(p.toString()) } }
     fake.node.services.dht.routingTable = table
     const keeper = new PeerKeeper({ node: fake.node, targetPeers: 12, log: noLog as any, allowed: () => true, tickMs: 3_000, dhtProtocol: DHT })
-    const advance = async (ms: number): Promise<void> => {
-      for (let i = 0; i < ms / 1000; i++) {
-        t.mock.timers.tick(1000)
-        for (let j = 0; j < 10; j++) await new Promise(resolve => setImmediate(resolve))
-      }
-    }
+    const advance = mockAdvance(t)
     keeper.start()
     try {
       await advance(1000)

@@ -9,32 +9,14 @@
 import '../../../src/polyfill.js'
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { generateKeyPair } from '@libp2p/crypto/keys'
-import { MemoryDatastore } from 'datastore-core'
-import { defaults } from '../../../src/config/index.js'
-import { createMeshNode } from '../../../src/network/create-node.js'
-import { VERSION } from '../../../src/version.js'
 import { waitFor } from '../../helpers/cli.js'
+import { startMeshNode } from '../../helpers/mesh-node.js'
 import type { MeshNodeParts } from '../../../src/network/create-node.js'
 
 const NETWORK = 'monitor-test'
 const PING = `/umesh/${NETWORK}/ping/1.0.0`
 const INTERVAL_MS = 250
 
-async function meshNode (connectionPingIntervalMs?: number): Promise<MeshNodeParts<never>> {
-  const mesh = await createMeshNode<never>({
-    config: { ...defaults(), network: NETWORK, listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, bootstrap: [] },
-    role: 'node',
-    privateKey: await generateKeyPair('Ed25519'),
-    datastore: new MemoryDatastore(),
-    version: VERSION,
-    report: () => { throw new Error('no status here') },
-    serve: { mirrorRoot: () => undefined, summary: () => ({ timestampVersion: 0, releases: [] }), store: { get: async () => { throw new Error('none') } } as any },
-    connectionPingIntervalMs
-  })
-  await mesh.node.start()
-  return mesh
-}
 
 function pingBytesIn (m: MeshNodeParts<never>): number {
   return m.traffic.totals.byProtocol.get(PING)?.bytesIn ?? 0
@@ -45,9 +27,9 @@ describe('the connection monitor', () => {
   let b: MeshNodeParts<never>
 
   before(async () => {
-    a = await meshNode(INTERVAL_MS)
+    a = await startMeshNode(NETWORK, { connectionPingIntervalMs: INTERVAL_MS })
     // B's monitor is left at the default: it pings nothing within this test
-    b = await meshNode()
+    b = await startMeshNode(NETWORK)
     await a.node.dial(b.node.getMultiaddrs()[0])
   })
 
