@@ -308,12 +308,13 @@ export class Daemon extends EventEmitter<DaemonEvents> {
   }
 
   private async discovery (): Promise<PhaseResult> {
-    const { node, gater } = this.parts.mesh!
+    const { node, gater, peers } = this.parts.mesh!
+    const dht = dhtProtocol(this.config.network)
     const keeper = this.keeper = new PeerKeeper({
       node,
       targetPeers: this.config.targetPeers,
       log: logger('umesh:discovery'),
-      dhtProtocol: dhtProtocol(this.config.network),
+      speaksDht: peer => peers.speaks(peer, dht),
       allowed: peer => !gater.settings.denyPeers.has(peer.toString()) && this.guard?.isForeign(peer) !== true
     })
     keeper.start()

@@ -62,8 +62,8 @@ export interface PeerKeeperInit {
   node: Libp2p<{ dht: KadDHT }>
   targetPeers: number
   log: Logger
-  /** the DHT's protocol id: connected peers that speak it are offered to an empty routing table */
-  dhtProtocol?: string
+  /** whether a connected peer speaks the DHT (from identify): those are offered to an empty routing table */
+  speaksDht?: (peer: PeerId) => boolean
   /** may we dial this peer (deny-list, other network)? */
   allowed: (peer: PeerId) => boolean
   tickMs?: number
@@ -238,18 +238,11 @@ export class PeerKeeper {
     // kad-dht's routing table has add() (what it calls itself for a peer that connects), though its
     // published type lists only size: without it (another kad-dht) nothing is offered
     const table = (this.init.node.services.dht as Partial<SingleKadDHT>).routingTable as { size: number, add?: (peer: PeerId, options?: AbortOptions) => Promise<void> } | undefined
-    const protocol = this.init.dhtProtocol
-    if (table?.add == null || protocol == null || table.size > 0 || Date.now() - this.lastRefill < REFILL_EVERY_MS) return
+    const speaksDht = this.init.speaksDht
+    if (table?.add == null || speaksDht == null || table.size > 0 || Date.now() - this.lastRefill < REFILL_EVERY_MS) return
     this.lastRefill = Date.now()
     const peers = this.init.node.getPeers()
-    const speaking: PeerId[] = []
-    for (const peer of peers) {
-      try {
-        if ((await this.init.node.peerStore.get(peer)).protocols.includes(protocol)) speaking.push(peer)
-      } catch {
-        // not in the peer store (yet): identify has not run
-      }
-    }
+    const speaking = peers.filter(speaksDht)
     if (speaking.length === 0) return
     const add = table.add.bind(table)
     const added = await Promise.allSettled(speaking.map(async peer => { await add(peer, { signal: AbortSignal.timeout(this.init.walkTimeoutMs ?? DEFAULT_WALK_TIMEOUT_MS) }) }))

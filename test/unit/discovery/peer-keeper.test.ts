@@ -185,18 +185,16 @@ describe('peer keeper', () => {
 
   it('an empty routing table while connected: offers it the connected peers that speak the DHT, at most once a minute', async (t) => {
     t.mock.timers.enable({ apis: ['setTimeout', 'setInterval', 'Date'] })
-    const DHT = '/umesh/t/kad/1.0.0'
     const [speaker, other] = [await newPeerId(), await newPeerId()]
     // an empty table: walks start from it, so nobody answers
     const fake = await fakeNode({ async * walk () {} })
     fake.connected.add(speaker.toString())
     fake.connected.add(other.toString())
     fake.node.getPeers = () => [speaker, other]
-    fake.node.peerStore.get = async (p: PeerId) => ({ protocols: p.equals(speaker) ? [DHT, '/umesh/t/status/1.0.0'] : ['/umesh/t/status/1.0.0'] })
     const added: string[] = []
     const table = { size: 0, add: async (p: PeerId) => { added.push(p.toString()) } }
     fake.node.services.dht.routingTable = table
-    const keeper = new PeerKeeper({ node: fake.node, targetPeers: 12, log: noLog as any, allowed: () => true, tickMs: 3_000, dhtProtocol: DHT })
+    const keeper = new PeerKeeper({ node: fake.node, targetPeers: 12, log: noLog as any, allowed: () => true, tickMs: 3_000, speaksDht: (p: PeerId) => p.equals(speaker) })
     const advance = mockAdvance(t)
     keeper.start()
     try {
