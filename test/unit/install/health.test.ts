@@ -126,9 +126,15 @@ describe('checkHealth', () => {
     assert.equal(r.healthy, true)
     assert.ok(Date.now() - started >= 290)
 
+    // cancelled while it waits between attempts: the abort is armed when the first attempt
+    // has ended, so a slow start of `false` on a loaded machine cannot move it into the attempt
     const ac = new AbortController()
-    setTimeout(() => { ac.abort() }, 100)
-    const cancelled = await checkHealth(cfg({ type: 'command', command: ['false'] }, { retries: 100, intervalMs: 1000 }), { signal: ac.signal })
+    const cancelStarted = Date.now()
+    const cancelled = await checkHealth(cfg({ type: 'command', command: ['false'] }, { retries: 100, intervalMs: 1000 }), {
+      signal: ac.signal,
+      onAttempt: () => { setTimeout(() => { ac.abort() }, 50) }
+    })
     assert.deepEqual(cancelled, { healthy: false, attempts: 1, detail: 'the health check was cancelled' })
+    assert.ok(Date.now() - cancelStarted < 1000, 'the wait before the second attempt was cut short')
   })
 })
