@@ -6,9 +6,10 @@
  * entry here and prints next to the stock figures.
  *
  * `stock` is libp2p's own tcp(), noise(), yamux() with default options, the
- * baseline every change is measured against; the daemon now wraps tcp() in
+ * baseline every change is measured against; the daemon wraps tcp() in
  * paced reads (src/network/create-node.ts, readHoldMs 5 by default), which
- * is `paced5`. A variant gives the libp2p options its nodes are made with
+ * is `paced5`, and yamux() in window updates at half the window, which is
+ * `halfwin`; both together are `daemon`. A variant gives the libp2p options its nodes are made with
  * and the address a sender listens on; reads are counted on TCP sockets, so
  * a variant without one (QUIC) shows none.
  */
@@ -16,6 +17,7 @@ import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { tcp } from '@libp2p/tcp'
 import { pacedReads } from '../../src/network/paced-reads.js'
+import { windowUpdatesAtHalf } from '../../src/network/window-updates.js'
 import type { Libp2pOptions } from 'libp2p'
 
 export interface Variant {
@@ -33,7 +35,7 @@ const tcpListen = (ip: string): string => `/ip4/${ip}/tcp/0`
 
 export const VARIANTS: Record<string, Variant> = {
   stock: {
-    description: 'tcp(), noise(), yamux() with their defaults: the libp2p stack as it comes (a daemon adds paced reads: paced5)',
+    description: 'tcp(), noise(), yamux() with their defaults: the libp2p stack as it comes (a daemon adds paced reads and half-window updates: daemon)',
     listen: tcpListen,
     options: () => ({ transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()] })
   },
@@ -42,6 +44,16 @@ export const VARIANTS: Record<string, Variant> = {
     listen: tcpListen,
     options: () => ({ transports: [pacedReads(tcp(), { holdMs: ms })], connectionEncrypters: [noise()], streamMuxers: [yamux()] })
   }])),
+  halfwin: {
+    description: 'stock, but Yamux window updates once half a stream\'s window is used, not after every frame (src/network/window-updates.ts)',
+    listen: tcpListen,
+    options: () => ({ transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [windowUpdatesAtHalf(yamux())] })
+  },
+  daemon: {
+    description: 'the daemon\'s stack: paced5 and halfwin together',
+    listen: tcpListen,
+    options: () => ({ transports: [pacedReads(tcp(), { holdMs: 5 })], connectionEncrypters: [noise()], streamMuxers: [windowUpdatesAtHalf(yamux())] })
+  },
   quic: {
     description: '@chainsafe/libp2p-quic quic() alone (quinn in Rust through napi: its own TLS 1.3 and streams; no TCP socket, so no reads counted)',
     listen: (ip) => `/ip4/${ip}/udp/0/quic-v1`,

@@ -31,6 +31,7 @@ import { isRelayed } from './links.js'
 import { natServices, natTransports } from './nat.js'
 import { TrafficMeter } from './traffic-meter.js'
 import { pacedReads } from './paced-reads.js'
+import { windowUpdatesAtHalf } from './window-updates.js'
 import { boundAddresses } from './bound-addresses.js'
 import { IDENTIFY_MAX_MESSAGE_BYTES, builtinProtocolLimits, guardedMetrics } from './stream-guard.js'
 import { PeerProtocols } from './peer-protocols.js'
@@ -227,7 +228,8 @@ export async function createMeshNode<S extends HaveSwarm> (init: MeshNodeInit<S>
     addresses: { listen: quic ? [...config.listen, ...quicListenAddrs(config.listen)] : config.listen, announce: config.announce },
     transports: [pacedReads(tcp(), { holdMs: config.readHoldMs ?? 0 }), ...(quic ? [await quicTransport()] : []), ...natTransports()],
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
+    // window updates once half a stream's window is used, as go-yamux and rust-yamux send them (window-updates.ts)
+    streamMuxers: [windowUpdatesAtHalf(yamux())],
     connectionGater: gater,
     // the monitor pings with the mesh's own ping protocol (its default, /ipfs/ping, is not served here)
     connectionMonitor: { pingInterval: init.connectionPingIntervalMs ?? CONNECTION_PING_INTERVAL_MS, protocolPrefix: prefix },
