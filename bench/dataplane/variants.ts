@@ -6,12 +6,12 @@
  * entry here and prints next to the stock figures.
  *
  * `stock` is libp2p's own tcp(), noise(), yamux() with default options, the
- * baseline every change is measured against; the daemon wraps tcp() in
- * paced reads (src/network/create-node.ts, readHoldMs 5 by default), which
- * is `paced5`, and yamux() in window updates at half the window, which is
- * `halfwin`; both together are `daemon`. A variant gives the libp2p options its nodes are made with
- * and the address a sender listens on; reads are counted on TCP sockets, so
- * a variant without one (QUIC) shows none.
+ * baseline every change is measured against. The daemon wraps tcp() in
+ * paced reads (src/network/create-node.ts, readHoldMs 5 by default:
+ * `paced5`) and yamux() in window updates at half the window (`halfwin`);
+ * both together are `daemon`. A variant gives the libp2p options its nodes are
+ * made with and the address a sender listens on; reads are counted on TCP
+ * sockets, so a variant without one (QUIC) shows none.
  */
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'

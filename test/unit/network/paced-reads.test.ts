@@ -14,6 +14,7 @@ import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
 import { pacedReads, paceReads } from '../../../src/network/paced-reads.js'
 import { pseudoRandomBytes } from '../../../src/util/pseudo-random.js'
+import { handleHash, sendForHash } from '../../helpers/hash-stream.js'
 import type { Server, Socket } from 'node:net'
 
 const servers: Server[] = []
@@ -135,23 +136,9 @@ describe('pacedReads: a libp2p pair over TCP + Noise + Yamux', () => {
     try {
       const data = pseudoRandomBytes(8 * 1024 * 1024, 42)
       const digest = createHash('sha256').update(data).digest('hex')
-      for (const node of [paced, stock]) {
-        await node.handle('/test/echo-hash/1', async (stream) => {
-          const hash = createHash('sha256')
-          for await (const chunk of stream) hash.update(chunk.subarray())
-          stream.send(Buffer.from(hash.digest('hex')))
-          await stream.close()
-        })
-      }
+      for (const node of [paced, stock]) await handleHash(node)
       for (const [from, to] of [[paced, stock], [stock, paced]]) {
-        const stream = await from.dialProtocol(to.getMultiaddrs()[0], '/test/echo-hash/1', { signal: AbortSignal.timeout(20_000) })
-        for (let i = 0; i < data.length; i += 64 * 1024) {
-          if (!stream.send(data.subarray(i, i + 64 * 1024))) await new Promise(resolve => stream.addEventListener('drain', resolve, { once: true }))
-        }
-        await stream.close()
-        const answer: Uint8Array[] = []
-        for await (const chunk of stream) answer.push(chunk.subarray())
-        assert.equal(Buffer.concat(answer).toString(), digest)
+        assert.equal(await sendForHash(from, to, data), digest)
       }
     } finally {
       await paced.stop()

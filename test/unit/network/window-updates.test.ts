@@ -13,6 +13,7 @@ import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
 import { windowUpdatesAtHalf } from '../../../src/network/window-updates.js'
 import { pseudoRandomBytes } from '../../../src/util/pseudo-random.js'
+import { handleHash, sendForHash } from '../../helpers/hash-stream.js'
 import type { Libp2p, StreamMuxerFactory } from '@libp2p/interface'
 
 /** Yamux's frame type of a window update (frame.js: Data 0, WindowUpdate 1) */
@@ -44,18 +45,6 @@ async function node (muxer: (components: any) => StreamMuxerFactory): Promise<Li
   return await createLibp2p({ addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] }, transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [muxer] })
 }
 
-/** sends `data` from `from` to `to` on one stream; the answer is the sha256 `to` computed of what it read */
-async function send (from: Libp2p, to: Libp2p, data: Uint8Array): Promise<string> {
-  const stream = await from.dialProtocol(to.getMultiaddrs()[0], '/test/hash/1', { signal: AbortSignal.timeout(20_000) })
-  for (let i = 0; i < data.length; i += 64 * 1024) {
-    if (!stream.send(data.subarray(i, i + 64 * 1024))) await new Promise(resolve => stream.addEventListener('drain', resolve, { once: true }))
-  }
-  await stream.close()
-  const answer: Uint8Array[] = []
-  for await (const chunk of stream) answer.push(chunk.subarray())
-  return Buffer.concat(answer).toString()
-}
-
 describe('windowUpdatesAtHalf', () => {
   it('a receiver sends a few window updates per MiB instead of one per frame, and every byte arrives both ways', async () => {
     const halfCount = { updates: 0, withFlags: 0 }
@@ -65,18 +54,11 @@ describe('windowUpdatesAtHalf', () => {
     try {
       const data = pseudoRandomBytes(8 * 1024 * 1024, 7)
       const digest = createHash('sha256').update(data).digest('hex')
-      for (const n of [half, stock]) {
-        await n.handle('/test/hash/1', async (stream) => {
-          const hash = createHash('sha256')
-          for await (const chunk of stream) hash.update(chunk.subarray())
-          stream.send(Buffer.from(hash.digest('hex')))
-          await stream.close()
-        })
-      }
+      for (const n of [half, stock]) await handleHash(n)
       // stock receives: one update per data frame it reads
-      assert.equal(await send(half, stock, data), digest)
+      assert.equal(await sendForHash(half, stock, data), digest)
       // the wrapped node receives the same 8 MiB
-      assert.equal(await send(stock, half, data), digest)
+      assert.equal(await sendForHash(stock, half, data), digest)
       // 8 MiB in frames of at most 256 KiB is at least 32 frames; the stock receiver answers each
       assert.ok(stockCount.updates >= 32, `stock receiver: ${stockCount.updates} window updates`)
       // at half the window: the window starts at 256 KiB and only grows, so at most one per 128 KiB
