@@ -17,6 +17,7 @@
 import { performance } from 'node:perf_hooks'
 import { loadavg } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { summarize } from '../report.js'
 import { tryStatus } from './observe.js'
 import type { Fleet, Member } from './fleet.js'
 import type { Libp2p } from '@libp2p/interface'
@@ -41,12 +42,17 @@ export interface SettleOptions {
   progress?: (line: string) => void
 }
 
-interface Poll { at: number, total: number, min: number, cpuMs: number, counts: number[] }
+interface Poll { at: number, total: number, connections: { min: number, median: number, max: number }, cpuMs: number }
 
 function fleetCpuMs (members: Member[]): number {
   let sum = 0
   for (const m of members) sum += m.sampler.samples.at(-1)?.cpuMs ?? 0
   return sum
+}
+
+/** the fleet's CPU from poll `a` to poll `p`, in cores */
+function cores (a: Poll, p: Poll): number {
+  return (p.cpuMs - a.cpuMs) / (p.at - a.at)
 }
 
 /** a poll at least `windowMs` older than `p`, the latest such */
@@ -58,15 +64,13 @@ function before (polls: Poll[], p: Poll, windowMs: number): Poll | undefined {
 /** whether the latest poll shows a settled fleet */
 function isSettled (polls: Poll[], minConnections: number, windowMs: number): boolean {
   const now = polls.at(-1)
-  if (now == null || now.min < minConnections) return false
+  if (now == null || now.connections.min < minConnections) return false
   const a = before(polls, now, windowMs)
   if (a == null) return false
   const b = before(polls, a, windowMs)
   if (b == null) return false
   if (Math.abs(now.total - a.total) > 0.05 * Math.max(1, a.total)) return false
-  const rateNow = (now.cpuMs - a.cpuMs) / (now.at - a.at)
-  const rateBefore = (a.cpuMs - b.cpuMs) / (a.at - b.at)
-  return rateNow <= rateBefore * 1.1
+  return cores(a, now) <= cores(b, a) * 1.1
 }
 
 export async function settle (client: Libp2p, fleet: Fleet, options: SettleOptions): Promise<Settled> {
@@ -78,23 +82,17 @@ export async function settle (client: Libp2p, fleet: Fleet, options: SettleOptio
   let settled = false
   while (true) {
     const statuses = await Promise.all(fleet.nodes.map(async m => await tryStatus(client, m, 10_000)))
-    const counts = statuses.map(s => s?.connections ?? 0).sort((x, y) => x - y)
-    const poll = { at: performance.now(), total: counts.reduce((x, y) => x + y, 0), min: counts[0] ?? 0, cpuMs: fleetCpuMs(members), counts }
+    const counts = statuses.map(s => s?.connections ?? 0)
+    const poll = { at: performance.now(), total: counts.reduce((x, y) => x + y, 0), connections: summarize(counts) ?? { min: 0, median: 0, max: 0 }, cpuMs: fleetCpuMs(members) }
     polls.push(poll)
     settled = isSettled(polls, options.minConnections, windowMs)
     const a = before(polls, poll, windowMs)
-    const cores = a == null ? '-' : ((poll.cpuMs - a.cpuMs) / (poll.at - a.at)).toFixed(2)
-    options.progress?.(`  settling ${((poll.at - t0) / 1000).toFixed(0)} s: connections min ${poll.min}, median ${counts[Math.floor(counts.length / 2)]}, total ${poll.total}; fleet CPU ${cores} cores over the last ${windowMs / 1000} s; load ${loadavg()[0].toFixed(1)}`)
+    options.progress?.(`  settling ${((poll.at - t0) / 1000).toFixed(0)} s: connections min ${poll.connections.min}, median ${poll.connections.median}, total ${poll.total}; fleet CPU ${a == null ? '-' : cores(a, poll).toFixed(2)} cores over the last ${windowMs / 1000} s; load ${loadavg()[0].toFixed(1)}`)
     if (settled || poll.at - t0 >= options.timeoutMs) break
     await sleep(pollMs)
   }
   const last = polls.at(-1)!
   const a = before(polls, last, windowMs)
-  return {
-    ms: last.at - t0,
-    settled,
-    connections: { min: last.min, median: last.counts[Math.floor(last.counts.length / 2)] ?? 0, max: last.counts.at(-1) ?? 0 },
-    cores: a == null ? 0 : (last.cpuMs - a.cpuMs) / (last.at - a.at),
-    load: loadavg()[0]
-  }
+  const { min, median, max } = last.connections
+  return { ms: last.at - t0, settled, connections: { min, median, max }, cores: a == null ? 0 : cores(a, last), load: loadavg()[0] }
 }

@@ -31,7 +31,7 @@ interface StreamWindow {
 }
 
 /** makes one Yamux stream send window updates only once half its window is owed; false when it is not one */
-export function updateWindowAtHalf (stream: YamuxStream): boolean {
+function updateWindowAtHalf (stream: YamuxStream): boolean {
   const s = stream as unknown as StreamWindow
   if (typeof s.sendWindowUpdate !== 'function' || typeof s.recvWindow !== 'number' || typeof s.recvWindowCapacity !== 'number') return false
   const send = s.sendWindowUpdate.bind(stream)
