@@ -31,9 +31,10 @@
  * demo's processes stayed at 88-99 MiB (126-160 MiB before any of this).
  * The V8 flags showed no cost beyond the noise of the benchmark's CPU per MiB
  * (about 15 % between runs), nor in the time to ready. The threshold's cost
- * is a fresh mapping, zero-filled page by page, for every block above it: a
- * few µs per 64 KiB on most machines, but 469 µs on the machine this was
- * measured on later, where it halved a follower's fetch (bench/follow: 15.8-16.9
+ * is a fresh mapping, faulted in page by page, for every block above it: on
+ * the machine this was measured on later, a new 64 KiB buffer written once
+ * took 293-324 µs against 4-6 without (bench/fresh-memory.ts), and it halved
+ * a follower's fetch (bench/follow: 15.8-16.9
  * MiB/s at 57.6-62.2 ms of CPU per MiB with 16 KiB, 31.2-39.1 at 21.8-32.0
  * with 128 KiB, which kept 27-30 MB more a minute after the install). The
  * default keeps the memory; an operator may set 131072 for the speed.
