@@ -84,8 +84,9 @@ export function attackedFollower (): AttackedFollower {
   const repo = (): Repository => Repository.open(repoDir)
   const publish = async (version: string, seed: number, size = 3 * MiB): Promise<void> => {
     writeFileSync(join(src, 'data.bin'), pseudoRandom(size, seed))
-    const r = await runCli(['release', 'add', src, '--repo', repoDir, '--package', 'app', '--version', version])
-    assert.equal(r.code, 0, r.stderr)
+    // a 16 MiB release on a loaded CI machine (both lanes, a flood in progress) took more than runCli's default 20 s
+    const r = await runCli(['release', 'add', src, '--repo', repoDir, '--package', 'app', '--version', version], { timeoutMs: 90_000 })
+    assert.equal(r.code, 0, `release add ${version}${r.code == null ? ' was killed after 90 s' : ''}: ${r.stderr}`)
   }
   const waitHolds = async (version: string): Promise<void> => {
     await waitFor(`the follower holding ${version}`, async () => await holds(version), 45_000, 300)
