@@ -8,6 +8,7 @@
  * fields in number order.
  */
 import { Uint8ArrayList } from 'uint8arraylist'
+import { varintBytes as varint } from '../shared/length-prefix.js'
 import { ChunksResponse } from './chunks.js'
 
 /** field 5 (`data`), wire type 2 (length-delimited) */
@@ -20,15 +21,4 @@ export function encodeAnswer (answer: Partial<ChunksResponse>): Uint8Array | Uin
   if (data == null || data.byteLength === 0) return ChunksResponse.encode(answer)
   const head = ChunksResponse.encode({ ...answer, data: undefined })
   return new Uint8ArrayList(head, varint(DATA_TAG), varint(data.byteLength), data)
-}
-
-/** an unsigned protobuf varint (values below 2^31 here: a tag, a chunk's length) */
-function varint (value: number): Uint8Array {
-  const out: number[] = []
-  while (value > 0x7f) {
-    out.push((value & 0x7f) | 0x80)
-    value >>>= 7
-  }
-  out.push(value)
-  return Uint8Array.from(out)
 }

@@ -7,15 +7,14 @@
  * chunk it serves once per process, not on every read (the receiver hashes
  * every chunk it gets).
  */
-import { lpStream } from '@libp2p/utils'
 import { decodeChunkCid } from '../shared/chunk-cid.js'
-import { boundedLengthDecoder } from '../shared/length-prefix.js'
+import { OneRequest } from '../shared/one-request.js'
 import { closeStream } from '../shared/close-stream.js'
 import { encodeAnswer } from './answer.js'
 import { ChunksRequest, ChunksResponse } from './chunks.js'
 import {
   chunksProtocol, DEFAULT_MAX_CONCURRENT, DEFAULT_MAX_INBOUND_STREAMS, DEFAULT_MAX_OUTBOUND_STREAMS, DEFAULT_TIMEOUT,
-  MAX_CHUNK_SIZE, MAX_ERROR_CHARS, MAX_GET_CIDS, MAX_HAVE_CIDS, MAX_REQUEST_BUFFER_BYTES, MAX_REQUEST_BYTES, REQUEST_LIMITS
+  MAX_CHUNK_SIZE, MAX_ERROR_CHARS, MAX_GET_CIDS, MAX_HAVE_CIDS, MAX_REQUEST_BYTES, MAX_UNREAD_BYTES, REQUEST_LIMITS
 } from './constants.js'
 import type { ChunkReader, ChunksComponents, ChunksInit } from './index.js'
 import type { Connection, Logger, Startable, Stream } from '@libp2p/interface'
@@ -25,7 +24,6 @@ type Answer = Partial<ChunksResponse>
 
 /** a relayed connection's remote address carries /p2p-circuit */
 const isRelayed = (connection: Connection): boolean => connection.remoteAddr?.toString().includes('/p2p-circuit') === true
-type LpStream = ReturnType<typeof lpStream>
 
 /** a request that passed every check */
 interface ValidRequest {
@@ -87,24 +85,25 @@ export class ChunksService implements Startable {
   /** Serves one request. Bad input gets a BAD_REQUEST answer; only a timeout or a broken stream aborts. */
   async handle (stream: Stream, connection: Connection): Promise<void> {
     const signal = AbortSignal.timeout(this.timeout)
-    const lp = lpStream(stream, { maxDataLength: MAX_REQUEST_BYTES, maxBufferSize: MAX_REQUEST_BUFFER_BYTES, lengthDecoder: boundedLengthDecoder(MAX_REQUEST_BYTES) })
+    const exchange = new OneRequest(stream, { maxDataLength: MAX_REQUEST_BYTES, maxUnreadBytes: MAX_UNREAD_BYTES })
     this.inFlight++
     try {
       const request = isRelayed(connection) && this.init.allowRelayed !== true
         // a relay without limits gives an unlimited connection: refused here all the same
         ? refusal(ChunksResponse.Code.BAD_REQUEST, 'chunk data does not travel over relayed connections to this node (allowRelayedData is off); ask over a direct connection')
-        : await this.read(lp, signal)
+        : await this.read(exchange, signal)
       if (!('kind' in request)) {
-        await lp.write(ChunksResponse.encode(request), { signal })
+        await exchange.write(ChunksResponse.encode(request), { signal })
         this.log('refused a chunks request from %p: %s %s', connection.remotePeer, request.code, request.error)
       } else if (request.kind === ChunksRequest.Kind.HAVE) {
-        await lp.write(ChunksResponse.encode(await this.have(request.cids)), { signal })
+        await exchange.write(ChunksResponse.encode(await this.have(request.cids)), { signal })
         this.log.trace('HAVE of %d chunks from %p answered', request.cids.length, connection.remotePeer)
       } else {
-        const sent = await this.serve(lp, request.cids, connection.remotePeer.toString(), signal)
+        const sent = await this.serve(exchange, request.cids, connection.remotePeer.toString(), signal)
         this.log.trace('GET of %d chunks from %p: %d sent', request.cids.length, connection.remotePeer, sent)
       }
       await closeStream(stream, 'a chunks answer', { signal })
+      exchange.answeredAll()
     } catch (err) {
       this.log('chunks request from %p aborted - %e', connection.remotePeer, err)
       stream.abort(err as Error)
@@ -114,10 +113,10 @@ export class ChunksService implements Startable {
   }
 
   /** the request, checked; or the answer that refuses it */
-  private async read (lp: LpStream, signal: AbortSignal): Promise<ValidRequest | Answer> {
+  private async read (exchange: OneRequest, signal: AbortSignal): Promise<ValidRequest | Answer> {
     let request: ChunksRequest
     try {
-      request = ChunksRequest.decode(await lp.read({ signal }), { limits: REQUEST_LIMITS })
+      request = ChunksRequest.decode(await exchange.read({ signal }), { limits: REQUEST_LIMITS })
     } catch (err) {
       if (signal.aborted) throw err
       return refusal(ChunksResponse.Code.BAD_REQUEST, `malformed chunks request (${(err as Error).message}); send one ChunksRequest of at most ${MAX_REQUEST_BYTES} bytes with at most ${MAX_HAVE_CIDS} CIDs`)
@@ -156,7 +155,7 @@ export class ChunksService implements Startable {
   }
 
   /** one answer per CID, in order; the next chunk is read while this one is written. Returns the chunks sent. */
-  private async serve (lp: LpStream, cids: CID[], peer: string, signal: AbortSignal): Promise<number> {
+  private async serve (exchange: OneRequest, cids: CID[], peer: string, signal: AbortSignal): Promise<number> {
     let sent = 0
     let next = cids.length > 0 ? this.load(cids[0]) : undefined
     for (let i = 0; i < cids.length; i++) {
@@ -165,7 +164,7 @@ export class ChunksService implements Startable {
       // chunk data waits for a fair upload slot and the upload cap; refusals do not
       const free = answer.code === ChunksResponse.Code.OK ? await this.init.upload?.acquire(peer, cids[i].toString(), answer.data!.byteLength, signal) : undefined
       try {
-        await lp.write(encodeAnswer(answer), { signal })
+        await exchange.write(encodeAnswer(answer), { signal })
       } finally {
         free?.()
       }

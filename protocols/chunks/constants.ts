@@ -21,8 +21,8 @@ export const CHUNK_CID_BYTES = 36
  * is not a chunks request
  */
 export const MAX_REQUEST_BYTES = MAX_HAVE_CIDS * 40 + 64
-/** bytes buffered from a client before the server reads them; a client that floods is cut off */
-export const MAX_REQUEST_BUFFER_BYTES = 2 * MAX_REQUEST_BYTES
+/** bytes a client may send after its request (read and dropped) before it is cut off, after its answers */
+export const MAX_UNREAD_BYTES = MAX_REQUEST_BYTES
 /** error texts are cut to this many characters so an answer fits its overhead */
 export const MAX_ERROR_CHARS = 512
 /** an answer's bytes beyond its chunk data or bitfield: code, error text, CID, field tags and lengths */

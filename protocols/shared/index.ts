@@ -1,6 +1,7 @@
 /**
  * What several protocols share, and nothing else: the stream opener every
- * client takes, the bounded length-prefix decoder, the piece bitfield (the
+ * client takes, the bounded length-prefix decoder, the server side of a one-request
+ * stream, the piece bitfield (the
  * chunks protocol's HAVE answer and the have exchange), chunk CIDs, the path
  * rules, closing a stream, and the base error class.
  *
@@ -14,6 +15,8 @@ export {
 } from './chunk-cid.js'
 export { closeStream, finishStream } from './close-stream.js'
 export { ProtocolError } from './errors.js'
-export { boundedLengthDecoder, varintLength, InvalidDataLengthLengthError } from './length-prefix.js'
+export { boundedLengthDecoder, lengthPrefix, varintBytes, varintLength, InvalidDataLengthLengthError } from './length-prefix.js'
+export { OneRequest } from './one-request.js'
+export type { OneRequestInit } from './one-request.js'
 export { pathProblem, quotePath, MAX_COMPONENT_BYTES, MAX_PATH_BYTES } from './path-rules.js'
 export type { StreamOpener } from './stream-opener.js'

@@ -27,26 +27,48 @@ export class InvalidDataLengthLengthError extends Error {
 }
 
 /**
+ * The length prefix at the start of `data`: its value and its size in bytes,
+ * or undefined while it is incomplete. Throws InvalidDataLengthLengthError
+ * once the prefix is longer than the prefix of `maxDataLength`.
+ */
+export function lengthPrefix (data: Uint8ArrayList | Uint8Array, maxDataLength: number): { value: number, bytes: number } | undefined {
+  const maxBytes = varintLength(maxDataLength)
+  let value = 0
+  let factor = 1
+  for (let i = 0; i < data.byteLength; i++) {
+    if (i >= maxBytes) {
+      // worded as lpStream words the same fault
+      throw new InvalidDataLengthLengthError(`Message length length too long - ${i + 1} > ${maxBytes} (a message of at most ${maxDataLength} bytes needs no longer length prefix)`)
+    }
+    const byte = 'get' in data ? data.get(i) : data[i]
+    value += (byte & 0x7f) * factor
+    if (byte < 0x80) return { value, bytes: i + 1 }
+    factor *= 0x80
+  }
+  return undefined
+}
+
+/**
  * A `lengthDecoder` for lpStream/pbStream: the prefix's value once it is
  * complete; a RangeError while it is not (lpStream reads another byte); an
  * InvalidDataLengthLengthError once it is longer than the prefix of
  * `maxDataLength`, so at most that many bytes plus one are ever buffered.
  */
 export function boundedLengthDecoder (maxDataLength: number): (data: Uint8ArrayList | Uint8Array) => number {
-  const maxBytes = varintLength(maxDataLength)
   return (data) => {
-    let value = 0
-    let factor = 1
-    for (let i = 0; i < data.byteLength; i++) {
-      if (i >= maxBytes) {
-        // worded as lpStream words the same fault
-        throw new InvalidDataLengthLengthError(`Message length length too long - ${data.byteLength} > ${maxBytes} (a message of at most ${maxDataLength} bytes needs no longer length prefix)`)
-      }
-      const byte = 'get' in data ? data.get(i) : data[i]
-      value += (byte & 0x7f) * factor
-      if (byte < 0x80) return value
-      factor *= 0x80
-    }
-    throw new RangeError('incomplete length prefix')
+    const prefix = lengthPrefix(data, maxDataLength)
+    if (prefix == null) throw new RangeError('incomplete length prefix')
+    return prefix.value
   }
+}
+
+/** the unsigned varint of `value` (below 2^53), as protobuf and length prefixes write it */
+export function varintBytes (value: number): Uint8Array {
+  const out = new Uint8Array(varintLength(value))
+  for (let i = 0; i < out.length - 1; i++) {
+    out[i] = (value % 0x80) | 0x80
+    value = Math.floor(value / 0x80)
+  }
+  out[out.length - 1] = value
+  return out
 }

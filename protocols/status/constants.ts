@@ -10,11 +10,10 @@ export function statusProtocol (network: string): string {
 /** a request is a few bytes; anything larger is not a status request */
 export const MAX_REQUEST_BYTES = 64
 /**
- * Bytes buffered from a client before the service reads them; a client that
- * sends more is cut off. One yamux frame (up to 256 KiB) arrives whole, so
- * an oversized request fits and gets its BAD_REQUEST answer before the cut.
+ * Bytes a client may send after its request (read and dropped) before it is
+ * cut off. Its answer is sent first, whatever it sends.
  */
-export const MAX_REQUEST_BUFFER_BYTES = 256 * 1024 + 64
+export const MAX_UNREAD_BYTES = 256 * 1024
 /** the largest response a client accepts */
 export const MAX_RESPONSE_BYTES = 512 * 1024
 /** peers listed in one response; the count is always exact */

@@ -1,7 +1,6 @@
-import { pbStream } from '@libp2p/utils'
-import { DEFAULT_MAX_CONCURRENT, DEFAULT_MAX_INBOUND_STREAMS, DEFAULT_TIMEOUT, MAX_REQUEST_BUFFER_BYTES, MAX_REQUEST_BYTES, REVISION, statusProtocol } from './constants.js'
-import { boundedLengthDecoder } from '../shared/length-prefix.js'
+import { DEFAULT_MAX_CONCURRENT, DEFAULT_MAX_INBOUND_STREAMS, DEFAULT_TIMEOUT, MAX_UNREAD_BYTES, MAX_REQUEST_BYTES, REVISION, statusProtocol } from './constants.js'
 import { closeStream } from '../shared/close-stream.js'
+import { OneRequest } from '../shared/one-request.js'
 import { StatusRequest, StatusResponse } from './status.js'
 import type { StatusComponents, StatusInit } from './index.js'
 import type { Connection, Logger, Startable, Stream } from '@libp2p/interface'
@@ -51,16 +50,18 @@ export class StatusService implements Startable {
    * Serves one request. Bad input gets a BAD_REQUEST answer; only a timeout
    * or a broken stream aborts. A length prefix longer than a request needs
    * is refused at its second byte, and a client that goes on sending after
-   * its request is cut off once MAX_REQUEST_BUFFER_BYTES wait unread.
+   * its request is cut off once it has sent MAX_UNREAD_BYTES more, after
+   * its answer.
    */
   async handle (stream: Stream, connection: Connection): Promise<void> {
     const signal = AbortSignal.timeout(this.timeout)
-    const pb = pbStream(stream, { maxDataLength: MAX_REQUEST_BYTES, maxBufferSize: MAX_REQUEST_BUFFER_BYTES, lengthDecoder: boundedLengthDecoder(MAX_REQUEST_BYTES) })
+    const exchange = new OneRequest(stream, { maxDataLength: MAX_REQUEST_BYTES, maxUnreadBytes: MAX_UNREAD_BYTES })
     this.inFlight++
     try {
-      const response = await this.answer(pb, signal)
-      await pb.write(response, StatusResponse, { signal })
+      const response = await this.answer(exchange, signal)
+      await exchange.write(StatusResponse.encode(response), { signal })
       await closeStream(stream, 'a status answer', { signal })
+      exchange.answeredAll()
       this.log.trace('status for %p: %s', connection.remotePeer, response.code)
     } catch (err) {
       this.log('status request from %p aborted - %e', connection.remotePeer, err)
@@ -70,11 +71,11 @@ export class StatusService implements Startable {
     }
   }
 
-  private async answer (pb: ReturnType<typeof pbStream>, signal: AbortSignal): Promise<StatusResponse> {
+  private async answer (exchange: OneRequest, signal: AbortSignal): Promise<StatusResponse> {
     const fail = (code: StatusResponse.Code, error: string): StatusResponse => ({ ...StatusResponse.decode(new Uint8Array()), code, error })
     let request: StatusRequest
     try {
-      request = await pb.read(StatusRequest, { signal })
+      request = StatusRequest.decode(await exchange.read({ signal }))
     } catch (err) {
       if (signal.aborted) throw err
       return fail(StatusResponse.Code.BAD_REQUEST, `malformed status request (${(err as Error).message}); send one StatusRequest of at most ${MAX_REQUEST_BYTES} bytes`)

@@ -7,8 +7,8 @@ export function syncProtocol (network: string): string {
 
 /** a request is a kind, a path of at most 4096 bytes and a length; anything larger is not a sync request */
 export const MAX_REQUEST_BYTES = 8 * 1024
-/** bytes buffered from a client before the server reads them; a client that floods is cut off */
-export const MAX_REQUEST_BUFFER_BYTES = 64 * 1024
+/** bytes a client may send after its request (read and dropped) before it is cut off, after its answer */
+export const MAX_UNREAD_BYTES = 64 * 1024
 /** the largest file served or accepted (metadata and release indexes are far smaller) */
 export const DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024
 /** file bytes held in memory for all requests at once; more get BUSY */

@@ -1,11 +1,10 @@
-import { pbStream } from '@libp2p/utils'
 import {
   DEFAULT_MAX_BYTES_IN_FLIGHT, DEFAULT_MAX_CONCURRENT, DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_INBOUND_STREAMS, DEFAULT_TIMEOUT,
-  MAX_ERROR_CHARS, MAX_REQUEST_BUFFER_BYTES, MAX_REQUEST_BYTES, MAX_SUMMARY_BYTES, MAX_SUMMARY_RELEASES, RESPONSE_OVERHEAD_BYTES, syncProtocol
+  MAX_ERROR_CHARS, MAX_REQUEST_BYTES, MAX_UNREAD_BYTES, MAX_SUMMARY_BYTES, MAX_SUMMARY_RELEASES, RESPONSE_OVERHEAD_BYTES, syncProtocol
 } from './constants.js'
 import { SyncNotFoundError, SyncPathError } from './errors.js'
-import { boundedLengthDecoder } from '../shared/length-prefix.js'
 import { closeStream } from '../shared/close-stream.js'
+import { OneRequest } from '../shared/one-request.js'
 import { openMirrorFile, readOpened } from './mirror-files.js'
 import { SyncRequest, SyncResponse } from './sync.js'
 import type { SyncComponents, SyncInit } from './index.js'
@@ -67,14 +66,15 @@ export class SyncService implements Startable {
   /** Serves one request. Bad input gets an answer with a code; only a timeout or a broken stream aborts. */
   async handle (stream: Stream, connection: Connection): Promise<void> {
     const signal = AbortSignal.timeout(this.timeout)
-    const pb = pbStream(stream, { maxDataLength: MAX_REQUEST_BYTES, maxBufferSize: MAX_REQUEST_BUFFER_BYTES, lengthDecoder: boundedLengthDecoder(MAX_REQUEST_BYTES) })
+    const exchange = new OneRequest(stream, { maxDataLength: MAX_REQUEST_BYTES, maxUnreadBytes: MAX_UNREAD_BYTES })
     this.inFlight++
     let reserved = 0
     try {
-      const result = await this.answer(pb, signal, connection)
+      const result = await this.answer(exchange, signal, connection)
       reserved = result.reserved
-      await pb.write(result.response, SyncResponse, { signal })
+      await exchange.write(SyncResponse.encode(result.response), { signal })
       await closeStream(stream, 'a sync answer', { signal })
+      exchange.answeredAll()
     } catch (err) {
       this.log('sync request from %p aborted - %e', connection.remotePeer, err)
       stream.abort(err as Error)
@@ -84,10 +84,10 @@ export class SyncService implements Startable {
     }
   }
 
-  private async answer (pb: ReturnType<typeof pbStream>, signal: AbortSignal, connection: Connection): Promise<Answer> {
+  private async answer (exchange: OneRequest, signal: AbortSignal, connection: Connection): Promise<Answer> {
     let request: SyncRequest
     try {
-      request = await pb.read(SyncRequest, { signal })
+      request = SyncRequest.decode(await exchange.read({ signal }))
     } catch (err) {
       if (signal.aborted) throw err
       return answer(SyncResponse.Code.BAD_REQUEST, `malformed sync request (${(err as Error).message}); send one SyncRequest of at most ${MAX_REQUEST_BYTES} bytes`)

@@ -19,7 +19,7 @@ import { MeshProcess } from '../../src/demo/local-mesh.js'
 import { identityPath } from '../../src/identity/index.js'
 import { createClientNode } from '../../src/network/client-node.js'
 import { runCli, tempDir } from '../helpers/cli.js'
-import type { Libp2p } from '@libp2p/interface'
+import type { Libp2p, StreamCloseEvent } from '@libp2p/interface'
 
 const LOCAL = ['--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns']
 
@@ -155,14 +155,16 @@ describe('a running daemon under bad input', () => {
 
   it('answers an oversized status request with BAD_REQUEST over the network', async () => {
     const stream = await client.dialProtocol(addrs, statusProtocol(network), { signal: AbortSignal.timeout(5_000) })
-    // the node answers as soon as it has read the length prefix, and may reset
-    // the stream before the whole megabyte is sent: the write may fail, the answer must come
+    const closed = new Promise<StreamCloseEvent>(resolve => { stream.addEventListener('close', resolve, { once: true }) })
+    // the node answers as soon as it has read the length prefix, and resets
+    // the stream once the rest passes its limit: the write may fail, the answer must come first
     const writing = lpStream(stream, { maxDataLength: 1 << 22 }).write(new Uint8Array(1 << 20).fill(7)).catch(() => {})
     const response = await pbStream(stream).read(StatusResponse, { signal: AbortSignal.timeout(5_000) })
     await writing
     assert.equal(response.code, StatusResponse.Code.BAD_REQUEST)
     assert.match(response.error, /at most \d+ bytes/)
-    await stream.close()
+    const end = await Promise.race([closed, new Promise<undefined>(resolve => setTimeout(() => { resolve(undefined) }, 5_000))])
+    assert.equal(end?.error?.name, 'StreamResetError', 'the node cut off a client that went on sending past its limit')
   })
 
   it('answers a request from the wrong revision with BAD_REQUEST, then serves a good one', async () => {

@@ -6,10 +6,10 @@ import { lpStream, pbStream, streamPair } from '@libp2p/utils'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { StatusService } from '../../../protocols/status/status-service.js'
 import { StatusRequest, StatusResponse } from '../../../protocols/status/status.js'
-import { MAX_REQUEST_BUFFER_BYTES, MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES, REVISION, RESPONSE_LIMITS, statusProtocol } from '../../../protocols/status/constants.js'
+import { MAX_REQUEST_BYTES, MAX_UNREAD_BYTES, MAX_RESPONSE_BYTES, REVISION, RESPONSE_LIMITS, statusProtocol } from '../../../protocols/status/constants.js'
 import { fetchStatus } from '../../../protocols/status/client.js'
 import type { StatusReport } from '../../../protocols/status/index.js'
-import type { Connection, Stream } from '@libp2p/interface'
+import type { Connection, Stream, StreamCloseEvent } from '@libp2p/interface'
 
 const PEER = '12D3KooWECDtH8SELx8Ztv9sSnjarqgNvdkRaAZR8kSc58FwqWZu'
 const connection = { remotePeer: peerIdFromString(PEER) } as unknown as Connection
@@ -170,7 +170,19 @@ describe('status protocol', () => {
     assert.ok(Date.now() - started < 1_000, 'refused by the prefix cap, not by the 5 s timeout')
     // the service stopped reading once a buffer's worth waited unread: the stream is gone
     await new Promise(resolve => setTimeout(resolve, 50))
-    assert.notEqual(client.status, 'open', `the sender was cut off (${sent} bytes sent, ${MAX_REQUEST_BUFFER_BYTES} may wait unread)`)
+    assert.notEqual(client.status, 'open', `the sender was cut off (${sent} bytes sent, ${MAX_UNREAD_BYTES} may follow the request)`)
+  })
+
+  it('answers an oversized request that comes with a megabyte behind it in one piece, then cuts the sender off', async () => {
+    const { client, served } = await serve(service())
+    const end = new Promise<StreamCloseEvent>(resolve => { client.addEventListener('close', resolve, { once: true }) })
+    const answer = pbStream(client).read(StatusResponse, { signal: AbortSignal.timeout(2_000) })
+    // all of it reaches the service before its read runs: the answer must still come first
+    client.send(new Uint8Array([0x80, 0x80, 0x40, ...new Uint8Array(1 << 20).fill(7)]))
+    const response = await answer
+    await served
+    assert.equal(response.code, StatusResponse.Code.BAD_REQUEST)
+    assert.equal((await end).error?.name, 'StreamResetError', `cut off: more than ${MAX_UNREAD_BYTES} bytes followed the request`)
   })
 
   it('answers BAD_REQUEST to a 2^31-byte length prefix without reading what follows', async () => {
