@@ -15,6 +15,7 @@ import { ChunkVerificationError, ChunksError, ChunksProtocolError, ChunksRefused
 import { boundedLengthDecoder } from '../shared/length-prefix.js'
 import { closeStream } from '../shared/close-stream.js'
 import { Bitfield } from '../shared/bitfield.js'
+import { timeoutSignal } from '../shared/timeout-signal.js'
 import type { StreamOpener } from '../shared/stream-opener.js'
 import type { AbortOptions, PeerId, Stream } from '@libp2p/interface'
 import type { LengthPrefixedStream } from '@libp2p/utils'
@@ -54,7 +55,7 @@ class Exchange {
   constructor (target: ChunksTarget, readonly what: string, options: ChunksRequestOptions) {
     this.peer = String(target)
     this.timeoutMs = options.timeout ?? DEFAULT_TIMEOUT
-    this.timeout = AbortSignal.timeout(this.timeoutMs)
+    this.timeout = timeoutSignal(this.timeoutMs)
     this.caller = options.signal
     this.limited = options.runOnLimitedConnection === true
     this.signal = options.signal == null ? this.timeout : AbortSignal.any([options.signal, this.timeout])

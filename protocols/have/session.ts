@@ -14,6 +14,7 @@ import { boundedLengthDecoder } from '../shared/length-prefix.js'
 import { HaveMessage } from './have.js'
 import { ADDED_FLUSH_MS, DEFAULT_HELLO_TIMEOUT, DEFAULT_IDLE_TIMEOUT, MAX_ADDED, MAX_MESSAGE_BYTES, MAX_PIECES, MAX_RELEASE_BYTES, haveProtocol } from './constants.js'
 import { HaveProtocolError } from './errors.js'
+import { withTimeout } from '../shared/timeout-signal.js'
 import type { StreamOpener } from '../shared/stream-opener.js'
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import type { LengthPrefixedStream } from '@libp2p/utils'
@@ -153,7 +154,7 @@ export class HaveSession {
       const added = this.pending.splice(0, MAX_ADDED)
       const fetching = this.pendingFetching.splice(0, MAX_ADDED)
       this.writing = this.writing.then(async () => {
-        await this.lp.write(HaveMessage.encode({ added, fetching } as unknown as HaveMessage), { signal: AbortSignal.any([this.controller.signal, AbortSignal.timeout(30_000)]) })
+        await this.lp.write(HaveMessage.encode({ added, fetching } as unknown as HaveMessage), { signal: withTimeout(30_000, this.controller.signal) })
         this.touch()
       }).catch(err => { this.close(err as Error) })
     }

@@ -14,6 +14,7 @@ import { CLIENT_EXCHANGE_TIMEOUT, DEFAULT_TIMEOUT, MAX_RESPONSE_BYTES, PROTOCOL_
 import { boundedLengthDecoder } from '../shared/length-prefix.js'
 import { finishStream } from '../shared/close-stream.js'
 import { StatusRequest, StatusResponse } from './status.js'
+import { withTimeout } from '../shared/timeout-signal.js'
 import type { StreamOpener } from '../shared/stream-opener.js'
 import type { AbortOptions } from '@libp2p/interface'
 
@@ -28,7 +29,7 @@ export interface FetchStatusOptions extends AbortOptions {
 export async function fetchStatus (node: StreamOpener, target: unknown, network: string, options: FetchStatusOptions = {}): Promise<StatusResponse> {
   const dialSignal = options.signal ?? AbortSignal.timeout(DEFAULT_TIMEOUT)
   const stream = await node.dialProtocol(target, statusProtocol(network), { signal: dialSignal, runOnLimitedConnection: true })
-  const signal = AbortSignal.any([dialSignal, AbortSignal.timeout(options.exchangeTimeoutMs ?? CLIENT_EXCHANGE_TIMEOUT)])
+  const signal = withTimeout(options.exchangeTimeoutMs ?? CLIENT_EXCHANGE_TIMEOUT, dialSignal)
   try {
     // the buffer holds one answer and its length prefix, no more; a prefix that never ends is cut off too
     const pb = pbStream(stream, { maxDataLength: MAX_RESPONSE_BYTES, maxBufferSize: MAX_RESPONSE_BYTES + 16, lengthDecoder: boundedLengthDecoder(MAX_RESPONSE_BYTES) })

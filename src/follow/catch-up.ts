@@ -6,6 +6,7 @@
  * seconds of rejoining, publisher or not.
  */
 import { fetchSummary, syncProtocol } from '../../protocols/sync/index.js'
+import { withTimeout } from '../../protocols/shared/timeout-signal.js'
 import type { StreamOpener } from '../../protocols/shared/index.js'
 import type { PeerProtocols } from '../network/peer-protocols.js'
 import type { Logger, PeerId } from '@libp2p/interface'
@@ -49,7 +50,7 @@ export class CatchUp {
   private async ask (peer: PeerId): Promise<void> {
     const { opener, log } = this.components
     try {
-      const summary = await fetchSummary(opener, peer, this.network, { signal: AbortSignal.any([this.signal, AbortSignal.timeout(SUMMARY_TIMEOUT_MS)]) })
+      const summary = await fetchSummary(opener, peer, this.network, { signal: withTimeout(SUMMARY_TIMEOUT_MS, this.signal) })
       // a newer timestamp, or a node whose last refresh failed (at start, before it knew who speaks sync): a round now
       if (summary.timestampVersion > this.components.timestampVersion() || this.components.refreshFailed()) this.components.trigger(peer)
     } catch (err) {

@@ -26,6 +26,7 @@ import { targetFilePath } from '../trust/repository.js'
 import { CatchUp } from './catch-up.js'
 import { refreshThroughPeers } from './refresh.js'
 import { RolloutDocuments } from './rollout-documents.js'
+import { withTimeout } from '../../protocols/shared/timeout-signal.js'
 import type { FollowedReleases, FollowerProgress, ReleaseProgress } from './followed-releases.js'
 import type { Announcements, TimestampAnnouncement } from '../announce/index.js'
 import type { DataPaths, FollowedPackage } from '../data-dir/index.js'
@@ -400,7 +401,7 @@ export class Follower extends EventEmitter<FollowerEvents> {
 
   /** tells the DHT this node can serve the release whose index has these bytes */
   private provide (indexBytes: Uint8Array): void {
-    this.components.node.contentRouting.provide(chunkCid(indexBytes), { signal: AbortSignal.any([this.abort.signal, AbortSignal.timeout(30_000)]) })
+    this.components.node.contentRouting.provide(chunkCid(indexBytes), { signal: withTimeout(30_000, this.abort.signal) })
       .catch(err => { this.log('could not announce a provider record - %e', err) })
   }
 }

@@ -23,6 +23,7 @@
 import { MirrorPieces } from './mirror-pieces.js'
 import { PiecePicker } from './picker.js'
 import { sitePlan } from './peer-preference.js'
+import { withTimeout } from '../../protocols/shared/timeout-signal.js'
 import type { PieceFallback } from './mirror-pieces.js'
 import type { ReleaseSwarm, SwarmListener, SwarmPeer } from './release-swarm.js'
 import type { TokenBucket } from './token-bucket.js'
@@ -211,7 +212,7 @@ class PieceDownload implements SwarmListener {
   private async providers (): Promise<void> {
     if (this.init.findProviders == null) return
     try {
-      const signal = AbortSignal.any([this.controller.signal, AbortSignal.timeout(10_000)])
+      const signal = withTimeout(10_000, this.controller.signal)
       let n = 0
       for await (const peer of this.init.findProviders(signal)) {
         const key = peer.toString()

@@ -21,6 +21,7 @@ import { DownloadError, DownloadHTTPError, DownloadLengthMismatchError } from 't
 import { fetchFile } from '../../protocols/sync/client.js'
 import { SyncError, SyncNotFoundError, SyncOversizedResponseError, SyncPathError, SyncRefusedError, SyncTooLargeError } from '../../protocols/sync/errors.js'
 import { checkSyncPath } from '../../protocols/sync/mirror-files.js'
+import { withTimeout } from '../../protocols/shared/timeout-signal.js'
 import type { StreamOpener } from '../../protocols/shared/index.js'
 import type { PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -179,8 +180,7 @@ export class MeshFetcher implements Fetcher {
     for (let i = 0; i < candidates.length; i += parallel) {
       this.init.signal?.throwIfAborted()
       const won = new AbortController()
-      const timeout = AbortSignal.timeout(this.init.timeoutMs ?? DEFAULT_FETCH_TIMEOUT)
-      const signal = AbortSignal.any([timeout, won.signal, ...(this.init.signal == null ? [] : [this.init.signal])])
+      const signal = withTimeout(this.init.timeoutMs ?? DEFAULT_FETCH_TIMEOUT, won.signal, this.init.signal)
       let badPath: SyncPathError | undefined
       try {
         return await Promise.any(candidates.slice(i, i + parallel).map(async peer => {
