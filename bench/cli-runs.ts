@@ -43,8 +43,8 @@ export async function umeshOk (args: string[], timeoutMs?: number): Promise<CliR
 }
 
 /** a LocalMesh whose daemons log `debug` (added to any DEBUG already set), stopped by the cleanup too */
-export function trackedMesh (dir: string, debug: string[]): LocalMesh {
-  const mesh = new LocalMesh({ dir, nodes: 0, env: { DEBUG: [process.env.DEBUG, ...debug].filter(d => d != null && d !== '').join(',') } })
+export function trackedMesh (dir: string, debug: string[], nodeFlags?: string[]): LocalMesh {
+  const mesh = new LocalMesh({ dir, nodes: 0, env: { DEBUG: [process.env.DEBUG, ...debug].filter(d => d != null && d !== '').join(',') }, nodeFlags })
   const untrack = track({
     stop: async () => { await mesh.stop() },
     kill: () => { for (const p of mesh.all) if (p.running) p.child.kill('SIGKILL') }

@@ -13,7 +13,7 @@ import { readDaemonFile } from '../../src/daemon/daemon-file.js'
 import { freePort } from '../../src/demo/local-mesh.js'
 import { trackedMesh } from '../cli-runs.js'
 import { ProcSampler } from '../follow/proc-sampler.js'
-import { BATCH, METRICS_EVERY, NODES, PACKAGE } from './options.js'
+import { BATCH, METRICS_EVERY, NODE_FLAGS, NODES, PACKAGE } from './options.js'
 import { progress } from './output.js'
 import type { LocalMesh, MeshProcess } from '../../src/demo/local-mesh.js'
 
@@ -47,7 +47,7 @@ function member (name: string, role: Member['role'], p: MeshProcess, httpPort?: 
 
 export async function startFleet (dir: string, repo: string): Promise<Fleet> {
   // the follower's and the coordinator's lines explain a round that stalls
-  const mesh = trackedMesh(dir, ['umesh:follower', 'umesh:coordinator'])
+  const mesh = trackedMesh(dir, ['umesh:follower', 'umesh:coordinator'], NODE_FLAGS)
   const t0 = performance.now()
   const members: Member[] = []
   const fleet: Partial<Fleet> = {

@@ -35,6 +35,7 @@ import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { CLI_PATH } from '../../src/demo/local-mesh.js'
+import { MMAP_THRESHOLD_ENV } from '../../src/util/memory-settings.js'
 import { createClientNode } from '../../src/network/client-node.js'
 import { umeshOk, wallNow } from '../cli-runs.js'
 import { machine } from '../machine.js'
@@ -42,7 +43,7 @@ import { runBenchmark, track, trackDir } from '../procs.js'
 import { ms, seconds, summarize } from '../report.js'
 import { requests } from '../status-requests.js'
 import { startFleet } from './fleet.js'
-import { BATCH, HARD_LIMIT_MS, KEEP, MAX_PARALLEL, MIB, MIN_CONNECTIONS, NODES, ORDER, opts, SETTLE_TIMEOUT_MS } from './options.js'
+import { BATCH, HARD_LIMIT_MS, KEEP, MAX_PARALLEL, MIB, MIN_CONNECTIONS, MMAP_THRESHOLD, NODE_FLAGS, NODES, ORDER, opts, SETTLE_TIMEOUT_MS } from './options.js'
 import { out, progress } from './output.js'
 import { printProcesses, printTargets, printTimes, printTraffic } from './print.js'
 import { firstRelease, runRound } from './round.js'
@@ -62,6 +63,7 @@ async function main (): Promise<number> {
   for (const line of machine(CLI_PATH)) out(line)
   if (KEEP) out(`temp dir (kept): ${root}`)
   out(`plan: ${NODES} nodes (batches of ${BATCH}) + bootstrap + publisher/coordinator on loopback; ${MIB} MiB per release; gate "${opts.gate}", max-parallel ${MAX_PARALLEL}; rounds: ${ORDER.join(', ')}`)
+  out(`daemons' memory settings: ${MMAP_THRESHOLD_ENV}=${MMAP_THRESHOLD}, node flags "${NODE_FLAGS.join(' ')}"`)
 
   const client = await createClientNode()
   track({ stop: async () => { await client.stop() }, kill: () => {} })

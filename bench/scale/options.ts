@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util'
 import { parseGate, parseWaves } from '../../src/rollout/document.js'
+import { DAEMON_NODE_FLAGS, MMAP_THRESHOLD_BYTES, MMAP_THRESHOLD_ENV } from '../../src/util/memory-settings.js'
 import { intOpt } from '../procs.js'
 
 export const { values: opts } = parseArgs({
@@ -21,6 +22,7 @@ export const { values: opts } = parseArgs({
     'settle-timeout': { type: 'string', default: '600' },
     'min-connections': { type: 'string', default: '4' },
     keep: { type: 'boolean', default: false },
+    'node-flags': { type: 'string' },
     help: { type: 'boolean', default: false }
   }
 })
@@ -29,7 +31,8 @@ if (opts.help === true) {
   process.stdout.write('node dist/bench/scale/main.js [--nodes 50] [--mib 16] [--batch 10] [--waves "canary:1,10%,50%,100%"] [--gate "success>=1,soak=2s"]\n' +
     '    [--max-parallel 10] [--metrics-every 5] [--poll-ms 1000] [--run-timeout SECONDS(240)] [--order waves,single] [--keep]\n' +
     '    [--settle-timeout SECONDS(600), 0: none] [--min-connections 4]   after start-up, wait until every node has that many connections\n' +
-    '                           and the fleet\'s connections and CPU stopped changing (at most that long) before the first release\n')
+    '                           and the fleet\'s connections and CPU stopped changing (at most that long) before the first release\n' +
+    `    [--node-flags="FLAGS"]  node's flags for every daemon (default "${DAEMON_NODE_FLAGS.join(' ')}"); ${MMAP_THRESHOLD_ENV} in the environment sets the daemons' malloc threshold (default ${MMAP_THRESHOLD_BYTES})\n`)
   process.exit(0)
 }
 
@@ -45,6 +48,10 @@ export const RUN_TIMEOUT_MS = intOpt('run-timeout', opts['run-timeout'], 20, 900
 export const SETTLE_TIMEOUT_MS = intOpt('settle-timeout', opts['settle-timeout'], 0, 3600) * 1000
 export const MIN_CONNECTIONS = intOpt('min-connections', opts['min-connections'], 1, 200)
 export const PACKAGE = 'app'
+/** node's flags for every daemon */
+export const NODE_FLAGS = opts['node-flags'] != null ? opts['node-flags'].split(/\s+/).filter(f => f !== '') : DAEMON_NODE_FLAGS
+/** the daemons' malloc mmap threshold, as they will see it */
+export const MMAP_THRESHOLD = process.env[MMAP_THRESHOLD_ENV] ?? String(MMAP_THRESHOLD_BYTES)
 /** keep the temp dir (data dirs and logs) */
 export const KEEP = opts.keep === true
 export type Variant = 'waves' | 'single'

@@ -121,6 +121,8 @@ export interface LocalMeshInit {
   /** flags added to every process */
   args?: string[]
   env?: NodeJS.ProcessEnv
+  /** node's own flags for every process (default: the daemon's, DAEMON_NODE_FLAGS) */
+  nodeFlags?: string[]
 }
 
 export class LocalMesh {
@@ -151,14 +153,14 @@ export class LocalMesh {
     const port = await freePort()
     this.bootstrapAddr = `/ip4/127.0.0.1/tcp/${port}/p2p/${peerId.toString()}`
     writeFileSync(this.bootstrapFile, JSON.stringify({ network: 'umesh', bootstrap: [this.bootstrapAddr] }, null, 2) + '\n')
-    this.bootstrap = new MeshProcess('bootstrap', 'bootstrap', dataDir, this.nodeArgs(port), join(this.init.dir, 'bootstrap.log'), this.init.env)
+    this.bootstrap = new MeshProcess('bootstrap', 'bootstrap', dataDir, this.nodeArgs(port), join(this.init.dir, 'bootstrap.log'), this.init.env, this.init.nodeFlags)
     await this.bootstrap.waitReady(readyTimeoutMs)
     for (let i = 0; i < this.init.nodes; i++) this.addNode()
     await Promise.all(this.nodes.map(async n => { await n.waitReady(readyTimeoutMs) }))
   }
 
   addNode (name = `node-${this.nodes.length + 1}`, extraArgs: string[] = []): MeshProcess {
-    const node = new MeshProcess(name, 'node', join(this.init.dir, name), [...this.nodeArgs(), ...extraArgs], join(this.init.dir, `${name}.log`), this.init.env)
+    const node = new MeshProcess(name, 'node', join(this.init.dir, name), [...this.nodeArgs(), ...extraArgs], join(this.init.dir, `${name}.log`), this.init.env, this.init.nodeFlags)
     this.nodes.push(node)
     return node
   }
