@@ -7,7 +7,7 @@
  * release sent into that found nodes with one or two peers whose handshakes
  * ran out of time.
  *
- * Settled: every node has at least `minConnections` connections, the fleet's
+ * Settled: every node answers its status and has at least `minConnections` connections, the fleet's
  * connection count moved less than 5 % over the last `windowMs`, and the
  * fleet's CPU rate (from /proc) over the last window is no higher than over
  * the window before plus a tenth: the dialling is over and the CPU no longer
@@ -42,7 +42,8 @@ export interface SettleOptions {
   progress?: (line: string) => void
 }
 
-interface Poll { at: number, total: number, connections: { min: number, median: number, max: number }, cpuMs: number }
+/** `connections` and `total` count the nodes that answered; `unanswered` did not (within 10 s) */
+interface Poll { at: number, total: number, connections: { min: number, median: number, max: number }, unanswered: number, cpuMs: number }
 
 function fleetCpuMs (members: Member[]): number {
   let sum = 0
@@ -64,7 +65,7 @@ function before (polls: Poll[], p: Poll, windowMs: number): Poll | undefined {
 /** whether the latest poll shows a settled fleet */
 function isSettled (polls: Poll[], minConnections: number, windowMs: number): boolean {
   const now = polls.at(-1)
-  if (now == null || now.connections.min < minConnections) return false
+  if (now == null || now.unanswered > 0 || now.connections.min < minConnections) return false
   const a = before(polls, now, windowMs)
   if (a == null) return false
   const b = before(polls, a, windowMs)
@@ -82,12 +83,13 @@ export async function settle (client: Libp2p, fleet: Fleet, options: SettleOptio
   let settled = false
   while (true) {
     const statuses = await Promise.all(fleet.nodes.map(async m => await tryStatus(client, m, 10_000)))
-    const counts = statuses.map(s => s?.connections ?? 0)
-    const poll = { at: performance.now(), total: counts.reduce((x, y) => x + y, 0), connections: summarize(counts) ?? { min: 0, median: 0, max: 0 }, cpuMs: fleetCpuMs(members) }
+    // a node that does not answer is not counted as one with no connections: on a saturated machine most did not
+    const counts = statuses.flatMap(s => s == null ? [] : [s.connections])
+    const poll = { at: performance.now(), total: counts.reduce((x, y) => x + y, 0), connections: summarize(counts) ?? { min: 0, median: 0, max: 0 }, unanswered: statuses.length - counts.length, cpuMs: fleetCpuMs(members) }
     polls.push(poll)
     settled = isSettled(polls, options.minConnections, windowMs)
     const a = before(polls, poll, windowMs)
-    options.progress?.(`  settling ${((poll.at - t0) / 1000).toFixed(0)} s: connections min ${poll.connections.min}, median ${poll.connections.median}, total ${poll.total}; fleet CPU ${a == null ? '-' : cores(a, poll).toFixed(2)} cores over the last ${windowMs / 1000} s; load ${loadavg()[0].toFixed(1)}`)
+    options.progress?.(`  settling ${((poll.at - t0) / 1000).toFixed(0)} s: connections min ${poll.connections.min}, median ${poll.connections.median}, total ${poll.total} over the ${counts.length} nodes that answered (${poll.unanswered} did not); fleet CPU ${a == null ? '-' : cores(a, poll).toFixed(2)} cores over the last ${windowMs / 1000} s; load ${loadavg()[0].toFixed(1)}`)
     if (settled || poll.at - t0 >= options.timeoutMs) break
     await sleep(pollMs)
   }
