@@ -9,7 +9,6 @@
  */
 import { decodeChunkCid } from '../shared/chunk-cid.js'
 import { OneRequest } from '../shared/one-request.js'
-import { closeStream } from '../shared/close-stream.js'
 import { encodeAnswer } from './answer.js'
 import { ChunksRequest, ChunksResponse } from './chunks.js'
 import {
@@ -102,8 +101,7 @@ export class ChunksService implements Startable {
         const sent = await this.serve(exchange, request.cids, connection.remotePeer.toString(), signal)
         this.log.trace('GET of %d chunks from %p: %d sent', request.cids.length, connection.remotePeer, sent)
       }
-      await closeStream(stream, 'a chunks answer', { signal })
-      exchange.answeredAll()
+      await exchange.finish('a chunks answer', { signal })
     } catch (err) {
       this.log('chunks request from %p aborted - %e', connection.remotePeer, err)
       stream.abort(err as Error)

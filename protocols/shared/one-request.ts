@@ -17,6 +17,7 @@
 import { StreamBufferError } from '@libp2p/interface'
 import { InvalidDataLengthError, UnexpectedEOFError } from '@libp2p/utils'
 import { Uint8ArrayList } from 'uint8arraylist'
+import { closeStream } from './close-stream.js'
 import { lengthPrefix, varintBytes } from './length-prefix.js'
 import type { AbortOptions, Stream, StreamCloseEvent, StreamMessageEvent } from '@libp2p/interface'
 
@@ -75,11 +76,13 @@ export class OneRequest {
   }
 
   /**
-   * Call once every answer is written (and the writing end closed): a client
-   * that has already sent more than it may after its request is cut off now;
-   * one that goes on sending is cut off when it passes the limit.
+   * Once every answer is written: closes the writing end (an Error naming
+   * `what` if that fails). Then a client that has already sent more than it
+   * may after its request is cut off; one that goes on sending is cut off
+   * when it passes the limit.
    */
-  answeredAll (): void {
+  async finish (what: string, options: AbortOptions = {}): Promise<void> {
+    await closeStream(this.stream, what, options)
     this.answered = true
     if (this.overflow != null) this.stream.abort(this.overflow)
   }

@@ -1,5 +1,4 @@
 import { DEFAULT_MAX_CONCURRENT, DEFAULT_MAX_INBOUND_STREAMS, DEFAULT_TIMEOUT, MAX_UNREAD_BYTES, MAX_REQUEST_BYTES, REVISION, statusProtocol } from './constants.js'
-import { closeStream } from '../shared/close-stream.js'
 import { OneRequest } from '../shared/one-request.js'
 import { StatusRequest, StatusResponse } from './status.js'
 import type { StatusComponents, StatusInit } from './index.js'
@@ -60,8 +59,7 @@ export class StatusService implements Startable {
     try {
       const response = await this.answer(exchange, signal)
       await exchange.write(StatusResponse.encode(response), { signal })
-      await closeStream(stream, 'a status answer', { signal })
-      exchange.answeredAll()
+      await exchange.finish('a status answer', { signal })
       this.log.trace('status for %p: %s', connection.remotePeer, response.code)
     } catch (err) {
       this.log('status request from %p aborted - %e', connection.remotePeer, err)

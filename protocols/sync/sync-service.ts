@@ -3,7 +3,6 @@ import {
   MAX_ERROR_CHARS, MAX_REQUEST_BYTES, MAX_UNREAD_BYTES, MAX_SUMMARY_BYTES, MAX_SUMMARY_RELEASES, RESPONSE_OVERHEAD_BYTES, syncProtocol
 } from './constants.js'
 import { SyncNotFoundError, SyncPathError } from './errors.js'
-import { closeStream } from '../shared/close-stream.js'
 import { OneRequest } from '../shared/one-request.js'
 import { openMirrorFile, readOpened } from './mirror-files.js'
 import { SyncRequest, SyncResponse } from './sync.js'
@@ -73,8 +72,7 @@ export class SyncService implements Startable {
       const result = await this.answer(exchange, signal, connection)
       reserved = result.reserved
       await exchange.write(SyncResponse.encode(result.response), { signal })
-      await closeStream(stream, 'a sync answer', { signal })
-      exchange.answeredAll()
+      await exchange.finish('a sync answer', { signal })
     } catch (err) {
       this.log('sync request from %p aborted - %e', connection.remotePeer, err)
       stream.abort(err as Error)
